@@ -1,0 +1,3 @@
+from cartcost.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""The one output path every command uses, and how errors reach the user.
+
+Data goes to stdout (or --output, written atomically); messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from cartcost.errors import CartcostError, RatesError, UsageProblem
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MAX_PROBLEMS_SHOWN = 25
+
+
+def err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def report(error: CartcostError) -> None:
+    err(f"cartcost: error: {error.message}")
+    if isinstance(error, RatesError):
+        for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
+            err(f"  {problem}")
+        hidden = len(error.problems) - MAX_PROBLEMS_SHOWN
+        if hidden > 0:
+            err(f"  ... and {hidden} more (`cartcost rates validate` lists them all)")
+    if error.hint:
+        err(f"  hint: {error.hint}")
+
+
+def guard(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run a command; turn cartcost errors into messages and exit codes, never tracebacks."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except CartcostError as error:
+            report(error)
+            raise typer.Exit(error.exit_code) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            err("cartcost: interrupted")
+            raise typer.Exit(130) from None
+        except Exception as error:
+            if os.environ.get("CARTCOST_DEBUG"):
+                raise
+            # Only the type: a message could carry a user's paths or figures.
+            err(f"cartcost: internal error ({type(error).__name__}). This is a bug in cartcost.")
+            err("  Please report it with the command you ran; set CARTCOST_DEBUG=1 for details.")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageProblem(f"--output {path}: directory {directory} does not exist")
+    if path.is_dir():
+        raise UsageProblem(f"--output {path}: is a directory")
+    blob = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageProblem(f"--output {path}: cannot write there ({error.strerror})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(blob)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise UsageProblem(f"--output {path}: cannot write ({error.strerror})") from None
+        raise
+
+
+def to_stdout(output: str | None) -> bool:
+    return output is None or output == "-"
+
+
+def emit_text(text: str, output: str | None) -> None:
+    """CSV/JSON (or a pre-rendered table) to stdout or to --output."""
+    if to_stdout(output):
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        assert output is not None
+        atomic_write(Path(output), text)
+        err(f"cartcost: wrote {output}")
+
+
+def emit_rich(renderable: Any, output: str | None, width: int | None = None) -> None:
+    """A Rich renderable to the terminal, or as plain text to --output."""
+    from cartcost.render.table import make_console
+
+    if to_stdout(output):
+        make_console(width=width).print(renderable)
+        return
+    import io
+
+    buf = io.StringIO()
+    console = make_console(width=width or 100, file=buf)
+    console.print(renderable)
+    emit_text(buf.getvalue(), output)

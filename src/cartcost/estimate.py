@@ -1,0 +1,580 @@
+"""The cost model: Scenario x Rates -> Estimate. Pure: no I/O, no printing, no globals.
+
+Phases and their durations (each a low/high range of days):
+
+    work-up -> manufacturing (vein-to-vein) -> inpatient -> nearby monitoring
+
+    days to infusion = work-up + manufacturing
+    stay             = work-up + manufacturing + inpatient + nearby
+
+Every line item is computed in the currency its figure was quoted in and converted into
+the display currency once, at the end. Totals are exact sums of the converted items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from cartcost.errors import NothingMatches, UsageProblem, suggest
+from cartcost.money import FxTable, Range, total
+from cartcost.rates import Country, Duration, Money, Offer, Rates
+from cartcost.scenario import Scenario
+
+Category = Literal["product", "hospital", "living", "travel", "services"]
+CATEGORIES: tuple[Category, ...] = ("product", "hospital", "living", "travel", "services")
+
+DISCLAIMER = (
+    "An estimate from published figures, not a quote: prices change after examination, "
+    "and a hospital's own quote is what you pay."
+)
+DEFAULT_CURRENCY = "USD"
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One cost, low/high, in the display currency, with how it was built and from what.
+
+    amount None means "not included" (e.g. travel when no origin was given); note says why.
+    """
+
+    category: Category
+    key: str
+    label: str
+    amount: Range | None
+    native: Range | None = None
+    native_currency: str | None = None
+    quantity: Range | None = None
+    unit: str = ""
+    rate: Range | None = None
+    sources: tuple[str, ...] = ()
+    note: str = ""
+    figure_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfferChoice:
+    """An offer that entered the estimate."""
+
+    id: str
+    product: str
+    brand: str
+    pathway: str
+    price: Range
+    currency: str
+    manufacturing_days: Range
+
+
+@dataclass(frozen=True)
+class Estimate:
+    scenario: Scenario
+    currency: str
+    items: tuple[LineItem, ...]
+    total: Range
+    stay_days: Range
+    days_to_infusion: Range
+    offers: tuple[OfferChoice, ...]
+    product_low: str
+    product_high: str
+    fx_as_of: date
+    data_as_of: date
+    country_name: str
+    origin_name: str | None
+    notes: tuple[str, ...] = field(default=())
+    disclaimer: str = DISCLAIMER
+
+    def by_category(self, category: Category) -> list[LineItem]:
+        return [i for i in self.items if i.category == category]
+
+
+# ---------------------------------------------------------------- look-ups and errors
+
+
+def _listing(codes: Sequence[str]) -> str:
+    return ", ".join(codes) if codes else "none"
+
+
+def check_country(rates: Rates, code: str, what: str = "country") -> Country:
+    country = rates.countries.get(code.upper())
+    if country is None:
+        names = {c.name.upper(): cc for cc, c in rates.countries.items()}
+        by_name = names.get(code.upper())
+        hint = f"did you mean {by_name}?" if by_name else suggest(code, list(rates.countries))
+        raise UsageProblem(
+            f"unknown {what} {code!r}; known: {_listing(sorted(rates.countries))}", hint
+        )
+    return country
+
+
+def check_indication(rates: Rates, code: str) -> str:
+    if code.upper() in rates.indications:
+        return code.upper()
+    raise UsageProblem(
+        f"unknown indication {code!r}; known: "
+        + ", ".join(f"{k} ({v.name})" for k, v in sorted(rates.indications.items())),
+        suggest(code, list(rates.indications)),
+    )
+
+
+def check_currency(rates: Rates, code: str) -> str:
+    if code.upper() in rates.fx.rates:
+        return code.upper()
+    raise UsageProblem(
+        f"unknown currency {code!r}; known: {_listing(sorted(rates.fx.rates))}",
+        suggest(code, list(rates.fx.rates)),
+    )
+
+
+def check_product(rates: Rates, key: str) -> str:
+    if key.lower() in rates.products:
+        return key.lower()
+    by_brand = {p.brand.lower(): k for k, p in rates.products.items()}
+    by_generic = {p.generic.lower(): k for k, p in rates.products.items()}
+    for table in (by_brand, by_generic):
+        if key.lower() in table:
+            return table[key.lower()]
+    for country in rates.countries.values():
+        for offer in country.offers.values():
+            if offer.brand and offer.brand.lower() == key.lower():
+                return offer.product
+    raise UsageProblem(
+        f"unknown product {key!r}; known: {_listing(sorted(rates.products))}",
+        suggest(key, [*rates.products, *(p.brand for p in rates.products.values())]),
+    )
+
+
+def countries_offering(rates: Rates, indication: str, products: Sequence[str] = ()) -> list[str]:
+    return sorted(
+        cc
+        for cc, c in rates.countries.items()
+        if any(
+            indication in o.indications and (not products or o.product in products)
+            for o in c.offers.values()
+        )
+    )
+
+
+def select_offers(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
+    country = rates.countries[scenario.country]
+    chosen = [
+        (oid, o)
+        for oid, o in country.offers.items()
+        if scenario.indication in o.indications
+        and (not scenario.products or o.product in scenario.products)
+        and (not scenario.pathways or o.pathway in scenario.pathways)
+    ]
+    if not chosen:
+        what = scenario.indication
+        if scenario.products:
+            what += " with " + ", ".join(scenario.products)
+        elsewhere = [
+            cc
+            for cc in countries_offering(rates, scenario.indication, scenario.products)
+            if cc != scenario.country
+        ]
+        raise NothingMatches(
+            f"no offer for {what} in {scenario.country} ({country.name}) in the rate table",
+            f"offered in: {_listing(elsewhere)}"
+            if elsewhere
+            else "no country in the table offers it",
+        )
+    return chosen
+
+
+def resolve(rates: Rates, scenario: Scenario) -> Scenario:
+    """Normalise codes and fill defaults; raise UsageProblem naming what is unknown."""
+    dest = scenario.country.upper()
+    check_country(rates, dest)
+    origin = scenario.origin.upper() if scenario.origin else None
+    if origin is not None:
+        check_country(rates, origin, "origin country")
+    indication = check_indication(rates, scenario.indication)
+    products = tuple(check_product(rates, p) for p in scenario.products)
+    if scenario.caregivers < 0:
+        raise UsageProblem(f"caregivers must be 0 or more, got {scenario.caregivers}")
+    if scenario.currency:
+        currency = check_currency(rates, scenario.currency)
+    elif origin is not None:
+        currency = rates.countries[origin].currency
+    else:
+        currency = DEFAULT_CURRENCY
+    return replace(
+        scenario,
+        country=dest,
+        origin=origin,
+        indication=indication,
+        products=products,
+        currency=currency,
+    )
+
+
+# ---------------------------------------------------------------- the model
+
+
+def _days(d: Duration) -> Range:
+    return Range(d.range[0], d.range[1])
+
+
+def _money(m: Money) -> Range:
+    return Range(m.range[0], m.range[1])
+
+
+def _rooms(people: int) -> int:
+    # A room or apartment sleeps two.
+    return (people + 1) // 2
+
+
+class _Builder:
+    def __init__(self, rates: Rates, scenario: Scenario, display: str) -> None:
+        self.fx = FxTable(rates.fx.base, rates.fx.rates)
+        self.display = display
+        self.items: list[LineItem] = []
+
+    def add(
+        self,
+        category: Category,
+        key: str,
+        label: str,
+        figure: Money,
+        path: str,
+        quantity: Range | None = None,
+        unit: str = "",
+        note: str = "",
+        floor_zero: bool = False,
+    ) -> None:
+        rate = _money(figure)
+        native = rate * quantity if quantity is not None else rate
+        if floor_zero:
+            native = Range(Decimal(0), native.high)
+        self.items.append(
+            LineItem(
+                category=category,
+                key=key,
+                label=label,
+                amount=self.fx.convert_range(native, figure.currency, self.display),
+                native=native,
+                native_currency=figure.currency,
+                quantity=quantity,
+                unit=unit,
+                rate=rate if quantity is not None else None,
+                sources=tuple(figure.sources),
+                note=note or figure.note,
+                figure_paths=(path,),
+            )
+        )
+
+    def missing(self, category: Category, key: str, label: str, note: str) -> None:
+        self.items.append(LineItem(category=category, key=key, label=label, amount=None, note=note))
+
+
+def _product_item(
+    b: _Builder, rates: Rates, scenario: Scenario, chosen: list[tuple[str, Offer]]
+) -> tuple[list[OfferChoice], str, str]:
+    fx = b.fx
+    base = rates.fx.base
+
+    def in_base(amount: Decimal, currency: str) -> Decimal:
+        return fx.convert(amount, currency, base)
+
+    _low_id, low_offer = min(
+        chosen, key=lambda x: in_base(x[1].price.range[0], x[1].price.currency)
+    )
+    _high_id, high_offer = max(
+        chosen, key=lambda x: in_base(x[1].price.range[1], x[1].price.currency)
+    )
+    if low_offer.price.currency == high_offer.price.currency:
+        native_currency = low_offer.price.currency
+        native = Range(low_offer.price.range[0], high_offer.price.range[1])
+    else:
+        native_currency = base
+        native = Range(
+            in_base(low_offer.price.range[0], low_offer.price.currency),
+            in_base(high_offer.price.range[1], high_offer.price.currency),
+        )
+    sources: list[str] = []
+    for _, o in chosen:
+        sources += [s for s in o.price.sources if s not in sources]
+
+    def name(o: Offer) -> str:
+        p = rates.products[o.product]
+        return f"{o.brand or p.brand} ({o.product})"
+
+    choices = [
+        OfferChoice(
+            id=oid,
+            product=o.product,
+            brand=o.brand or rates.products[o.product].brand,
+            pathway=o.pathway,
+            price=_money(o.price),
+            currency=o.price.currency,
+            manufacturing_days=_days(o.manufacturing_days),
+        )
+        for oid, o in chosen
+    ]
+    if len(chosen) == 1:
+        label = f"CAR-T product: {name(low_offer)}"
+        note = low_offer.price.note
+    else:
+        label = f"CAR-T product: {len(chosen)} offers, {name(low_offer)} to {name(high_offer)}"
+        note = f"low end {name(low_offer)}, high end {name(high_offer)}"
+    b.items.append(
+        LineItem(
+            category="product",
+            key="product.price",
+            label=label,
+            amount=fx.convert_range(native, native_currency, b.display),
+            native=native,
+            native_currency=native_currency,
+            sources=tuple(sources),
+            note=note,
+            figure_paths=tuple(
+                f"countries.{scenario.country}.offers.{oid}.price" for oid, _ in chosen
+            ),
+        )
+    )
+    return choices, name(low_offer), name(high_offer)
+
+
+def estimate(rates: Rates, scenario: Scenario) -> Estimate:
+    """Itemised low/high cost of the scenario's journey, in its display currency."""
+    scenario = resolve(rates, scenario)
+    dest = rates.countries[scenario.country]
+    if not dest.is_destination:
+        offering = countries_offering(rates, scenario.indication)
+        raise NothingMatches(
+            f"{scenario.country} ({dest.name}) has no CAR-T data in the rate table: "
+            "it can be an origin only",
+            f"countries with an offer for {scenario.indication}: {_listing(offering)}",
+        )
+    # is_destination guarantees these (validated on load).
+    assert dest.hospital and dest.durations and dest.living and dest.entry
+    assert scenario.currency is not None
+    chosen = select_offers(rates, scenario)
+    b = _Builder(rates, scenario, scenario.currency)
+    cc = scenario.country
+    c = scenario.caregivers
+    notes: list[str] = []
+
+    offers, product_low, product_high = _product_item(b, rates, scenario, chosen)
+
+    # Durations ------------------------------------------------------------------
+    dur = dest.durations
+    manufacturing = _days(chosen[0][1].manufacturing_days)
+    for _, o in chosen[1:]:
+        manufacturing = manufacturing.span(_days(o.manufacturing_days))
+    workup = _days(dur.workup_days)
+    inpatient_fig = dur.inpatient_days
+    if c == 0 and dur.inpatient_days_without_carer is not None:
+        inpatient_fig = dur.inpatient_days_without_carer
+        notes.append("no caregiver: inpatient stay uses the longer without-carer figure")
+    inpatient = _days(inpatient_fig)
+    nearby = _days(dur.nearby_days)
+    days_to_infusion = workup + manufacturing
+    outside = workup + manufacturing + nearby  # days the patient is not in a ward
+    stay = outside + inpatient
+
+    # Hospital ---------------------------------------------------------------------
+    h = dest.hospital
+    hp = f"countries.{cc}.hospital"
+    for key, label in (
+        ("workup", "Work-up: consultation, eligibility tests, imaging"),
+        ("apheresis", "Leukapheresis (cell collection)"),
+        ("bridging", "Bridging therapy while cells are made"),
+        ("lymphodepletion", "Lymphodepleting chemotherapy"),
+    ):
+        fig: Money | None = getattr(h, key)
+        if fig is None:
+            continue
+        covered = [key in o.includes for _, o in chosen]
+        if all(covered):
+            continue
+        b.add(
+            "hospital",
+            f"hospital.{key}",
+            label,
+            fig,
+            f"{hp}.{key}",
+            note="some offers include it in the product price" if any(covered) else "",
+            floor_zero=any(covered),
+        )
+    b.add(
+        "hospital",
+        "hospital.inpatient",
+        "Inpatient stay and monitoring",
+        h.inpatient_day,
+        f"{hp}.inpatient_day",
+        inpatient,
+        "days",
+    )
+    visits = (nearby * _days(dur.outpatient_visits_per_week)).divide(7)
+    b.add(
+        "hospital",
+        "hospital.outpatient",
+        "Outpatient visits while staying nearby",
+        h.outpatient_visit,
+        f"{hp}.outpatient_visit",
+        visits,
+        "visits",
+    )
+    if h.complications is not None:
+        b.add(
+            "hospital",
+            "hospital.complications",
+            "Complications reserve (CRS/ICANS, ICU; low = none)",
+            h.complications,
+            f"{hp}.complications",
+        )
+
+    # Living -----------------------------------------------------------------------
+    lv = dest.living
+    lp = f"countries.{cc}.living"
+    if scenario.lives_nearby:
+        notes.append("lives near the centre: no lodging or local transport")
+    else:
+        room_nights = outside * _rooms(1 + c) + inpatient * _rooms(c)
+        b.add(
+            "living",
+            "living.lodging",
+            "Lodging near the centre",
+            lv.lodging_night,
+            f"{lp}.lodging_night",
+            room_nights,
+            "room-nights",
+        )
+    person_days = outside * (1 + c) + inpatient * c
+    b.add(
+        "living",
+        "living.meals",
+        "Meals and incidentals",
+        lv.meals_day,
+        f"{lp}.meals_day",
+        person_days,
+        "person-days",
+    )
+    if not scenario.lives_nearby:
+        b.add(
+            "living",
+            "living.transport",
+            "Local transport (no driving after infusion)",
+            lv.local_transport_day,
+            f"{lp}.local_transport_day",
+            stay,
+            "days",
+        )
+
+    # Travel -----------------------------------------------------------------------
+    travellers = Range.of(scenario.travellers)
+    if scenario.origin is None:
+        hint = "not included: pass --from COUNTRY to add flights and visas"
+        b.missing("travel", "travel.flights", "Return flights", hint)
+        b.missing("travel", "travel.visa", "Visas", hint)
+    elif not scenario.domestic:
+        found = rates.fare(scenario.origin, cc)
+        if found is None:
+            raise NothingMatches(
+                f"no flight fare from {scenario.origin} to {cc} in the rate table",
+                f"add [flights.routes.{scenario.origin}.{cc}] in an overlay (see docs/rates-schema.md)",
+            )
+        fare_path, fare = found
+        b.add(
+            "travel",
+            "travel.flights",
+            "Return flights (economy)",
+            fare,
+            fare_path,
+            travellers,
+            "travellers",
+        )
+        _visa_item(b, dest, scenario, stay)
+
+    # Services ---------------------------------------------------------------------
+    sv = dest.services
+    if sv is not None and not scenario.domestic:
+        sp = f"countries.{cc}.services"
+        if sv.coordinator is not None:
+            b.add(
+                "services",
+                "services.coordinator",
+                "International patient coordinator",
+                sv.coordinator,
+                f"{sp}.coordinator",
+            )
+        if sv.interpreter_day is not None:
+            b.add(
+                "services",
+                "services.interpreter",
+                "Interpreter",
+                sv.interpreter_day,
+                f"{sp}.interpreter_day",
+                stay,
+                "days",
+            )
+
+    return Estimate(
+        scenario=scenario,
+        currency=scenario.currency,
+        items=tuple(b.items),
+        total=total(i.amount for i in b.items if i.amount is not None),
+        stay_days=stay,
+        days_to_infusion=days_to_infusion,
+        offers=tuple(offers),
+        product_low=product_low,
+        product_high=product_high,
+        fx_as_of=rates.fx.as_of,
+        data_as_of=rates.meta.as_of,
+        country_name=dest.name,
+        origin_name=rates.countries[scenario.origin].name if scenario.origin else None,
+        notes=tuple(notes),
+    )
+
+
+def _visa_item(b: _Builder, dest: Country, scenario: Scenario, stay: Range) -> None:
+    assert dest.entry is not None and scenario.origin is not None
+    entry = dest.entry
+    nationality = scenario.origin
+    free_days = entry.visa_free_days.get(nationality, 0)
+    fee = entry.visa_fee.get(nationality, entry.visa_fee["default"])
+    free_fee = entry.visa_free_fee.get(nationality, entry.visa_free_fee.get("default"))
+    travellers = Decimal(scenario.travellers)
+    path = f"countries.{scenario.country}.entry"
+
+    def end(stay_days: Decimal, which: int) -> tuple[Decimal, str, tuple[str, ...]]:
+        """Per-traveller fee at one end of the range of stays."""
+        if stay_days > free_days:
+            return fee.range[which], fee.currency, tuple(fee.sources)
+        if free_fee is not None:
+            return free_fee.range[which], free_fee.currency, tuple(free_fee.sources)
+        return Decimal(0), fee.currency, tuple(entry.visa_free_sources)
+
+    low, low_ccy, low_src = end(stay.low, 0)
+    high, high_ccy, high_src = end(stay.high, 1)
+    if low_ccy != high_ccy:
+        low = b.fx.convert(low, low_ccy, high_ccy)
+    rate = Range(low, high)
+    native = rate * travellers
+    sources = tuple(dict.fromkeys((*low_src, *high_src, *entry.visa_free_sources)))
+    if stay.low > free_days:
+        note = f"{entry.visa}; stay exceeds {free_days} visa-free days" if free_days else entry.visa
+    elif stay.high > free_days:
+        note = f"{entry.visa} needed if the stay exceeds {free_days} visa-free days"
+    else:
+        note = f"visa-free for up to {free_days} days"
+    b.items.append(
+        LineItem(
+            category="travel",
+            key="travel.visa",
+            label="Visas",
+            amount=b.fx.convert_range(native, high_ccy, b.display),
+            native=native,
+            native_currency=high_ccy,
+            quantity=Range.of(scenario.travellers),
+            unit="travellers",
+            rate=rate,
+            sources=sources,
+            note=note,
+            figure_paths=(f"{path}.visa_fee",),
+        )
+    )

@@ -1,0 +1,77 @@
+"""Ranges of Decimal amounts and currency conversion.
+
+Money is Decimal end to end. Arithmetic on ranges assumes non-negative values (every
+figure in the table is >= 0), so low*low and high*high bound a product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Context, Decimal
+
+ZERO = Decimal(0)
+
+# Sums use a wide context so totals are the exact sum of their items (conversion can
+# give 28 significant digits; adding many of those must not round).
+_EXACT = Context(prec=80)
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """A closed interval [low, high] of non-negative Decimals."""
+
+    low: Decimal
+    high: Decimal
+
+    @classmethod
+    def of(cls, low: Decimal | int, high: Decimal | int | None = None) -> Range:
+        lo = Decimal(low)
+        return cls(lo, lo if high is None else Decimal(high))
+
+    def __add__(self, other: Range) -> Range:
+        return Range(_EXACT.add(self.low, other.low), _EXACT.add(self.high, other.high))
+
+    def __mul__(self, other: Range | Decimal | int) -> Range:
+        if isinstance(other, Range):
+            return Range(
+                _EXACT.multiply(self.low, other.low), _EXACT.multiply(self.high, other.high)
+            )
+        factor = Decimal(other)
+        return Range(_EXACT.multiply(self.low, factor), _EXACT.multiply(self.high, factor))
+
+    def divide(self, divisor: Decimal | int) -> Range:
+        d = Decimal(divisor)
+        return Range(self.low / d, self.high / d)
+
+    @property
+    def mid(self) -> Decimal:
+        return _EXACT.divide(_EXACT.add(self.low, self.high), Decimal(2))
+
+    def span(self, other: Range) -> Range:
+        """The smallest range covering both."""
+        return Range(min(self.low, other.low), max(self.high, other.high))
+
+
+def total(ranges: Iterable[Range]) -> Range:
+    acc = Range(ZERO, ZERO)
+    for r in ranges:
+        acc = acc + r
+    return acc
+
+
+class FxTable:
+    """Rates as units of each currency per one unit of a base currency, with their date."""
+
+    def __init__(self, base: str, rates: Mapping[str, Decimal]) -> None:
+        self.base = base
+        self.rates = dict(rates)
+
+    def convert(self, amount: Decimal, src: str, dst: str) -> Decimal:
+        if src == dst:
+            return amount
+        # Divide last: multiplying first keeps more exact digits of the input.
+        return amount * self.rates[dst] / self.rates[src]
+
+    def convert_range(self, r: Range, src: str, dst: str) -> Range:
+        return Range(self.convert(r.low, src, dst), self.convert(r.high, src, dst))

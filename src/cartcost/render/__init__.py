@@ -1,0 +1,1 @@
+"""Turning estimates into tables, CSV, JSON and pictures. No arithmetic happens here."""

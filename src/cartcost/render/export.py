@@ -1,0 +1,159 @@
+"""CSV and JSON exports of estimates: plain numbers, stable order, safe to open.
+
+Amounts are rounded to the cent here and nowhere earlier. JSON amounts are numbers.
+CSV text cells that a spreadsheet would run as a formula are neutralised (OWASP).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from cartcost.estimate import Estimate, LineItem
+from cartcost.money import Range
+from cartcost.render.fmt import json_number, plain
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+ESTIMATE_CSV_COLUMNS = (
+    "country",
+    "indication",
+    "product",
+    "category",
+    "item",
+    "low",
+    "high",
+    "currency",
+    "sources",
+    "note",
+)
+
+
+def safe_cell(text: str) -> str:
+    """Prefix a quote to text a spreadsheet would treat as a formula (CWE-1236)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(c) if isinstance(c, str) else c for c in row])
+    return buf.getvalue()
+
+
+def _products(est: Estimate) -> str:
+    return ";".join(dict.fromkeys(o.product for o in est.offers))
+
+
+def estimate_csv_rows(est: Estimate) -> list[list[object]]:
+    sc = est.scenario
+    rows: list[list[object]] = []
+    for item in est.items:
+        rows.append(
+            [
+                sc.country,
+                sc.indication,
+                _products(est),
+                item.category,
+                item.label,
+                plain(item.amount.low) if item.amount else "",
+                plain(item.amount.high) if item.amount else "",
+                est.currency,
+                ";".join(item.sources),
+                item.note if item.amount else f"not included: {item.note}",
+            ]
+        )
+    rows.append(
+        [
+            sc.country,
+            sc.indication,
+            _products(est),
+            "total",
+            "Total",
+            plain(est.total.low),
+            plain(est.total.high),
+            est.currency,
+            "",
+            "",
+        ]
+    )
+    return rows
+
+
+def estimate_csv(est: Estimate) -> str:
+    return csv_text(ESTIMATE_CSV_COLUMNS, estimate_csv_rows(est))
+
+
+def range_json(r: Range) -> dict[str, int | float]:
+    return {"low": json_number(r.low), "high": json_number(r.high)}
+
+
+def scenario_json(est: Estimate) -> dict[str, Any]:
+    sc = est.scenario
+    return {
+        "country": sc.country,
+        "indication": sc.indication,
+        "products": list(sc.products),
+        "from": sc.origin,
+        "caregivers": sc.caregivers,
+        "currency": sc.currency,
+        "lives_nearby": sc.lives_nearby,
+        "pathways": list(sc.pathways),
+    }
+
+
+def item_json(item: LineItem) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "category": item.category,
+        "key": item.key,
+        "item": item.label,
+        "included": item.amount is not None,
+        "low": json_number(item.amount.low) if item.amount else None,
+        "high": json_number(item.amount.high) if item.amount else None,
+        "sources": list(item.sources),
+        "note": item.note,
+    }
+    if item.native is not None:
+        out["native"] = {**range_json(item.native), "currency": item.native_currency}
+    if item.quantity is not None:
+        out["quantity"] = {**range_json(item.quantity), "unit": item.unit}
+    return out
+
+
+def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, Any]:
+    return {
+        "scenario": scenario_json(est),
+        "country_name": est.country_name,
+        "currency": est.currency,
+        "fx_as_of": est.fx_as_of.isoformat(),
+        "data_as_of": est.data_as_of.isoformat(),
+        "layers": list(layers),
+        "products": [
+            {
+                "id": o.id,
+                "product": o.product,
+                "brand": o.brand,
+                "pathway": o.pathway,
+                "price": {**range_json(o.price), "currency": o.currency},
+                "manufacturing_days": range_json(o.manufacturing_days),
+            }
+            for o in est.offers
+        ],
+        "product_low": est.product_low,
+        "product_high": est.product_high,
+        "items": [item_json(i) for i in est.items],
+        "total": range_json(est.total),
+        "stay_days": range_json(est.stay_days),
+        "days_to_infusion": range_json(est.days_to_infusion),
+        "notes": list(est.notes),
+        "disclaimer": est.disclaimer,
+    }
+
+
+def dumps(obj: Mapping[str, Any] | list[Any]) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"

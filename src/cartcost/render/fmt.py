@@ -1,0 +1,50 @@
+"""Display rounding, the only rounding cartcost does."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from cartcost.money import Range
+
+_CENT = Decimal("0.01")
+_UNIT = Decimal(1)
+_TENTH = Decimal("0.1")
+
+
+def cents(d: Decimal) -> Decimal:
+    """Exports carry amounts to the cent."""
+    return d.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def plain(d: Decimal) -> str:
+    """An export number: no separators, at most two decimals, no trailing zeros."""
+    q = cents(d)
+    return f"{q:f}" if q != q.to_integral() else f"{q.to_integral():f}"
+
+
+def whole(d: Decimal) -> str:
+    """A table number: whole units with thousands separators."""
+    return f"{d.quantize(_UNIT, rounding=ROUND_HALF_UP):,f}"
+
+
+def days(d: Decimal) -> str:
+    q = d.quantize(_TENTH, rounding=ROUND_HALF_UP)
+    return f"{q.to_integral():f}" if q == q.to_integral() else f"{q:f}"
+
+
+def span(r: Range, unit: str = "") -> str:
+    """'14–21 days', or '14 days' when low == high."""
+    text = days(r.low) if r.low == r.high else f"{days(r.low)}–{days(r.high)}"
+    return f"{text} {unit}".strip()
+
+
+def money_span(r: Range, currency: str) -> str:
+    text = whole(r.low) if r.low == r.high else f"{whole(r.low)}–{whole(r.high)}"
+    return f"{currency} {text}"
+
+
+def json_number(d: Decimal) -> int | float:
+    """A JSON number for an amount. Floats are exact here: at most 13 integer digits and
+    two decimals round-trip through repr unchanged."""
+    q = cents(d)
+    return int(q) if q == q.to_integral() else float(q)
