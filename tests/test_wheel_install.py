@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -36,10 +37,18 @@ def test_wheel_ships_the_table_and_estimates_from_anywhere(tmp_path: Path) -> No
         names = zf.namelist()
         assert "cartcost/data/rates.toml" in names
         assert zf.read("cartcost/data/rates.toml") == (ROOT / "data" / "rates.toml").read_bytes()
-    # A fresh venv that borrows the installed dependencies, so the test needs no network.
+    # A fresh venv that borrows this environment's dependencies (appended to its path by a
+    # .pth file, after its own site-packages), so the test needs no network.
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
+    venv_site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    Path(venv_site, "borrowed-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)],
         check=True,

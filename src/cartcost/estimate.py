@@ -314,11 +314,15 @@ def _product_item(
         )
         for oid, o in chosen
     ]
-    if len(chosen) == 1:
-        label = f"CAR-T product: {name(low_offer)}"
-        note = low_offer.price.note
+    names = list(dict.fromkeys(name(o) for _, o in chosen))
+    if len(names) == 1:
+        label = f"CAR-T product: {names[0]}"
+        note = low_offer.price.note if len(chosen) == 1 else ""
+    elif len(names) <= 3:
+        label = "CAR-T product: " + ", ".join(names)
+        note = f"low end {name(low_offer)}, high end {name(high_offer)}"
     else:
-        label = f"CAR-T product: {len(chosen)} offers, {name(low_offer)} to {name(high_offer)}"
+        label = f"CAR-T product: {len(names)} offers"
         note = f"low end {name(low_offer)}, high end {name(high_offer)}"
     b.items.append(
         LineItem(

@@ -95,7 +95,7 @@ def estimate_table(
         f"Stay abroad: {span(est.stay_days, 'days')}   "
         f"Days to infusion: {span(est.days_to_infusion, 'days')}",
     ]
-    if len(est.offers) > 1:
+    if est.product_low != est.product_high:
         lines.append(f"Products: low end {est.product_low}, high end {est.product_high}")
     lines.append(f"FX rates of {est.fx_as_of.isoformat()}; data as of {est.data_as_of.isoformat()}")
     footer = [Text(line) for line in lines]
