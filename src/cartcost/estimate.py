@@ -472,7 +472,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
     # Travel -----------------------------------------------------------------------
     travellers = Range.of(scenario.travellers)
     if scenario.origin is None:
-        hint = "not included: pass --from COUNTRY to add flights and visas"
+        hint = "add --from COUNTRY to include"
         b.missing("travel", "travel.flights", "Return flights", hint)
         b.missing("travel", "travel.visa", "Visas", hint)
     elif not scenario.domestic:

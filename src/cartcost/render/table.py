@@ -63,15 +63,15 @@ def estimate_table(
         if not items:
             continue
         table.add_row(
-            Text(_CATEGORY_TITLES[category], style="bold"), "", "", *([""] if show_sources else [])
+            Text(_CATEGORY_TITLES[category].upper(), style="bold cyan"), "", "", *([""] if show_sources else [])
         )
         for item in items:
-            label = Text("  " + item.label)
+            label = Text(item.label)
             basis = _basis(item)
             if basis:
-                label.append("\n    " + basis, style="dim")
+                label.append("\n  " + basis, style="dim")
             if item.amount is None:
-                label.append("\n    " + item.note, style="italic yellow")
+                label.append("\n  not included: " + item.note, style="italic yellow")
                 cells = ["—", "—"]
             else:
                 cells = [whole(item.amount.low), whole(item.amount.high)]
