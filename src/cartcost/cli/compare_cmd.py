@@ -1,9 +1,190 @@
-"""`cartcost compare` command(s): not built yet."""
+"""`cartcost compare`: where, how much, how long — countries (or products) side by side."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from cartcost.cli.options import (
+    CaregiversOpt,
+    CurrencyOpt,
+    Format,
+    FormatOpt,
+    FromOpt,
+    IndicationOpt,
+    LivesNearbyOpt,
+    OutputOpt,
+    PathwayOptT,
+    ProductOpt,
+    RatesOpt,
+    split_list,
+)
+from cartcost.cli.output import emit_rich, emit_text, guard
+
+if TYPE_CHECKING:
+    from cartcost.scenario import Scenario
+
+EPILOG = """\
+Examples:
+
+  cartcost compare --indication MM --from NZ
+
+  cartcost compare -i LBCL --countries CN,US,GB --from NZ --caregivers 2
+
+  cartcost compare -i MM --sort days --currency USD
+
+  cartcost compare -i LBCL --by product --countries CN
+
+  cartcost compare -i MM --from NZ --format csv -o mm.csv --svg mm.svg
+
+Each row is `cartcost estimate` for that country; rows show the low end above the high
+end. Saving vs home = home total - row total (+ = cheaper than home).
+"""
+
+
+class By(StrEnum):
+    country = "country"
+    product = "product"
+
+
+class Sort(StrEnum):
+    low = "low"
+    high = "high"
+    mid = "mid"
+    days = "days"
+
+
+CountriesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--countries",
+        "-c",
+        metavar="CC,CC",
+        help="Countries to compare (comma-separated or repeated); default: every country "
+        "offering the indication.",
+        show_default=False,
+    ),
+]
+ByOpt = Annotated[
+    By, typer.Option("--by", help="One row per country, or per product in each country.")
+]
+SortOpt = Annotated[
+    Sort,
+    typer.Option(
+        "--sort",
+        help="Order by total low end, high end, midpoint, or days to infusion.",
+    ),
+]
+SvgOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--svg",
+        metavar="PATH",
+        help="Also write the comparison table as an SVG picture (120 columns wide).",
+        dir_okay=False,
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    app.command("compare", epilog=EPILOG)(compare_command)
+
+
+def question(
+    indication: str | None,
+    countries: list[str] | None,
+    product: list[str] | None,
+    origin: str | None,
+    caregivers: int,
+    currency: str | None,
+    lives_nearby: bool,
+    pathway: list[str] | None,
+) -> tuple[Scenario, tuple[str, ...] | None]:
+    """Options -> (base scenario, countries or None). The one place compare's options
+    become a question, so scenario files and config defaults can be layered in here."""
+    from cartcost.errors import UsageProblem
+    from cartcost.scenario import Scenario
+
+    if not indication:
+        raise UsageProblem("missing option --indication (-i), e.g. --indication MM")
+    listed = split_list(countries) if countries is not None else None
+    if countries is not None and not listed:
+        raise UsageProblem("--countries is empty; name at least one country, e.g. CN,US")
+    scenario = Scenario(
+        country="",
+        indication=indication,
+        products=split_list(product),
+        origin=origin,
+        caregivers=caregivers,
+        currency=currency,
+        lives_nearby=lives_nearby,
+        pathways=tuple(pathway or []),
+    )
+    return scenario, listed
+
+
+@guard
+def compare_command(
+    indication: IndicationOpt = None,
+    countries: CountriesOpt = None,
+    product: ProductOpt = None,
+    origin: FromOpt = None,
+    caregivers: CaregiversOpt = 1,
+    currency: CurrencyOpt = None,
+    lives_nearby: LivesNearbyOpt = False,
+    pathway: PathwayOptT = None,
+    by: ByOpt = By.country,
+    sort: SortOpt = Sort.low,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    svg: SvgOpt = None,
+    rates: RatesOpt = None,
+) -> None:
+    """Compare the all-in cost and time of CAR-T across countries, on one screen."""
+    scenario, listed = question(
+        indication,
+        countries,
+        product,
+        origin,
+        caregivers,
+        currency,
+        lives_nearby,
+        [p.value for p in pathway or []],
+    )
+
+    from cartcost.cli.output import atomic_write, err, to_stdout
+    from cartcost.compare import compare
+    from cartcost.errors import UsageProblem
+
+    if svg is not None and not (svg.parent if str(svg.parent) else Path(".")).is_dir():
+        raise UsageProblem(f"--svg {svg}: directory {svg.parent} does not exist")
+    from cartcost.ratesfile import load_rates
+
+    table, layers = load_rates(rates or [])
+    cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
+
+    if fmt is Format.json:
+        from cartcost.render.compare_export import compare_json_obj
+        from cartcost.render.export import dumps
+
+        emit_text(dumps(compare_json_obj(cmp, layers.names)), output)
+    elif fmt is Format.csv:
+        from cartcost.render.compare_export import compare_csv
+
+        emit_text(compare_csv(cmp), output)
+        for s in cmp.skipped:
+            err(f"cartcost: skipped {s.country}: {s.reason}")
+    else:
+        from cartcost.render.compare_view import compare_view
+        from cartcost.render.table import make_console
+
+        console = make_console() if to_stdout(output) else make_console(width=100)
+        emit_rich(compare_view(cmp, console), output, None if to_stdout(output) else 100)
+    if svg is not None:
+        from cartcost.render.compare_view import compare_svg
+
+        atomic_write(svg, compare_svg(cmp))
+        err(f"cartcost: wrote {svg}")

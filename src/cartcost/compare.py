@@ -1,0 +1,405 @@
+"""Many estimates side by side: `estimate()` for each country (or product), ranked.
+
+Pure: no I/O, no printing. Compare does no cost arithmetic of its own: every figure of a
+row is the row's Estimate; the only sums here are per-category subtotals of its items and
+the saving against home.
+
+Saving vs home (sign convention): ``saving = home.total - row.total``, separately at the
+low end and at the high end. Positive means the row is cheaper than treatment at home (a
+saving), negative means it costs more. Home is the ``--from`` country when it offers the
+treatment; its row is a domestic estimate (no flights, visas or services).
+
+By product, each row is one product in one country, and its saving is against the home
+row of the same product (no saving when home does not offer that product).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from cartcost.errors import NothingMatches, UsageProblem, suggest
+from cartcost.estimate import (
+    CATEGORIES,
+    DEFAULT_CURRENCY,
+    DISCLAIMER,
+    Category,
+    Estimate,
+    check_country,
+    check_currency,
+    check_indication,
+    check_product,
+    estimate,
+)
+from cartcost.money import Range, total
+from cartcost.rates import Rates
+from cartcost.scenario import Scenario
+
+By = Literal["country", "product"]
+Sort = Literal["low", "high", "mid", "days"]
+BY_CHOICES: tuple[By, ...] = ("country", "product")
+SORT_CHOICES: tuple[Sort, ...] = ("low", "high", "mid", "days")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A signed difference at each end of two ranges (not a Range: it may be negative,
+    and low may exceed high). Here: home total minus row total; positive = saving."""
+
+    low: Decimal
+    high: Decimal
+
+
+@dataclass(frozen=True)
+class Subtotals:
+    """A row's items summed per category, in the display currency.
+
+    travel is None when travel was not included (no --from); a category with no items
+    (e.g. services at home) is zero.
+    """
+
+    product: Range
+    hospital: Range
+    living: Range
+    travel: Range | None
+    services: Range
+
+    def get(self, category: Category) -> Range | None:
+        value: Range | None = getattr(self, category)
+        return value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One country (or one product in one country) of the comparison."""
+
+    rank: int
+    country: str
+    country_name: str
+    product: str | None  # by product: the product id; by country: None (all offered)
+    products: tuple[str, ...]  # product ids that entered the estimate
+    brands: tuple[str, ...]  # their display names, same order
+    estimate: Estimate
+    subtotals: Subtotals
+    is_home: bool
+    vs_home: Delta | None  # None for the home row and when there is no home to compare
+
+    @property
+    def total(self) -> Range:
+        return self.estimate.total
+
+    @property
+    def stay_days(self) -> Range:
+        return self.estimate.stay_days
+
+    @property
+    def days_to_infusion(self) -> Range:
+        return self.estimate.days_to_infusion
+
+    @property
+    def key(self) -> str:
+        return f"{self.country}:{self.product}" if self.product else self.country
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A country (or product) the table offers but could not estimate, and why."""
+
+    country: str
+    country_name: str
+    product: str | None
+    reason: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    scenario: Scenario  # resolved; its country is meaningless here ("")
+    by: By
+    sort: Sort
+    currency: str
+    rows: tuple[Row, ...]
+    home: str | None  # the home country code when its row is in the comparison
+    asked: tuple[str, ...] | None  # --countries as resolved, or None for "every offering"
+    not_offered: tuple[str, ...]  # considered countries without an offer for the question
+    skipped: tuple[Skipped, ...]
+    scale: Range  # lowest low to highest high over all rows: the common scale of bars
+    fx_as_of: date
+    data_as_of: date
+    notes: tuple[str, ...] = field(default=())
+    disclaimer: str = DISCLAIMER
+
+
+# ---------------------------------------------------------------- resolving the question
+
+
+def resolve_base(rates: Rates, base: Scenario) -> Scenario:
+    """Normalise everything but the destination; UsageProblem names what is unknown."""
+    indication = check_indication(rates, base.indication)
+    products = tuple(dict.fromkeys(check_product(rates, p) for p in base.products))
+    origin = base.origin.upper() if base.origin else None
+    if origin is not None:
+        check_country(rates, origin, "origin country")
+    if base.caregivers < 0:
+        raise UsageProblem(f"caregivers must be 0 or more, got {base.caregivers}")
+    if base.currency:
+        currency = check_currency(rates, base.currency)
+    elif origin is not None:
+        currency = rates.countries[origin].currency
+    else:
+        currency = DEFAULT_CURRENCY
+    return replace(
+        base,
+        country="",
+        indication=indication,
+        products=products,
+        origin=origin,
+        currency=currency,
+    )
+
+
+# Common codes that are not ISO 3166 alpha-2, for hints only.
+_ALIASES = {"UK": "GB", "EL": "GR"}
+
+
+def resolve_countries(rates: Rates, codes: Sequence[str]) -> tuple[str, ...]:
+    """Country codes (or names) -> codes; every unknown one named at once (exit 2)."""
+    by_name = {c.name.upper(): cc for cc, c in rates.countries.items()}
+    found: list[str] = []
+    unknown: list[str] = []
+    for raw in codes:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if code in rates.countries:
+            found.append(code)
+        elif code in by_name:
+            found.append(by_name[code])
+        else:
+            unknown.append(raw.strip())
+    if unknown:
+        hints = []
+        for u in unknown:
+            alias = _ALIASES.get(u.upper())
+            near = (
+                f"did you mean {alias}?"
+                if alias in rates.countries
+                else suggest(u, list(rates.countries))
+            )
+            hints.append(f"{u}: {near}" if near else f"{u}: no close match")
+        listing = ", ".join(repr(u) for u in unknown)
+        plural = "countries" if len(unknown) > 1 else "country"
+        raise UsageProblem(
+            f"unknown {plural} {listing}; known: {', '.join(sorted(rates.countries))}",
+            "; ".join(hints),
+        )
+    return tuple(dict.fromkeys(found))
+
+
+def offered_products(rates: Rates, country: str, scenario: Scenario) -> tuple[str, ...]:
+    """Product ids the country offers for the scenario's indication, products, pathways."""
+    c = rates.countries[country]
+    return tuple(
+        sorted(
+            {
+                o.product
+                for o in c.offers.values()
+                if scenario.indication in o.indications
+                and (not scenario.products or o.product in scenario.products)
+                and (not scenario.pathways or o.pathway in scenario.pathways)
+            }
+        )
+    )
+
+
+def _what(scenario: Scenario) -> str:
+    what = scenario.indication
+    if scenario.products:
+        what += " with " + ", ".join(scenario.products)
+    if scenario.pathways:
+        what += " on the " + "/".join(scenario.pathways) + " pathway"
+    return what
+
+
+# ---------------------------------------------------------------- the rows
+
+
+def subtotals(est: Estimate) -> Subtotals:
+    """Per-category sums of an estimate's included items."""
+
+    def of(category: Category) -> Range | None:
+        items = est.by_category(category)
+        included = [i.amount for i in items if i.amount is not None]
+        if items and not included:
+            return None  # listed but not included (travel without --from)
+        return total(included)
+
+    sums = {c: of(c) for c in CATEGORIES}
+    zero = Range.of(0)
+    return Subtotals(
+        product=sums["product"] or zero,
+        hospital=sums["hospital"] or zero,
+        living=sums["living"] or zero,
+        travel=sums["travel"],
+        services=sums["services"] or zero,
+    )
+
+
+def saving(home: Range, row: Range) -> Delta:
+    """Home total minus row total at each end: positive = the row saves money."""
+    return Delta(home.low - row.low, home.high - row.high)
+
+
+_SORT_KEYS: dict[Sort, Callable[[Estimate], tuple[Decimal, ...]]] = {
+    "low": lambda e: (e.total.low, e.total.high),
+    "high": lambda e: (e.total.high, e.total.low),
+    "mid": lambda e: (e.total.mid, e.total.low),
+    "days": lambda e: (e.days_to_infusion.low, e.days_to_infusion.high, e.total.low),
+}
+
+
+def _brand(rates: Rates, est: Estimate, product: str) -> str:
+    for o in est.offers:
+        if o.product == product:
+            return o.brand
+    return rates.products[product].brand
+
+
+def compare(
+    rates: Rates,
+    base_scenario: Scenario,
+    countries: Sequence[str] | None = None,
+    by: By = "country",
+    sort: Sort = "low",
+) -> Comparison:
+    """`estimate()` for each country (or each product in each country), ranked by `sort`.
+
+    countries None means every country that offers the indication (and --product, and
+    --pathway). The home country (the origin, when it offers the treatment) is always
+    compared. A country whose estimate fails for lack of data (e.g. no flight fare) is
+    skipped with the reason; UsageProblem (unknown codes) is raised.
+    """
+    if by not in BY_CHOICES:
+        raise UsageProblem(f"--by must be one of {', '.join(BY_CHOICES)}, got {by!r}")
+    if sort not in SORT_CHOICES:
+        raise UsageProblem(f"--sort must be one of {', '.join(SORT_CHOICES)}, got {sort!r}")
+    base = resolve_base(rates, base_scenario)
+    asked = resolve_countries(rates, countries) if countries is not None else None
+    if asked is not None and not asked:
+        raise UsageProblem("--countries is empty; name at least one country, e.g. CN,US")
+    notes: list[str] = []
+
+    if asked is None:
+        considered: tuple[str, ...] = tuple(rates.destinations())
+    else:
+        considered = asked
+    offering = [cc for cc in considered if offered_products(rates, cc, base)]
+    not_offered = tuple(cc for cc in considered if cc not in offering)
+    everywhere = [cc for cc in sorted(rates.countries) if offered_products(rates, cc, base)]
+    if not offering:
+        if asked is None or not everywhere:
+            raise NothingMatches(
+                f"no country in the rate table offers {_what(base)}",
+                f"countries with an offer for {base.indication}: "
+                + (", ".join(everywhere_for(rates, base.indication)) or "none"),
+            )
+        raise NothingMatches(
+            f"none of {', '.join(asked)} offers {_what(base)} in the rate table",
+            f"offered in: {', '.join(everywhere)}",
+        )
+
+    home: str | None = None
+    if base.origin is not None and base.origin in everywhere:
+        home = base.origin
+        if home not in offering:
+            offering.append(home)
+            notes.append(f"home ({home}) added to compare against")
+    elif base.origin is not None:
+        notes.append(
+            f"{base.origin} ({rates.countries[base.origin].name}) does not offer "
+            f"{_what(base)}: no home row to compare against"
+        )
+    if base.lives_nearby and home is None:
+        notes.append("--lives-nearby applies only to the home row; there is none")
+
+    estimates: list[tuple[str, str | None, Estimate]] = []
+    skipped: list[Skipped] = []
+    for cc in offering:
+        country_scenario = replace(base, country=cc, lives_nearby=base.lives_nearby and cc == home)
+        jobs: list[tuple[str | None, Scenario]]
+        if by == "product":
+            jobs = [
+                (p, replace(country_scenario, products=(p,)))
+                for p in offered_products(rates, cc, base)
+            ]
+        else:
+            jobs = [(None, country_scenario)]
+        for product, sc in jobs:
+            try:
+                estimates.append((cc, product, estimate(rates, sc)))
+            except NothingMatches as problem:
+                skipped.append(
+                    Skipped(cc, rates.countries[cc].name, product, problem.message, problem.hint)
+                )
+    if not estimates:
+        reasons = "; ".join(s.reason for s in skipped)
+        raise NothingMatches(f"no country could be estimated: {reasons}")
+
+    key = _SORT_KEYS[sort]
+    estimates.sort(key=lambda t: (*key(t[2]), t[0], t[1] or ""))
+    home_totals = {
+        product: est.total for cc, product, est in estimates if home is not None and cc == home
+    }
+    rows: list[Row] = []
+    for rank, (cc, product, est) in enumerate(estimates, start=1):
+        is_home = cc == home
+        reference = home_totals.get(product)
+        products = tuple(dict.fromkeys(o.product for o in est.offers))
+        rows.append(
+            Row(
+                rank=rank,
+                country=cc,
+                country_name=est.country_name,
+                product=product,
+                products=products,
+                brands=tuple(_brand(rates, est, p) for p in products),
+                estimate=est,
+                subtotals=subtotals(est),
+                is_home=is_home,
+                vs_home=None if is_home or reference is None else saving(reference, est.total),
+            )
+        )
+    if home is not None and not any(r.is_home for r in rows):
+        notes.append(f"home ({home}) could not be estimated: no saving shown")
+        home = None
+    scale = rows[0].total
+    for r in rows[1:]:
+        scale = scale.span(r.total)
+    first = rows[0].estimate
+    return Comparison(
+        scenario=base,
+        by=by,
+        sort=sort,
+        currency=first.currency,
+        rows=tuple(rows),
+        home=home,
+        asked=asked,
+        not_offered=not_offered,
+        skipped=tuple(skipped),
+        scale=scale,
+        fx_as_of=first.fx_as_of,
+        data_as_of=first.data_as_of,
+        notes=tuple(notes),
+    )
+
+
+def everywhere_for(rates: Rates, indication: str) -> list[str]:
+    """Countries offering the indication at all (any product, any pathway)."""
+    return sorted(
+        cc
+        for cc, c in rates.countries.items()
+        if any(indication in o.indications for o in c.offers.values())
+    )

@@ -1,0 +1,156 @@
+"""CSV and JSON exports of a comparison. Amounts are rounded to the cent here, nowhere
+earlier; saving is home total minus row total (positive = cheaper than home).
+
+CSV is wide: one row per compared country (or product), every figure a low and a high
+column. Countries not offered or skipped are not rows (JSON lists them).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from cartcost.compare import Comparison, Delta, Row
+from cartcost.estimate import CATEGORIES
+from cartcost.money import Range
+from cartcost.render.export import csv_text, item_json, range_json
+from cartcost.render.fmt import json_number, plain
+
+_PAIRS = (
+    "product",
+    "hospital",
+    "living",
+    "travel",
+    "services",
+    "total",
+    "saving_vs_home",
+    "stay_days",
+    "days_to_infusion",
+)
+
+COMPARE_CSV_COLUMNS = (
+    "rank",
+    "country",
+    "country_name",
+    "products",
+    "home",
+    "currency",
+    *(f"{name}_{end}" for name in _PAIRS for end in ("low", "high")),
+    "fx_as_of",
+    "data_as_of",
+)
+
+
+def _number(d: Decimal) -> Decimal:
+    # A Decimal, not text: csv_text neutralises text starting with "-" (a formula to a
+    # spreadsheet), which would spoil a negative saving. str() of it equals plain(d).
+    n = Decimal(plain(d))
+    return n if n else Decimal(0)  # never "-0" for a saving that rounds to nothing
+
+
+def _pair(r: Range | Delta | None) -> list[object]:
+    return ["", ""] if r is None else [_number(r.low), _number(r.high)]
+
+
+def _products(row: Row) -> str:
+    return ";".join(row.products)
+
+
+def compare_csv_rows(cmp: Comparison) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for row in cmp.rows:
+        s = row.subtotals
+        rows.append(
+            [
+                row.rank,
+                row.country,
+                row.country_name,
+                _products(row),
+                "yes" if row.is_home else "",
+                cmp.currency,
+                *_pair(s.product),
+                *_pair(s.hospital),
+                *_pair(s.living),
+                *_pair(s.travel),
+                *_pair(s.services),
+                *_pair(row.total),
+                *_pair(row.vs_home),
+                *_pair(row.stay_days),
+                *_pair(row.days_to_infusion),
+                cmp.fx_as_of.isoformat(),
+                cmp.data_as_of.isoformat(),
+            ]
+        )
+    return rows
+
+
+def compare_csv(cmp: Comparison) -> str:
+    return csv_text(COMPARE_CSV_COLUMNS, compare_csv_rows(cmp))
+
+
+def _delta_json(d: Delta) -> dict[str, int | float]:
+    return {"low": json_number(d.low), "high": json_number(d.high)}
+
+
+def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
+    est = row.estimate
+    vs_home: dict[str, Any] | None = None
+    if row.vs_home is not None:
+        vs_home = {"against": cmp.home, "saving": _delta_json(row.vs_home)}
+    return {
+        "rank": row.rank,
+        "country": row.country,
+        "country_name": row.country_name,
+        "product": row.product,
+        "products": [
+            {"product": p, "brand": b} for p, b in zip(row.products, row.brands, strict=True)
+        ],
+        "home": row.is_home,
+        "subtotals": {
+            c: (range_json(v) if (v := row.subtotals.get(c)) is not None else None)
+            for c in CATEGORIES
+        },
+        "total": range_json(row.total),
+        "stay_days": range_json(row.stay_days),
+        "days_to_infusion": range_json(row.days_to_infusion),
+        "vs_home": vs_home,
+        "items": [item_json(i) for i in est.items],
+        "notes": list(est.notes),
+    }
+
+
+def compare_json_obj(cmp: Comparison, layers: tuple[str, ...] = ()) -> dict[str, Any]:
+    sc = cmp.scenario
+    return {
+        "currency": cmp.currency,
+        "fx_as_of": cmp.fx_as_of.isoformat(),
+        "data_as_of": cmp.data_as_of.isoformat(),
+        "scenario": {
+            "indication": sc.indication,
+            "products": list(sc.products),
+            "from": sc.origin,
+            "caregivers": sc.caregivers,
+            "currency": sc.currency,
+            "lives_nearby": sc.lives_nearby,
+            "pathways": list(sc.pathways),
+            "countries": list(cmp.asked) if cmp.asked is not None else None,
+            "by": cmp.by,
+            "sort": cmp.sort,
+        },
+        "home": cmp.home,
+        "saving_sign": "saving = home total - row total; positive = cheaper than home",
+        "layers": list(layers),
+        "rows": [_row_json(cmp, r) for r in cmp.rows],
+        "not_offered": list(cmp.not_offered),
+        "skipped": [
+            {
+                "country": s.country,
+                "product": s.product,
+                "reason": s.reason,
+                "hint": s.hint,
+            }
+            for s in cmp.skipped
+        ],
+        "notes": list(cmp.notes),
+        "disclaimer": cmp.disclaimer,
+    }

@@ -1,0 +1,294 @@
+"""The terminal (and SVG) view of a comparison: one row per country, range bars.
+
+Each row has two lines: the low end above the high end. Columns are dropped, least
+important first, until the table fits the console, and the bar narrows before it goes:
+a number is never cut. The bar geometry (which cells are filled) is computed here from
+the row's totals and the comparison's common scale; it is presentation, not cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cartcost.compare import Comparison, Delta, Row
+from cartcost.money import Range
+from cartcost.render.fmt import span, whole
+
+BAR_WIDTHS = (24, 16, 10)
+SVG_WIDTH = 120
+FILLED = "█"
+EMPTY = "·"
+
+# Columns that may be hidden on a narrow console, least important first.
+DROP_ORDER = (
+    "offers",  # folds under the country instead
+    "rank",
+    "services",
+    "stay",
+    "living",
+    "hospital",
+    "travel",
+    "product",
+    "rank",
+    "infusion",
+    "bar",
+)
+
+
+def bar_cells(r: Range, scale: Range, width: int) -> tuple[int, int]:
+    """[start, end) of the filled cells for range r on a bar of `width` cells spanning
+    `scale`; at least one cell is filled."""
+    if width <= 0:
+        return 0, 0
+    extent = scale.high - scale.low
+    if extent <= 0:
+        return 0, width
+    start = math.floor((r.low - scale.low) * width / extent)
+    end = math.ceil((r.high - scale.low) * width / extent)
+    start = max(0, min(start, width - 1))
+    end = max(start + 1, min(end, width))
+    return start, end
+
+
+def range_bar(r: Range, scale: Range, width: int, style: str = "") -> Text:
+    start, end = bar_cells(r, scale, width)
+    text = Text(EMPTY * start, style="dim")
+    text.append(FILLED * (end - start), style=style or "bold")
+    text.append(EMPTY * (width - end), style="dim")
+    return text
+
+
+def _stacked(r: Range | None) -> Text:
+    if r is None:
+        return Text("—\n—", style="dim")
+    return Text(f"{whole(r.low)}\n{whole(r.high)}")
+
+
+def _signed(d: Decimal) -> Text:
+    if d > 0:
+        return Text(f"+{whole(d)}", style="green")
+    if d < 0:
+        return Text(f"−{whole(-d)}", style="red")
+    return Text("0")
+
+
+def _saving(row: Row) -> Text:
+    if row.is_home:
+        return Text("home\n", style="bold cyan")
+    delta: Delta | None = row.vs_home
+    if delta is None:
+        return Text("—\n", style="dim")
+    text = _signed(delta.low)
+    text.append("\n")
+    text.append_text(_signed(delta.high))
+    return text
+
+
+def _country(row: Row, with_offers: bool = False) -> Text:
+    text = Text(row.country, style="bold")
+    text.append(" " + row.country_name)
+    if with_offers:
+        # Narrow consoles: the products fold under the country instead of a column.
+        text.append("\n" + ", ".join(row.brands), style="dim")
+    return text
+
+
+def _offers(row: Row) -> Text:
+    return Text(", ".join(row.brands))
+
+
+@dataclass(frozen=True)
+class _Column:
+    key: str
+    header: str
+    cell: Callable[[Row], Text]
+    justify: str = "right"
+    wrap: bool = False
+    max_width: int | None = None
+    min_width: int | None = None  # wrapable columns: narrower would be hard to read
+
+
+def _columns(cmp: Comparison, fold_offers: bool = False) -> list[_Column]:
+    by_product = cmp.by == "product"
+    cols = [
+        _Column("rank", "#", lambda r: Text(str(r.rank))),
+        _Column(
+            "country",
+            "Country" + ("\nproduct" if by_product else "\nproducts") * fold_offers,
+            lambda r: _country(r, fold_offers),
+            justify="left",
+            wrap=True,
+            max_width=16,
+            min_width=14 if fold_offers else 10,
+        ),
+        _Column(
+            "offers",
+            "Product" if by_product else "Offers",
+            _offers,
+            justify="left",
+            wrap=True,
+            max_width=22,
+            min_width=10,
+        ),
+        _Column("product", "CAR-T", lambda r: _stacked(r.subtotals.product)),
+        _Column("hospital", "Hospital", lambda r: _stacked(r.subtotals.hospital)),
+        _Column("living", "Living", lambda r: _stacked(r.subtotals.living)),
+        _Column("travel", "Travel\n+visa", lambda r: _stacked(r.subtotals.travel)),
+        _Column("services", "Services", lambda r: _stacked(r.subtotals.services)),
+        _Column("total", "Total", lambda r: Text(_stacked(r.total).plain, style="bold")),
+    ]
+    if cmp.home is not None:
+        cols.append(_Column("saving", "Saving\nvs home", _saving))
+    cols += [
+        _Column("stay", "Stay\ndays", lambda r: Text(span(r.stay_days))),
+        _Column("infusion", "Days to\ninfusion", lambda r: Text(span(r.days_to_infusion))),
+    ]
+    return cols
+
+
+def _build(cmp: Comparison, hidden: Sequence[str], bar_width: int) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, leading=1, show_edge=False, collapse_padding=True
+    )
+    cols = [c for c in _columns(cmp, "offers" in hidden) if c.key not in hidden]
+    for c in cols:
+        table.add_column(
+            c.header,
+            justify="left" if c.justify == "left" else "right",
+            no_wrap=not c.wrap,
+            overflow="fold" if c.wrap else "ellipsis",
+            max_width=c.max_width,
+            min_width=c.min_width,
+        )
+    show_bar = "bar" not in hidden
+    if show_bar:
+        table.add_column("Range" if bar_width < 16 else "Range (low–high)", width=bar_width)
+    for row in cmp.rows:
+        cells: list[RenderableType] = [c.cell(row) for c in cols]
+        if show_bar:
+            cells.append(range_bar(row.total, cmp.scale, bar_width, "cyan" if row.is_home else ""))
+        table.add_row(*cells)
+    return table
+
+
+def _fits(console: Console, table: Table, width: int) -> bool:
+    # Measured unconstrained: Measurement.get would clamp to the width asked about.
+    measured = table.__rich_measure__(console, console.options.update_width(10_000))
+    return measured.minimum <= width
+
+
+def fit_table(cmp: Comparison, console: Console, width: int) -> tuple[Table, list[str]]:
+    """The richest table that fits `width` without cutting a number, and what it hides."""
+    present = {c.key for c in _columns(cmp)} | {"bar"}
+    order = [k for k in DROP_ORDER if k in present]
+    table = _build(cmp, order, BAR_WIDTHS[-1])
+    for n in range(len(order) + 1):
+        hidden = order[:n]
+        widths = BAR_WIDTHS if "bar" not in hidden else BAR_WIDTHS[:1]
+        for bar_width in widths:
+            table = _build(cmp, hidden, bar_width)
+            if _fits(console, table, width):
+                return table, hidden
+    return table, order
+
+
+_HEADERS = {
+    "rank": "#",
+    "product": "CAR-T",
+    "hospital": "hospital",
+    "living": "living",
+    "travel": "travel+visa",
+    "services": "services",
+    "stay": "stay days",
+    "infusion": "days to infusion",
+    "bar": "range bar",
+}
+
+
+def _title(cmp: Comparison) -> str:
+    sc = cmp.scenario
+    what = f"CAR-T for {sc.indication}"
+    if sc.products:
+        what += f" ({', '.join(sc.products)})"
+    if cmp.by == "product":
+        what += ", product by product"
+    origin_name = cmp.rows[0].estimate.origin_name if cmp.rows else None
+    who = f"from {origin_name or sc.origin}" if sc.origin else "origin not given"
+    carers = f"{sc.caregivers} caregiver{'s' if sc.caregivers != 1 else ''}"
+    order = {
+        "low": "cheapest first (low end)",
+        "high": "cheapest first (high end)",
+        "mid": "cheapest first (midpoint)",
+        "days": "soonest infusion first",
+    }[cmp.sort]
+    return f"{what}: {who}, {carers}, in {cmp.currency}; {order}"
+
+
+def footer_lines(cmp: Comparison, hidden: Sequence[str]) -> list[Text]:
+    lines = [Text("Each row: low end above high end.", style="dim")]
+    if "bar" not in hidden:
+        lines.append(
+            Text(
+                f"Range bar: {cmp.currency} {whole(cmp.scale.low)} (left) to "
+                f"{whole(cmp.scale.high)} (right), one scale for all rows.",
+                style="dim",
+            )
+        )
+    if cmp.home is not None:
+        lines.append(
+            Text(
+                f"Saving vs home ({cmp.home}): + cheaper than treatment at home, − costs more"
+                + (" (same product)" if cmp.by == "product" else "")
+                + ".",
+                style="dim",
+            )
+        )
+    if cmp.scenario.origin is None:
+        lines.append(Text("Travel and visas not included: pass --from COUNTRY.", style="yellow"))
+    if cmp.not_offered:
+        lines.append(
+            Text(f"Not offered for {cmp.scenario.indication}: " + ", ".join(cmp.not_offered))
+        )
+    for s in cmp.skipped:
+        what = f"{s.country} {s.product}" if s.product else s.country
+        lines.append(Text(f"Skipped {what}: {s.reason}", style="yellow"))
+    dropped = [k for k in hidden if k != "offers"]
+    if dropped:
+        names = ", ".join(_HEADERS.get(k, k) for k in dropped)
+        lines.append(
+            Text(
+                f"Hidden at this width: {names} (widen the terminal, or use --format csv).",
+                style="dim",
+            )
+        )
+    lines += [Text("Note: " + n, style="yellow") for n in cmp.notes]
+    lines.append(
+        Text(f"FX rates of {cmp.fx_as_of.isoformat()}; data as of {cmp.data_as_of.isoformat()}")
+    )
+    lines.append(Text(cmp.disclaimer, style="italic"))
+    return lines
+
+
+def compare_view(cmp: Comparison, console: Console, width: int | None = None) -> RenderableType:
+    """The comparison as one screen, fitted to `width` (default: the console's)."""
+    w = width or console.width
+    table, hidden = fit_table(cmp, console, w)
+    title = Text(_title(cmp), style="bold")
+    return Group(title, table, *footer_lines(cmp, hidden))
+
+
+def compare_svg(cmp: Comparison, width: int = SVG_WIDTH) -> str:
+    """The comparison table as an SVG picture (Rich's recorded console)."""
+    import io
+
+    console = Console(record=True, width=width, file=io.StringIO(), highlight=False)
+    console.print(compare_view(cmp, console, width))
+    return console.export_svg(title=f"cartcost compare — {cmp.scenario.indication}")
