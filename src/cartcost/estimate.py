@@ -423,7 +423,9 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
         visits,
         "visits",
     )
-    if h.complications is not None:
+    # With [events] in the table the reserve is built from them, after the lines whose
+    # stay they lengthen (see complications.py); the per-country figure is the fallback.
+    if h.complications is not None and not rates.events:
         b.add(
             "hospital",
             "hospital.complications",
@@ -517,6 +519,13 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
                 "days",
             )
 
+    if rates.events:
+        from cartcost.complications import reserve_item
+
+        reserve = reserve_item(rates, scenario, b.items, stay, b.fx, b.display)
+        last_hospital = max(i for i, it in enumerate(b.items) if it.category == "hospital")
+        b.items.insert(last_hospital + 1, reserve)
+
     return Estimate(
         scenario=scenario,
         currency=scenario.currency,
@@ -557,6 +566,12 @@ def _visa_item(b: _Builder, dest: Country, scenario: Scenario, stay: Range) -> N
     high, high_ccy, high_src = end(stay.high, 1)
     if low_ccy != high_ccy:
         low = b.fx.convert(low, low_ccy, high_ccy)
+    # A stay range across the visa-free limit may pay either fee: cover both, so a
+    # visa-free fee dearer than the visa cannot make low > high.
+    alt_low, alt_low_ccy, _ = end(stay.high, 0)
+    alt_high, alt_high_ccy, _ = end(stay.low, 1)
+    low = min(low, b.fx.convert(alt_low, alt_low_ccy, high_ccy))
+    high = max(high, b.fx.convert(alt_high, alt_high_ccy, high_ccy))
     rate = Range(low, high)
     native = rate * travellers
     sources = tuple(dict.fromkeys((*low_src, *high_src, *entry.visa_free_sources)))

@@ -7,14 +7,14 @@ lives in ratesfile.py; this module only turns plain data into a validated ``Rate
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from cartcost.errors import Problem, RatesError
+from cartcost.errors import Problem, RatesError, suggest
 
 # Larger than any plausible figure in any currency (KRW and IDR included): a value above
 # it is a typo such as 1e400, not a price.
@@ -120,6 +120,17 @@ class Duration(Figure):
     """A range of days (or a count such as visits per week): no currency."""
 
 
+class Probability(Figure):
+    """A range of probabilities (0..1) with its sources, e.g. an event's incidence."""
+
+    @model_validator(mode="after")
+    def _within_unit(self) -> Probability:
+        high = self.range[1]
+        if high > 1:
+            raise ValueError(f"a probability must be within 0..1 (0.25 means 25%), got high {high}")
+        return self
+
+
 class Source(Model):
     title: NonEmptyText
     publisher: NonEmptyText
@@ -135,7 +146,7 @@ class Source(Model):
             if not self.note.strip():
                 raise ValueError("an assumption must state its basis in `note`")
         elif not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"a {self.kind} source needs an http(s) url, got {self.url!r}")
+            raise ValueError(f"a source of kind {self.kind} needs an http(s) url, got {self.url!r}")
         return self
 
 
@@ -191,6 +202,7 @@ class Hospital(Model):
     outpatient_visit: Money
     bridging: Money | None = None
     complications: Money | None = None
+    icu_day: Money | None = None  # per ICU day, for [events]; else inpatient_day x 2
 
 
 class Durations(Model):
@@ -276,6 +288,43 @@ class Country(Model):
         return self
 
 
+_EVENT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _event_id(value: Any) -> str:
+    if not isinstance(value, str) or not _EVENT_ID.match(value):
+        raise ValueError(f"an event id is lower-case words joined by '-', got {value!r}")
+    return value
+
+
+EventId = Annotated[str, BeforeValidator(_event_id)]
+
+
+class Event(Model):
+    """A complication or setback that may happen: its probability and what it adds.
+
+    Meaning of each effect: docs/rates-schema.md (`[events]`) and complications.py.
+    """
+
+    label: NonEmptyText
+    probability: Probability
+    icu_days: Duration | None = None
+    inpatient_days: Duration | None = None
+    wait_days: Duration | None = None
+    repeat: list[HospitalItem] = []
+    cost: Money | None = None
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _has_effect(self) -> Event:
+        effects = (self.icu_days, self.inpatient_days, self.wait_days, self.cost)
+        if all(e is None for e in effects) and not self.repeat:
+            raise ValueError(
+                "an event needs an effect: icu_days, inpatient_days, wait_days, repeat or cost"
+            )
+        return self
+
+
 class Fare(Model):
     fare: Money
 
@@ -293,6 +342,7 @@ class Rates(Model):
     products: dict[str, Product]
     countries: dict[CountryCode, Country]
     flights: Flights = Flights()
+    events: dict[EventId, Event] = {}
 
     def destinations(self) -> list[str]:
         return sorted(cc for cc, c in self.countries.items() if c.is_destination)
@@ -323,6 +373,16 @@ def _loc_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _toml_kind(value: object) -> str:
+    """'integer 5', 'string "x"', 'array': what a user wrote, in TOML's words, short."""
+    kinds = {bool: "boolean", int: "integer", Decimal: "number", str: "string", date: "date"}
+    kind = kinds.get(type(value))
+    if kind is None:
+        return "array" if isinstance(value, list) else "table" if _is_node(value) else "value"
+    text = repr(value) if kind == "string" else str(value)
+    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
 def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
     problems = []
     for e in err.errors(include_url=False):
@@ -332,10 +392,15 @@ def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
             p
             for p in e["loc"]
             if not (isinstance(p, str) and p.startswith(("function-", "tagged-union")))
+            and p != "[key]"
         )
         msg = str(e["msg"]).removeprefix("Value error, ")
         if e["type"] == "missing":
             msg = "required key is missing"
+        elif e["type"] in ("dict_type", "model_type", "model_attributes_type"):
+            msg = f"expected a table, got {_toml_kind(e['input'])}"
+        elif e["type"] in ("tuple_type", "list_type"):
+            msg = f"expected an array, got {_toml_kind(e['input'])}"
         elif e["type"] == "extra_forbidden":
             msg = "unknown key (see docs/rates-schema.md for the keys allowed here)"
         problems.append(Problem(file, _loc_path(loc), msg))
@@ -381,6 +446,16 @@ def _strings(node: object) -> list[str]:
     return [x for x in node if isinstance(x, str)] if isinstance(node, list) else []
 
 
+def _known(word: str, options: Iterable[str], limit: int = 15) -> str:
+    """'; did you mean X? known: a, b, c' — what is valid, for an unknown reference."""
+    opts = sorted(options)
+    shown = ", ".join(opts[:limit]) + (
+        f", ... ({len(opts) - limit} more)" if len(opts) > limit else ""
+    )
+    hint = suggest(word, opts)
+    return f"; {hint + ' ' if hint else ''}known: {shown or 'none'}"
+
+
 def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
     """Cross-references pydantic cannot see: ids, codes and currencies that must exist.
 
@@ -399,7 +474,7 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
         for sid in ids:
             used.add(sid)
             if sid not in known_sources:
-                bad(path, f"unknown source id {sid!r}")
+                bad(path, f"unknown source id {sid!r}{_known(sid, known_sources)}")
 
     fx_rates = _table(data, "fx", "rates")
     currencies = set(fx_rates)
@@ -408,7 +483,10 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
         cite(f"{path}.sources", _strings(fig.get("sources")))
         ccy = fig.get("currency")
         if check_currency and isinstance(ccy, str) and ccy not in currencies:
-            bad(f"{path}.currency", f"currency {ccy} has no rate in [fx.rates]")
+            bad(
+                f"{path}.currency",
+                f"currency {ccy} has no rate in [fx.rates]{_known(ccy, currencies)}",
+            )
     cite("fx.sources", _strings(_table(data, "fx").get("sources")))
 
     products = set(_table(data, "products"))
@@ -420,7 +498,10 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
         base = f"countries.{cc}"
         ccy = country.get("currency")
         if check_currency and isinstance(ccy, str) and ccy not in currencies:
-            bad(f"{base}.currency", f"currency {ccy} has no rate in [fx.rates]")
+            bad(
+                f"{base}.currency",
+                f"currency {ccy} has no rate in [fx.rates]{_known(ccy, currencies)}",
+            )
         offers = country.get("offers")
         entries = (
             offers.items()
@@ -435,29 +516,119 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
             where = f"{base}.offers.{oid}" if isinstance(oid, str) else f"{base}.offers[{oid}]"
             product = offer.get("product")
             if isinstance(product, str) and product not in products:
-                bad(f"{where}.product", f"unknown product {product!r}")
+                bad(f"{where}.product", f"unknown product {product!r}{_known(product, products)}")
             for ind in _strings(offer.get("indications")):
                 if ind not in indications:
-                    bad(f"{where}.indications", f"unknown indication {ind!r}")
+                    bad(
+                        f"{where}.indications",
+                        f"unknown indication {ind!r}{_known(ind, indications)}",
+                    )
         entry = _table(country, "entry")
         cite(f"{base}.entry.visa_free_sources", _strings(entry.get("visa_free_sources")))
         for table in ("visa_free_days", "visa_fee", "visa_free_fee"):
             for key in _table(entry, table):
                 if key != "default" and key not in countries:
-                    bad(f"{base}.entry.{table}.{key}", f"unknown country {key!r}")
+                    bad(
+                        f"{base}.entry.{table}.{key}",
+                        f"unknown country {key!r}{_known(key, countries)}",
+                    )
 
     for origin, dests in _table(data, "flights", "routes").items():
         for dest in [origin, *(dests if isinstance(dests, Mapping) else [])]:
             if dest not in countries:
-                bad(f"flights.routes.{origin}", f"unknown country {dest!r}")
+                bad(
+                    f"flights.routes.{origin}", f"unknown country {dest!r}{_known(dest, countries)}"
+                )
 
     for sid in sorted(known_sources - used):
         bad(f"sources.{sid}", "source is never used by any figure")
     return problems
 
 
+# Characters no rate table needs and a terminal may obey (ESC starts colour, title and
+# clipboard sequences): C0 controls but tab and newline, DEL, C1, bidi overrides.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The deepest real key path is about 6 levels (countries.CN.entry.visa_fee.GB.range[0]).
+MAX_DEPTH = 32
+
+
+def _shown(text: str) -> str:
+    """Text safe to print: control characters as escapes (\\x1b), the rest as is."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+_SCALARS = frozenset({Decimal, int, float, bool, date})
+
+
+def _is_node(value: object) -> bool:
+    return isinstance(value, Mapping | list)
+
+
+def _maybe_hostile(data: object) -> bool:
+    """The fast pass of check_hostile (about 1.5 ms for the real table): no key paths."""
+    search = _CONTROL.search
+    stack: list[tuple[object, int]] = [(data, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if depth > MAX_DEPTH:
+            return True
+        values: Iterable[object]
+        if isinstance(node, dict | Mapping):
+            for key in node:
+                if type(key) is not str or search(key):
+                    return True
+            values = node.values()
+        elif type(node) is list:
+            values = node
+        else:
+            continue
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                if search(value):
+                    return True
+            elif kind is dict or kind is list or (kind not in _SCALARS and _is_node(value)):
+                push((value, depth + 1))
+    return False
+
+
+def check_hostile(data: Mapping[str, Any], file: str) -> list[Problem]:
+    """Control characters in keys or text, and absurd nesting, found without recursion,
+    so such data never reaches the recursive checks or a user's terminal."""
+    if not _maybe_hostile(data):
+        return []
+    problems: list[Problem] = []
+    stack: list[tuple[object, str, int]] = [(data, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            problems.append(Problem(file, path, f"nested over {MAX_DEPTH} levels deep"))
+            continue
+        children: list[tuple[object, str, int]] = []
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                name = _shown(str(key))
+                child = f"{path}.{name}" if path else name
+                if name != str(key):
+                    problems.append(Problem(file, child, "key contains a control character"))
+                else:
+                    children.append((value, child, depth + 1))
+        elif isinstance(node, list):
+            children = [(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
+        elif isinstance(node, str) and (found := _CONTROL.search(node)):
+            char = _shown(found.group())
+            where = f"{char} at {found.start()}"
+            problems.append(Problem(file, path, f"text contains a control character ({where})"))
+        stack.extend(reversed(children))
+    return problems
+
+
 def validate(data: Mapping[str, Any], file: str = "<rates>") -> Rates:
     """Plain TOML data -> Rates, or RatesError listing every problem at once."""
+    hostile = check_hostile(data, file)
+    if hostile:
+        raise RatesError(hostile)
     problems = check_references(data, file)
     try:
         rates = Rates.model_validate(data)

@@ -1,8 +1,13 @@
 """Reading rate-table files and layering overlays over the embedded default.
 
-A later layer replaces the same key of an earlier one; tables merge key by key, and a
-figure (a table with a `range`) is replaced whole. The merged data is validated as one
-table, and every problem is attributed to the layer that last wrote its key.
+Layers, lowest first: the embedded table (or CARTCOST_BASE_RATES), the config file's
+`rates`, CARTCOST_RATES (a path list), a scenario file's `rates`, then each --rates.
+
+A later layer replaces the same key of an earlier one; tables merge key by key, while a
+figure (a table with a `range`), a list or a plain value is replaced whole. Offers written
+as an array of tables are keyed by product first, so an overlay's `[[countries.CN.offers]]`
+replaces or adds one offer instead of every offer of the country. The merged data is
+validated as one table, and every problem is attributed to the layer that last wrote its key.
 """
 
 from __future__ import annotations
@@ -14,15 +19,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from cartcost.errors import Problem, RatesError
+
+if TYPE_CHECKING:
+    from cartcost.rates import Rates
 
 MAX_BYTES = 5 * 1024 * 1024
 ENV_VAR = "CARTCOST_RATES"
 # A whole table to use instead of the embedded one (tests, analysts with their own table).
 BASE_ENV_VAR = "CARTCOST_BASE_RATES"
 EMBEDDED = "<embedded>"
+UNUSED_SOURCE = "never used"
 
 KeyPath = tuple[str, ...]
 
@@ -39,10 +49,20 @@ def embedded_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "rates.toml"
 
 
+def embedded_name() -> str:
+    """How the bottom layer is named in messages: its path when replaced, else <embedded>."""
+    return str(embedded_path()) if os.environ.get(BASE_ENV_VAR) else EMBEDDED
+
+
 def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
-    """Parse one TOML file with Decimal floats, refusing what no table should be."""
+    """Parse one TOML file with Decimal floats, refusing what no table should be.
+
+    The size is checked before a byte is read, so a huge file costs nothing.
+    """
     name = label or str(path)
     try:
+        if path.is_dir():
+            raise RatesError([Problem(name, "", "is a directory, not a TOML file")])
         size = path.stat().st_size
     except FileNotFoundError:
         raise RatesError([Problem(name, "", "file not found")]) from None
@@ -53,9 +73,13 @@ def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
             [Problem(name, "", f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (5 MB)")]
         )
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            # Read one byte past the limit: a file that grew since stat() is still refused.
+            raw = handle.read(MAX_BYTES + 1)
     except OSError as err:
         raise RatesError([Problem(name, "", f"cannot read: {err.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        raise RatesError([Problem(name, "", f"file is larger than the limit of {MAX_BYTES:,}")])
     return parse_toml(raw, name)
 
 
@@ -82,18 +106,52 @@ def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
         raise RatesError([Problem(name, "", "TOML nested too deeply")]) from None
 
 
+# ---------------------------------------------------------------- merging
+
+
 def _is_figure(node: object) -> bool:
     return isinstance(node, dict) and "range" in node
 
 
+def _mergeable(below: object, value: object) -> bool:
+    """Two tables merge key by key; a figure on either side is replaced whole (an
+    overlay that sets only a figure's `currency` must not relabel the old range)."""
+    return (
+        isinstance(below, dict)
+        and isinstance(value, dict)
+        and not _is_figure(below)
+        and not _is_figure(value)
+    )
+
+
 def merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """`overlay` over `base`, without provenance (see Layers for the tracked version)."""
+    return _merge(base, overlay, (), "", {})
+
+
+def _merge(
+    base: dict[str, Any],
+    overlay: Mapping[str, Any],
+    prefix: KeyPath,
+    name: str,
+    provenance: dict[KeyPath, str],
+) -> dict[str, Any]:
     out = dict(base)
+    provenance[prefix] = name
     for key, value in overlay.items():
+        path = (*prefix, str(key))
         below = out.get(key)
-        if isinstance(below, dict) and isinstance(value, dict) and not _is_figure(value):
-            out[key] = merge(below, value)
-        else:
-            out[key] = value
+        if isinstance(below, dict) and _mergeable(below, value):
+            out[key] = _merge(below, value, path, name, provenance)
+            continue
+        if key in out:
+            # What the lower layer wrote beneath this key is gone: forget who wrote it,
+            # so a problem inside the new value is blamed on the layer that replaced it.
+            for old in _paths(below, path):
+                provenance.pop(old, None)
+        out[key] = value
+        for new in _paths(value, path):
+            provenance[new] = name
     return out
 
 
@@ -107,8 +165,46 @@ def _paths(node: object, prefix: KeyPath = ()) -> Iterator[KeyPath]:
             yield from _paths(value, (*prefix, str(i)))
 
 
-def _split(path: str) -> KeyPath:
+def split_path(path: str) -> KeyPath:
+    """'countries.CN.offers[0].price' -> ('countries', 'CN', 'offers', '0', 'price')."""
     return tuple(p for p in path.replace("[", ".").replace("]", "").split(".") if p)
+
+
+def normalise_offers(layer: dict[str, Any]) -> dict[str, Any]:
+    """Offers given as an array of tables become a table keyed like the validator keys
+    them (by product), so layers merge offer by offer and key paths agree."""
+    from cartcost.rates import _offers_by_id
+
+    countries = layer.get("countries")
+    if not isinstance(countries, dict):
+        return layer
+    fixed: dict[str, Any] = {}
+    for cc, country in countries.items():
+        if isinstance(country, dict) and isinstance(country.get("offers"), list):
+            country = {**country, "offers": _offers_by_id(country["offers"])}
+        fixed[cc] = country
+    return {**layer, "countries": fixed}
+
+
+def cited_sources(layer: Mapping[str, Any]) -> set[str]:
+    """Source ids a layer cites anywhere (figures, fx, visa-free days)."""
+    found: set[str] = set()
+
+    def walk(node: object, top: bool) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if top and key == "sources":
+                    continue  # the bibliography itself, not a citation
+                if key in ("sources", "visa_free_sources") and isinstance(value, list):
+                    found.update(v for v in value if isinstance(v, str))
+                else:
+                    walk(value, False)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, False)
+
+    walk(layer, True)
+    return found
 
 
 @dataclass(frozen=True)
@@ -118,59 +214,172 @@ class Layers:
     names: tuple[str, ...]
     data: dict[str, Any]
     provenance: dict[KeyPath, str] = field(default_factory=dict)
+    # Source ids cited by some layer: a lower layer's source that an overlay's figure
+    # displaced is not "unused" in any sense a user could fix.
+    cited: frozenset[str] = frozenset()
 
     def layer_of(self, path: str | KeyPath) -> str:
-        parts = _split(path) if isinstance(path, str) else path
+        parts = split_path(path) if isinstance(path, str) else path
         for n in range(len(parts), -1, -1):
             found = self.provenance.get(parts[:n])
             if found is not None:
                 return found
         return self.names[-1] if self.names else EMBEDDED
 
+    @property
+    def label(self) -> str:
+        """'<embedded> + quote.toml': the layers in one line, lowest first."""
+        return " + ".join(self.names)
 
-def overlay_paths(cli_paths: Sequence[str | Path] = ()) -> list[Path]:
-    """Overlays in order: CARTCOST_RATES (a path list), then each --rates."""
+
+def env_overlays() -> list[Path]:
     env = os.environ.get(ENV_VAR, "")
-    found = [Path(p) for p in env.split(os.pathsep) if p.strip()]
-    return found + [Path(p) for p in cli_paths]
+    return [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
+
+
+def overlay_paths(
+    cli_paths: Sequence[str | Path] = (),
+    *,
+    config_paths: Sequence[Path] = (),
+    scenario_paths: Sequence[Path] = (),
+) -> list[Path]:
+    """Overlays in order: config file, CARTCOST_RATES, scenario file, then each --rates."""
+    return [
+        *config_paths,
+        *env_overlays(),
+        *scenario_paths,
+        *(Path(p).expanduser() for p in cli_paths),
+    ]
+
+
+def stack(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Layers:
+    """Merge named layers, lowest first, keeping who wrote what."""
+    data: dict[str, Any] = {}
+    provenance: dict[KeyPath, str] = {}
+    cited: set[str] = set()
+    for name, raw in layers:
+        layer = normalise_offers(dict(raw))
+        cited |= cited_sources(layer)
+        data = _merge(data, layer, (), name, provenance)
+    return Layers(tuple(name for name, _ in layers), data, provenance, frozenset(cited))
 
 
 def load_layers(overlays: Sequence[Path], include_default: bool = True) -> Layers:
-    names: list[str] = []
-    data: dict[str, Any] = {}
-    provenance: dict[KeyPath, str] = {}
+    """Read and merge the layers; every unreadable file is reported at once."""
+    read: list[tuple[str, Mapping[str, Any]]] = []
     problems: list[Problem] = []
-    base = embedded_path()
-    base_name = str(base) if os.environ.get(BASE_ENV_VAR) else EMBEDDED
-    files = ([(base, base_name)] if include_default else []) + [(p, str(p)) for p in overlays]
+    files = [(embedded_path(), embedded_name())] if include_default else []
+    files += [(p, str(p)) for p in overlays]
     for path, name in files:
         try:
-            layer = read_toml(path, name)
+            read.append((name, read_toml(path, name)))
         except RatesError as err:
             problems.extend(err.problems)
-            continue
-        names.append(name)
-        data = merge(data, layer)
-        for key_path in _paths(layer):
-            provenance[key_path] = name
     if problems:
         raise RatesError(problems)
-    return Layers(tuple(names), data, provenance)
+    return stack(read)
 
 
-def validate_layers(layers: Layers) -> Any:
-    """Validate merged data, naming for each problem the layer that wrote its key."""
-    from cartcost.rates import validate
+# ---------------------------------------------------------------- validation
+
+
+def _unwrap(tp: Any) -> Any:
+    """Annotated[X, ...] -> X; X | None -> X."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def allowed_keys(path: KeyPath) -> list[str] | None:
+    """The keys the schema allows in the table holding `path`, or None when free-form."""
+    from pydantic import BaseModel
+
+    from cartcost.rates import Rates
+
+    def keys(model: type[BaseModel]) -> dict[str, Any]:
+        return {f.alias or n: f.annotation for n, f in model.model_fields.items()}
+
+    node: Any = Rates
+    for part in path[:-1]:
+        node = _unwrap(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            node = keys(node).get(part)
+            if node is None:
+                return None
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        else:
+            return None
+    node = _unwrap(node)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return list(keys(node))
+    return None
+
+
+def _explain(problem: Problem) -> Problem:
+    """Say what is valid where pydantic only says what is wrong."""
+    if problem.message.startswith("unknown key"):
+        allowed = allowed_keys(split_path(problem.path))
+        if allowed:
+            return Problem(
+                problem.file, problem.path, f"unknown key; allowed here: {', '.join(allowed)}"
+            )
+    return problem
+
+
+def _check(layers: Layers) -> tuple[Rates | None, list[Problem]]:
+    from cartcost.rates import Rates, validate
 
     try:
-        return validate(layers.data, file="merged")
+        return validate(layers.data, file="merged"), []
     except RatesError as err:
-        raise RatesError(
-            [Problem(layers.layer_of(p.path), p.path, p.message) for p in err.problems]
-        ) from None
+        problems = [
+            _explain(Problem(layers.layer_of(p.path), p.path, p.message))
+            for p in err.problems
+            if not (
+                UNUSED_SOURCE in p.message
+                and p.path.startswith("sources.")
+                and p.path.removeprefix("sources.") in layers.cited
+            )
+        ]
+    if problems:
+        return None, problems
+    # Only sources displaced by an overlay were left unused: the table itself is sound.
+    return Rates.model_validate(layers.data), []
 
 
-def load_rates(cli_paths: Sequence[str | Path] = ()) -> tuple[Any, Layers]:
-    """The validated, merged table for a command: default + CARTCOST_RATES + --rates."""
-    layers = load_layers(overlay_paths(cli_paths))
+def check_layers(layers: Layers) -> list[Problem]:
+    """Every problem of the merged data, each naming the layer that wrote its key."""
+    return _check(layers)[1]
+
+
+def validate_layers(layers: Layers) -> Rates:
+    """Validate merged data, naming for each problem the layer that wrote its key."""
+    rates, problems = _check(layers)
+    if rates is None:
+        raise RatesError(problems)
+    return rates
+
+
+def load_rates(
+    cli_paths: Sequence[str | Path] = (), *, overlays: Sequence[Path] | None = None
+) -> tuple[Rates, Layers]:
+    """The validated, merged table for a command.
+
+    With `overlays`, exactly those over the default (scenario_opts computes them);
+    otherwise the config file's overlays, CARTCOST_RATES, then `cli_paths` (--rates).
+    """
+    if overlays is None:
+        from cartcost.config import load_config
+
+        overlays = overlay_paths(cli_paths, config_paths=load_config().rates)
+    layers = load_layers(overlays)
     return validate_layers(layers), layers

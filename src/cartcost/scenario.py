@@ -1,8 +1,46 @@
-"""Who travels where for what: the input of every estimate."""
+"""Who travels where for what: the input of every estimate, and its TOML file.
+
+A scenario file holds the options `cartcost estimate` takes, under the same names the
+JSON export uses:
+
+    country = "CN"
+    indication = "MM"
+    products = ["axi-cel"]
+    from = "NZ"
+    caregivers = 2
+    currency = "NZD"
+    lives_nearby = false
+    pathways = ["commercial"]
+    rates = ["quote.toml"]      # overlays, relative to this file's directory
+
+Every key is optional; command-line options override the file (see cli/scenario_opts.py).
+"""
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCENARIO_KEYS = (
+    "country",
+    "indication",
+    "products",
+    "from",
+    "caregivers",
+    "currency",
+    "lives_nearby",
+    "pathways",
+    "rates",
+)
+PATHWAYS = ("commercial", "academic", "trial")
+MAX_CAREGIVERS = 10
+
+_CC = re.compile(r"^[A-Za-z]{2}$")
+_CCY = re.compile(r"^[A-Za-z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -29,3 +67,158 @@ class Scenario:
     @property
     def travellers(self) -> int:
         return 1 + self.caregivers
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """What a scenario file says; None (or empty) for every key it does not set."""
+
+    path: Path
+    country: str | None = None
+    indication: str | None = None
+    products: tuple[str, ...] = ()
+    origin: str | None = None
+    caregivers: int | None = None
+    currency: str | None = None
+    lives_nearby: bool | None = None
+    pathways: tuple[str, ...] = ()
+    rates: tuple[Path, ...] = ()
+
+
+def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
+    """Check a scenario file's data; every problem is reported at once, by key."""
+    from cartcost.config import file_problems
+
+    problems: list[str] = []
+
+    def bad(key: str, expected: str) -> None:
+        problems.append(f"{key}: expected {expected}, got {data[key]!r}")
+
+    for key in data:
+        if key not in SCENARIO_KEYS:
+            problems.append(f"{key}: unknown key; allowed: {', '.join(SCENARIO_KEYS)}")
+
+    def code(key: str, pattern: re.Pattern[str], expected: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and pattern.match(value):
+            return value.upper()
+        bad(key, expected)
+        return None
+
+    def text(key: str, expected: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        bad(key, expected)
+        return None
+
+    def strings(key: str, expected: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+            return tuple(v.strip() for v in value)
+        bad(key, expected)
+        return ()
+
+    country = code("country", _CC, "a country code such as CN")
+    indication = text("indication", "an indication code such as MM")
+    products = strings("products", 'a list of product ids, e.g. ["axi-cel"]')
+    origin = code("from", _CC, "a country code such as NZ")
+    currency = code("currency", _CCY, "a currency code such as NZD")
+    pathways = strings("pathways", f"a list of {', '.join(PATHWAYS)}")
+    for p in pathways:
+        if p not in PATHWAYS:
+            problems.append(f"pathways: unknown pathway {p!r}; allowed: {', '.join(PATHWAYS)}")
+    rates = strings("rates", 'a list of overlay file paths, e.g. ["quote.toml"]')
+
+    caregivers = data.get("caregivers")
+    if caregivers is not None and (
+        isinstance(caregivers, bool)
+        or not isinstance(caregivers, int)
+        or not 0 <= caregivers <= MAX_CAREGIVERS
+    ):
+        bad("caregivers", f"a whole number from 0 to {MAX_CAREGIVERS}")
+        caregivers = None
+    lives_nearby = data.get("lives_nearby")
+    if lives_nearby is not None and not isinstance(lives_nearby, bool):
+        bad("lives_nearby", "true or false")
+        lives_nearby = None
+
+    if problems:
+        raise file_problems("scenario file", path, problems)
+    here = path.parent
+    return ScenarioFile(
+        path=path,
+        country=country,
+        indication=indication,
+        products=products,
+        origin=origin,
+        caregivers=caregivers,
+        currency=currency,
+        lives_nearby=lives_nearby,
+        pathways=pathways,
+        rates=tuple(
+            p if p.is_absolute() else Path(os.path.normpath(here / p))
+            for p in (Path(r).expanduser() for r in rates)
+        ),
+    )
+
+
+def read_scenario(path: Path) -> ScenarioFile:
+    """Read and check a scenario file (5 MB limit, UTF-8, TOML)."""
+    from cartcost.config import read_file
+
+    return parse_scenario(read_file("scenario file", path), path)
+
+
+def relative_to_file(target: Path, scenario_path: Path) -> str:
+    """How a scenario file at `scenario_path` should name `target` so it is found again:
+    relative to the file's directory when possible, else absolute."""
+    absolute = target.expanduser().resolve()
+    here = scenario_path.expanduser().resolve().parent
+    try:
+        return Path(os.path.relpath(absolute, here)).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(absolute)
+
+
+HEADER = """\
+# cartcost scenario: who travels where for what.
+# Use:  cartcost estimate --scenario {name}
+# Options given on the command line override the values here.
+# Keys: country, indication, products, from, caregivers, currency, lives_nearby,
+#       pathways, rates (overlay files, relative to this file).
+
+"""
+
+
+def scenario_toml(
+    scenario: Scenario, rates: Sequence[str] = (), name: str = "THIS-FILE.toml"
+) -> str:
+    """The TOML text of a scenario file (tomli-w for the data)."""
+    import tomli_w
+
+    data: dict[str, Any] = {}
+    if scenario.country:
+        data["country"] = scenario.country
+    data["indication"] = scenario.indication
+    if scenario.products:
+        data["products"] = list(scenario.products)
+    if scenario.origin:
+        data["from"] = scenario.origin
+    data["caregivers"] = scenario.caregivers
+    if scenario.currency:
+        data["currency"] = scenario.currency
+    data["lives_nearby"] = scenario.lives_nearby
+    if scenario.pathways:
+        data["pathways"] = list(scenario.pathways)
+    if rates:
+        data["rates"] = list(rates)
+    return HEADER.format(name=name) + tomli_w.dumps(data)

@@ -9,8 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli.options import (
+    BudgetOpt,
     CaregiversOpt,
     CurrencyOpt,
+    DrawsOpt,
+    DriversOpt,
     Format,
     FormatOpt,
     FromOpt,
@@ -20,11 +23,15 @@ from cartcost.cli.options import (
     PathwayOptT,
     ProductOpt,
     RatesOpt,
+    SeedOpt,
     split_list,
 )
 from cartcost.cli.output import emit_rich, emit_text, guard
 
 if TYPE_CHECKING:
+    from cartcost.budget import BudgetRequest
+    from cartcost.compare import Comparison
+    from cartcost.rates import Rates
     from cartcost.scenario import Scenario
 
 EPILOG = """\
@@ -37,6 +44,8 @@ Examples:
   cartcost compare -i MM --sort days --currency USD
 
   cartcost compare -i LBCL --by product --countries CN
+
+  cartcost compare -i MM --from NZ --budget --drivers
 
   cartcost compare -i MM --from NZ --format csv -o mm.csv --svg mm.svg
 
@@ -142,8 +151,15 @@ def compare_command(
     output: OutputOpt = None,
     svg: SvgOpt = None,
     rates: RatesOpt = None,
+    budget: BudgetOpt = False,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    drivers: DriversOpt = False,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
+    from cartcost.budget import budget_request
+
+    want = budget_request(budget, draws, seed, drivers)  # checked before any work
     scenario, listed = question(
         indication,
         countries,
@@ -166,7 +182,9 @@ def compare_command(
     table, layers = load_rates(rates or [])
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
 
-    if fmt is Format.json:
+    if want is not None:
+        _emit_budget(table, cmp, want, fmt, output, layers.names)
+    elif fmt is Format.json:
         from cartcost.render.compare_export import compare_json_obj
         from cartcost.render.export import dumps
 
@@ -188,3 +206,38 @@ def compare_command(
 
         atomic_write(svg, compare_svg(cmp))
         err(f"cartcost: wrote {svg}")
+
+
+def _emit_budget(
+    table: Rates,
+    cmp: Comparison,
+    want: BudgetRequest,
+    fmt: Format,
+    output: str | None,
+    layers: tuple[str, ...],
+) -> None:
+    """Each row's budget (--budget): the same draws and seed for every row."""
+    from cartcost.budget import simulate
+    from cartcost.cli.output import err, to_stdout
+
+    budgets = [
+        simulate(table, row.estimate, want.draws, want.seed, want.drivers) for row in cmp.rows
+    ]
+    if fmt is Format.json:
+        from cartcost.render.budget_export import compare_budget_json_obj
+        from cartcost.render.export import dumps
+
+        emit_text(dumps(compare_budget_json_obj(cmp, budgets, layers)), output)
+    elif fmt is Format.csv:
+        from cartcost.render.budget_export import compare_budget_csv
+
+        emit_text(compare_budget_csv(cmp, budgets), output)
+        for s in cmp.skipped:
+            err(f"cartcost: skipped {s.country}: {s.reason}")
+    else:
+        from cartcost.render.budget_view import compare_budget_view
+        from cartcost.render.table import make_console
+
+        width = None if to_stdout(output) else 100
+        console = make_console(width=width)
+        emit_rich(compare_budget_view(cmp, budgets, console, width), output, width)

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from cartcost.cli.options import (
-    CaregiversOpt,
+    BudgetOpt,
     CurrencyOpt,
+    DrawsOpt,
+    DriversOpt,
     Format,
     FormatOpt,
     FromOpt,
     IndicationOpt,
-    LivesNearbyOpt,
+    MaybeCaregiversOpt,
+    MaybeLivesNearbyOpt,
     OutputOpt,
     PathwayOptT,
     ProductOpt,
     RatesOpt,
+    ScenarioOpt,
+    SeedOpt,
     SourcesOpt,
-    split_list,
 )
 from cartcost.cli.output import emit_rich, emit_text, guard
+
+if TYPE_CHECKING:
+    from cartcost.budget import BudgetRequest
+    from cartcost.estimate import Estimate
+    from cartcost.rates import Rates
 
 EPILOG = """\
 Examples:
@@ -31,6 +42,20 @@ Examples:
   cartcost estimate -c US -i MM -p cilta-cel --format json -o us-mm.json
 
   cartcost estimate -c GB -i LBCL --from DE --sources
+
+  cartcost estimate --scenario family.toml --caregivers 1
+
+  cartcost estimate -c CN -i MM --rates hospital-quote.toml --sources
+
+  cartcost estimate -c CN -i MM --from NZ --budget --drivers
+
+  cartcost estimate -c US -i LBCL --budget --draws 1000000 --seed 7 -F csv
+
+Options given here override a --scenario file, which overrides the config file's
+[defaults] (`cartcost rates path` shows where it is).
+
+--budget simulates the journey (100,000 times by default) and adds P10, P50, P90 and the
+mean to every line and the total: P90 is the amount 9 journeys in 10 stay under.
 """
 
 
@@ -51,39 +76,46 @@ def estimate_command(
     indication: IndicationOpt = None,
     product: ProductOpt = None,
     origin: FromOpt = None,
-    caregivers: CaregiversOpt = 1,
+    caregivers: MaybeCaregiversOpt = None,
     currency: CurrencyOpt = None,
-    lives_nearby: LivesNearbyOpt = False,
+    lives_nearby: MaybeLivesNearbyOpt = None,
     pathway: PathwayOptT = None,
     sources: SourcesOpt = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     rates: RatesOpt = None,
+    scenario_file: ScenarioOpt = None,
+    budget: BudgetOpt = False,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    drivers: DriversOpt = False,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
-    from cartcost.errors import UsageProblem
+    from cartcost.budget import budget_request
 
-    if not country:
-        raise UsageProblem("missing option --country (-c), e.g. --country CN")
-    if not indication:
-        raise UsageProblem("missing option --indication (-i), e.g. --indication MM")
+    want = budget_request(budget, draws, seed, drivers)  # checked before any work
 
+    from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.estimate import estimate as run_estimate
     from cartcost.ratesfile import load_rates
-    from cartcost.scenario import Scenario
 
-    table, layers = load_rates(rates or [])
-    scenario = Scenario(
+    scenario, overlays = scenario_from_options(
+        scenario_file=scenario_file,
+        rates=rates,
         country=country,
         indication=indication,
-        products=split_list(product),
+        product=product,
         origin=origin,
         caregivers=caregivers,
         currency=currency,
         lives_nearby=lives_nearby,
-        pathways=tuple(p.value for p in pathway or []),
+        pathway=pathway,
     )
+    table, layers = load_rates(overlays=overlays)
     est = run_estimate(table, scenario)
+    if want is not None:
+        _emit_budget(table, est, want, fmt, output, sources, layers.names)
+        return
     if fmt is Format.json:
         from cartcost.render.export import dumps, estimate_json_obj
 
@@ -93,12 +125,58 @@ def estimate_command(
 
         emit_text(estimate_csv(est), output)
     else:
+        from rich.console import Group
+
+        from cartcost.render.listing import layers_line
         from cartcost.render.table import estimate_table
 
-        # Which layer a figure came from matters only when overlays are in play.
+        # Which layer a figure came from matters only when overlays are in play, and only
+        # for the figures an overlay wrote: the rest come from the table at the bottom.
+        overlaid = len(layers.names) > 1
         layer_of = (
-            {p: layers.layer_of(p) for i in est.items for p in i.figure_paths}
-            if len(layers.names) > 1
+            {
+                p: layers.layer_of(p)
+                for i in est.items
+                for p in i.figure_paths
+                if layers.layer_of(p) != layers.names[0]
+            }
+            if overlaid
             else None
         )
-        emit_rich(estimate_table(est, sources, table.sources, layer_of), output)
+        view = estimate_table(est, sources, table.sources, layer_of)
+        emit_rich(Group(view, layers_line(layers.names)) if overlaid else view, output)
+
+
+def _emit_budget(
+    table: Rates,
+    est: Estimate,
+    want: BudgetRequest,
+    fmt: Format,
+    output: str | None,
+    sources: bool,
+    layers: tuple[str, ...],
+) -> None:
+    """The estimate with its budget (--budget), in the format asked for."""
+    from cartcost.budget import simulate
+    from cartcost.cli.output import to_stdout
+
+    plan = simulate(table, est, want.draws, want.seed, want.drivers)
+    if fmt is Format.json:
+        from cartcost.render.budget_export import estimate_budget_json_obj
+        from cartcost.render.export import dumps
+
+        emit_text(dumps(estimate_budget_json_obj(plan, layers)), output)
+    elif fmt is Format.csv:
+        from cartcost.render.budget_export import estimate_budget_csv
+
+        emit_text(estimate_budget_csv(plan), output)
+    else:
+        from rich.console import Group
+
+        from cartcost.render.budget_view import budget_view
+        from cartcost.render.listing import layers_line
+        from cartcost.render.table import make_console
+
+        width = None if to_stdout(output) else 100
+        view = budget_view(plan, make_console(width=width), width, sources, table.sources)
+        emit_rich(Group(view, layers_line(layers)) if len(layers) > 1 else view, output, width)

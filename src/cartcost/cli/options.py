@@ -83,6 +83,73 @@ PathwayOptT = Annotated[
 SourcesOpt = Annotated[
     bool, typer.Option("--sources", help="Show the sources behind each line and a bibliography.")
 ]
+# For commands that read a scenario file: None means "not given on the command line", so
+# the scenario file, then the config file's [defaults], then the built-in default apply.
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scenario",
+        "-s",
+        metavar="PATH",
+        help="Read options from a scenario file (see `cartcost scenario init`); "
+        "options given here override it.",
+        dir_okay=False,
+    ),
+]
+MaybeCaregiversOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--caregivers",
+        min=0,
+        max=10,
+        help="Caregivers who travel and stay too. [default: 1, or the scenario/config value]",
+        show_default=False,
+    ),
+]
+MaybeLivesNearbyOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--lives-nearby/--not-nearby",
+        help="Lives near the centre: no lodging or local transport. [default: not nearby]",
+        show_default=False,
+    ),
+]
+
+# --budget and its companions (estimate, compare). --draws, --seed and --drivers imply
+# --budget; None means "not given" (budget.py holds the defaults and checks the values).
+BudgetOpt = Annotated[
+    bool,
+    typer.Option(
+        "--budget",
+        help="Simulate the total: P10, P50, P90 and mean beside low/high "
+        "(complications weighed by their probability).",
+    ),
+]
+DrawsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--draws",
+        metavar="N",
+        help="Simulated journeys for --budget, 1000 to 10000000. [default: 100000]",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        metavar="S",
+        help="Random seed for --budget: the same seed, the same figures. [default: 2026]",
+        show_default=False,
+    ),
+]
+DriversOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drivers",
+        help="With --budget: which items drive the range, largest first (implies --budget).",
+    ),
+]
 
 
 def split_list(values: list[str] | None) -> tuple[str, ...]:

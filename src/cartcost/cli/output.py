@@ -10,9 +10,9 @@ import functools
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TextIO, TypeVar
 
 import typer
 
@@ -89,6 +89,40 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             os.unlink(tmp)
         if isinstance(error, OSError):
             raise UsageProblem(f"--output {path}: cannot write ({error.strerror})") from None
+        raise
+
+
+@contextlib.contextmanager
+def open_output(output: str | None, option: str = "--output") -> Iterator[TextIO]:
+    """A text stream for data written bit by bit: stdout, or a temporary file beside
+    `output` that takes its name only when the block ends without an error (an
+    interrupted or failed run removes it: never a half-written file under the name)."""
+    if to_stdout(output):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    assert output is not None
+    path = Path(output)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageProblem(f"{option} {path}: directory {directory} does not exist")
+    if path.is_dir():
+        raise UsageProblem(f"{option} {path}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise UsageProblem(f"{option} {path}: cannot write there ({error.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise UsageProblem(f"{option} {path}: cannot write ({error.strerror})") from None
         raise
 
 

@@ -23,8 +23,11 @@ def plain(d: Decimal) -> str:
 
 
 def whole(d: Decimal) -> str:
-    """A table number: whole units with thousands separators."""
-    return f"{d.quantize(_UNIT, rounding=ROUND_HALF_UP):,f}"
+    """A table number: whole units with thousands separators.
+
+    Rounded from the exported cents, so the table never disagrees with CSV/JSON
+    (562.499 exports as 562.50, and shows as 563, not 562)."""
+    return f"{cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP):,f}"
 
 
 def days(d: Decimal) -> str:

@@ -63,7 +63,10 @@ def estimate_table(
         if not items:
             continue
         table.add_row(
-            Text(_CATEGORY_TITLES[category].upper(), style="bold cyan"), "", "", *([""] if show_sources else [])
+            Text(_CATEGORY_TITLES[category].upper(), style="bold cyan"),
+            "",
+            "",
+            *([""] if show_sources else []),
         )
         for item in items:
             label = Text(item.label)
@@ -82,7 +85,8 @@ def estimate_table(
                     layers = sorted({layer_of.get(p, "") for p in item.figure_paths} - {""})
                     if layers:
                         src += f" [{', '.join(layers)}]"
-                extra = [src]
+                # Text, not str: layer names like [quote.toml] are not Rich markup.
+                extra = [Text(src)]
             table.add_row(label, *cells, *extra)
     table.add_section()
     table.add_row(

@@ -1,0 +1,431 @@
+"""The terminal view of a budget (Rich): percentiles beside low/high, range bars, the
+histogram of totals, what drives the spread. Imported only when a budget is drawn.
+
+Columns are dropped, least important first, until the table fits the console; a number
+is never cut. Bar and histogram geometry (which cell a value falls in) is computed here:
+it is presentation, not cost arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cartcost.budget import Budget, Driver, LineBudget, Spread
+from cartcost.compare import Comparison, Row
+from cartcost.estimate import CATEGORIES, Estimate
+from cartcost.money import Range
+from cartcost.rates import Source
+from cartcost.render.fmt import days, whole
+
+BAR_WIDTH = 12
+COMPARE_BAR_WIDTH = 16
+FILLED = "█"
+EMPTY = "·"
+MEDIAN = "│"
+SPARKS = " ▁▂▃▄▅▆▇█"
+# Columns that may be hidden on a narrow console, least important first.
+DROP_ORDER = ("mean", "bar", "p10")
+# Drivers narrowing the spread by less than this share are summed up, not listed.
+MIN_DRIVER_SHARE = Decimal("0.005")
+
+_CATEGORY_TITLES = {
+    "product": "Product",
+    "hospital": "Hospital",
+    "living": "Living",
+    "travel": "Travel",
+    "services": "Services",
+}
+
+MEANING = (
+    "P50: half of the simulated journeys cost less than this, half more. "
+    "P90: 9 in 10 cost less; raise this much to be 90% sure. "
+    "P10: only 1 in 10 cost less. Mean: the average of all draws."
+)
+
+
+def cell(value: Decimal, low: Decimal, high: Decimal, width: int) -> int:
+    """The cell (0..width-1) a value falls in on a bar spanning low..high."""
+    extent = high - low
+    if extent <= 0:
+        return 0
+    return max(0, min(width - 1, math.floor((value - low) * width / extent)))
+
+
+def spread_bar(plain: Range, spread: Spread, width: int = BAR_WIDTH) -> Text:
+    """low..high as a bar: P10-P90 filled, the median marked."""
+    if plain.high <= plain.low:
+        return Text("")
+    start = cell(spread.p10, plain.low, plain.high, width)
+    end = cell(spread.p90, plain.low, plain.high, width)
+    mid = cell(spread.p50, plain.low, plain.high, width)
+    text = Text()
+    for i in range(width):
+        if i == mid:
+            text.append(MEDIAN, style="bold")
+        elif start <= i <= end:
+            text.append(FILLED, style="cyan")
+        else:
+            text.append(EMPTY, style="dim")
+    return text
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Counts as bar heights, the tallest a full block; any draw at all shows."""
+    top = max(counts) if counts else 0
+    if top == 0:
+        return " " * len(counts)
+    levels = len(SPARKS) - 1
+    return "".join(SPARKS[math.ceil(c * levels / top)] if c else SPARKS[0] for c in counts)
+
+
+def _title(est: Estimate, draws: int) -> str:
+    sc = est.scenario
+    who = f"from {est.origin_name}" if est.origin_name else "origin not given"
+    if sc.domestic:
+        who = "living in the country"
+    carers = f"{sc.caregivers} caregiver{'s' if sc.caregivers != 1 else ''}"
+    return (
+        f"Budget for CAR-T for {sc.indication} in {est.country_name} ({sc.country}), "
+        f"{who}, {carers}: {draws:,} simulated journeys"
+    )
+
+
+def _cells(plain: Range, spread: Spread, shown: Sequence[str]) -> list[Text | str]:
+    values = {
+        "low": whole(plain.low),
+        "p10": whole(spread.p10),
+        "p50": whole(spread.p50),
+        "p90": whole(spread.p90),
+        "high": whole(plain.high),
+        "mean": whole(spread.mean),
+    }
+    out: list[Text | str] = [values[k] for k in shown if k != "bar"]
+    if "bar" in shown:
+        out.append(spread_bar(plain, spread))
+    return out
+
+
+def _build(b: Budget, hidden: Sequence[str]) -> Table:
+    est = b.estimate
+    table = Table(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, expand=False)
+    table.add_column("Item", ratio=1, min_width=26, overflow="fold")
+    shown = [k for k in ("low", "p10", "p50", "p90", "high", "mean", "bar") if k not in hidden]
+    headers = {"low": "Low", "p10": "P10", "p50": "P50", "p90": "P90", "high": "High"}
+    headers["mean"] = "Mean"
+    for k in shown:
+        if k == "bar":
+            table.add_column("low ▸ high", no_wrap=True, width=BAR_WIDTH)
+        else:
+            style = "bold" if k in ("p50", "p90") else ""
+            table.add_column(headers[k], justify="right", no_wrap=True, style=style)
+    by_key = {line.key: line for line in b.lines}
+    for category in CATEGORIES:
+        items = est.by_category(category)
+        if not items:
+            continue
+        table.add_row(Text(_CATEGORY_TITLES[category].upper(), style="bold cyan"))
+        for item in items:
+            line: LineBudget | None = by_key.get(item.key)
+            if line is None:
+                label = Text(item.label)
+                label.append("\n  not included: " + item.note, style="italic yellow")
+                table.add_row(label, *(["—"] * (len(shown) - ("bar" in shown))))
+                continue
+            table.add_row(Text(item.label), *_cells(line.plain, line.spread, shown))
+    table.add_section()
+    table.add_row(
+        Text(f"Total {b.currency}", style="bold"),
+        *_cells(est.total, b.total, shown),
+    )
+    return table
+
+
+def _fits(console: Console, table: Table, width: int) -> bool:
+    measured = table.__rich_measure__(console, console.options.update_width(10_000))
+    return measured.minimum <= width
+
+
+def fit_table(b: Budget, console: Console, width: int) -> tuple[Table, list[str]]:
+    """The richest budget table that fits `width`, and which columns it hides."""
+    for n in range(len(DROP_ORDER) + 1):
+        hidden = list(DROP_ORDER[:n])
+        table = _build(b, hidden)
+        if _fits(console, table, width):
+            return table, hidden
+    return table, hidden
+
+
+def _percent(share: Decimal) -> str:
+    pct = share * 100
+    return f"{pct:.0f}%" if pct >= 1 or pct == 0 else "<1%"
+
+
+def _odds(r: Range) -> str:
+    low, high = (f"{x * 100:.0f}" for x in (r.low, r.high))
+    return f"{low}%" if low == high else f"{low}–{high}%"
+
+
+def summary_lines(b: Budget) -> list[Text]:
+    est = b.estimate
+    t = b.total
+    ccy = b.currency
+    lines = [
+        Text.assemble(
+            (f"To be 90% sure: {ccy} {whole(t.p90)}", "bold"),
+            f"   median (P50) {whole(t.p50)}   P10 {whole(t.p10)}   mean {whole(t.mean)}",
+        ),
+        Text(
+            f"Every low added up: {whole(est.total.low)}; every high added up: "
+            f"{whole(est.total.high)}. Totals of the draws, from that low (left) to that high:"
+        ),
+        Text(f"  {whole(est.total.low)} ▕{sparkline(b.histogram.counts)}▏ {whole(est.total.high)}"),
+        Text(MEANING, style="dim"),
+    ]
+    if b.events:
+        happened = ", ".join(
+            f"{e.label} {_percent(e.happened)} (table: {_odds(e.probability)})" for e in b.events
+        )
+        lines.append(Text(f"Complications, share of journeys they happened in: {happened}."))
+    s = b.stay_days
+    lines.append(
+        Text(
+            f"Stay abroad{' with complications' if b.events else ''}: "
+            f"P10 {days(s.p10)}, P50 {days(s.p50)}, P90 {days(s.p90)} days"
+        )
+    )
+    return lines
+
+
+def drivers_table(b: Budget, top: int | None = None) -> RenderableType:
+    """Lines by how much holding them fixed narrows the P10-P90 spread, largest first."""
+    assert b.drivers is not None
+    spread = b.total.width
+    table = Table(
+        title=(
+            f"What drives the range: the P10–P90 spread is {b.currency} {whole(spread)}; "
+            "how much it narrows if one item were known exactly"
+        ),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("Item", overflow="fold", ratio=1, min_width=20)
+    table.add_column(f"Narrows by {b.currency}", justify="right", no_wrap=True)
+    table.add_column("Share", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True, width=20)
+    listed = [d for d in b.drivers if d.share >= MIN_DRIVER_SHARE]
+    shown: Sequence[Driver] = listed if top is None else listed[:top]
+    for d in shown:
+        filled = max(0, min(20, round(float(d.share) * 20)))
+        bar = Text(FILLED * filled, style="cyan")
+        table.add_row(d.label, whole(d.shrink), _percent(d.share), bar)
+    rest = len(b.drivers) - len(shown)
+    if rest:
+        table.caption = (
+            f"{rest} other item{'s' if rest != 1 else ''} narrow it by less than "
+            f"{MIN_DRIVER_SHARE * 100:.1f}% each (--format csv lists all)."
+        )
+        table.caption_justify = "left"
+    return table
+
+
+def footer_lines(b: Budget, hidden: Sequence[str]) -> list[Text]:
+    est = b.estimate
+    lines = []
+    if hidden:
+        names = {"bar": "range bar", "mean": "mean", "p10": "P10"}
+        lines.append(
+            Text(
+                "Hidden at this width: "
+                + ", ".join(names[h] for h in hidden)
+                + " (widen the terminal, or use --format csv).",
+                style="dim",
+            )
+        )
+    elif b.estimate.items:
+        lines.append(
+            Text(
+                f"Bar: each line's low (left) to high (right); {FILLED} P10–P90, {MEDIAN} P50.",
+                style="dim",
+            )
+        )
+    detail = (
+        ""
+        if b.detail_draws == b.draws
+        else f"; lines, stay and drivers from the first {b.detail_draws:,}"
+    )
+    lines.append(
+        Text(
+            f"{b.draws:,} draws, seed {b.seed}{detail}. A statistical summary: each figure "
+            "drawn from low–typical–high, durations shared by every line, one offer per draw.",
+            style="dim",
+        )
+    )
+    lines.append(
+        Text(f"FX rates of {est.fx_as_of.isoformat()}; data as of {est.data_as_of.isoformat()}")
+    )
+    lines += [Text("Note: " + n, style="yellow") for n in est.notes]
+    lines.append(Text(est.disclaimer, style="italic"))
+    return lines
+
+
+def budget_view(
+    b: Budget,
+    console: Console,
+    width: int | None = None,
+    show_sources: bool = False,
+    sources: Mapping[str, Source] | None = None,
+) -> RenderableType:
+    """The budget of one estimate on one screen, fitted to `width` (default: the console's)."""
+    table, hidden = fit_table(b, console, width or console.width)
+    parts: list[RenderableType] = [
+        Text(_title(b.estimate, b.draws), style="bold"),
+        table,
+        *summary_lines(b),
+    ]
+    if b.drivers is not None:
+        parts.append(drivers_table(b))
+    parts += footer_lines(b, hidden)
+    if show_sources and sources:
+        from cartcost.render.table import bibliography, est_sources
+
+        parts.append(bibliography(est_sources(b.estimate), sources))
+    return Group(*parts)
+
+
+# ---------------------------------------------------------------- compare --budget
+
+
+def _compare_build(
+    rows: Sequence[tuple[str, Budget]], hidden: Sequence[str], scale: Range
+) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("Country", overflow="fold", min_width=18, ratio=1)
+    shown = [k for k in ("low", "p10", "p50", "p90", "high", "mean", "bar") if k not in hidden]
+    headers = {"low": "Low", "p10": "P10", "p50": "P50", "p90": "P90", "high": "High"}
+    headers["mean"] = "Mean"
+    for k in shown:
+        if k == "bar":
+            table.add_column("one scale ▸", no_wrap=True, width=COMPARE_BAR_WIDTH)
+        else:
+            style = "bold" if k in ("p50", "p90") else ""
+            table.add_column(headers[k], justify="right", no_wrap=True, style=style)
+    for name, b in rows:
+        t, plain = b.total, b.estimate.total
+        values = {
+            "low": whole(plain.low),
+            "p10": whole(t.p10),
+            "p50": whole(t.p50),
+            "p90": whole(t.p90),
+            "high": whole(plain.high),
+            "mean": whole(t.mean),
+        }
+        cells: list[Text | str] = [values[k] for k in shown if k != "bar"]
+        if "bar" in shown:
+            cells.append(_scaled_bar(plain, t, scale, COMPARE_BAR_WIDTH))
+        table.add_row(name, *cells)
+    return table
+
+
+def _scaled_bar(plain: Range, t: Spread, scale: Range, width: int) -> Text:
+    """One row on the comparison's common scale: low..high dotted, P10-P90 filled."""
+    lo = cell(plain.low, scale.low, scale.high, width)
+    hi = cell(plain.high, scale.low, scale.high, width)
+    start = cell(t.p10, scale.low, scale.high, width)
+    end = cell(t.p90, scale.low, scale.high, width)
+    mid = cell(t.p50, scale.low, scale.high, width)
+    text = Text()
+    for i in range(width):
+        if i == mid:
+            text.append(MEDIAN, style="bold")
+        elif start <= i <= end:
+            text.append(FILLED, style="cyan")
+        elif lo <= i <= hi:
+            text.append("─", style="dim")
+        else:
+            text.append(" ")
+    return text
+
+
+def _compare_title(cmp: Comparison, draws: int) -> str:
+    sc = cmp.scenario
+    what = f"CAR-T for {sc.indication}"
+    if sc.products:
+        what += f" ({', '.join(sc.products)})"
+    who = f"from {sc.origin}" if sc.origin else "origin not given"
+    carers = f"{sc.caregivers} caregiver{'s' if sc.caregivers != 1 else ''}"
+    return f"Budget for {what}: {who}, {carers}, in {cmp.currency}; {draws:,} journeys a row"
+
+
+def _row_name(row: Row) -> str:
+    name = f"{row.country} {row.country_name}"
+    if row.product:
+        name += f": {', '.join(row.brands)}"
+    return name + (" (home)" if row.is_home else "")
+
+
+def compare_budget_view(
+    cmp: Comparison,
+    budgets: Sequence[Budget],
+    console: Console,
+    width: int | None = None,
+) -> RenderableType:
+    """Budgets side by side: one row per compared country (or product), in the
+    comparison's order, bars on one scale."""
+    w = width or console.width
+    rows = [(_row_name(row), b) for row, b in zip(cmp.rows, budgets, strict=True)]
+    hidden: list[str] = []
+    table = _compare_build(rows, hidden, cmp.scale)
+    for n in range(len(DROP_ORDER) + 1):
+        hidden = list(DROP_ORDER[:n])
+        table = _compare_build(rows, hidden, cmp.scale)
+        if _fits(console, table, w):
+            break
+    first = budgets[0]
+    parts: list[RenderableType] = [Text(_compare_title(cmp, first.draws), style="bold"), table]
+    if "bar" not in hidden:
+        parts.append(
+            Text(
+                f"Bar: {whole(cmp.scale.low)} (left) to {whole(cmp.scale.high)} (right), one "
+                f"scale; ─ low to high, {FILLED} P10–P90, {MEDIAN} P50.",
+                style="dim",
+            )
+        )
+    parts.append(Text(MEANING, style="dim"))
+    if first.events:
+        odds = ", ".join(f"{e.label} {_odds(e.probability)}" for e in first.events)
+        parts.append(Text(f"Complications weighed in every row: {odds}."))
+    if first.drivers is not None:
+        for name, b in rows:
+            assert b.drivers is not None
+            top = ", ".join(
+                f"{d.label} {_percent(d.share)}"
+                for d in b.drivers[:3]
+                if d.share >= MIN_DRIVER_SHARE
+            )
+            parts.append(Text(f"Drives {name}: {top or 'nothing varies'}", style="dim"))
+    if cmp.scenario.origin is None:
+        parts.append(Text("Travel and visas not included: pass --from COUNTRY.", style="yellow"))
+    for sk in cmp.skipped:
+        what = f"{sk.country} {sk.product}" if sk.product else sk.country
+        parts.append(Text(f"Skipped {what}: {sk.reason}", style="yellow"))
+    parts += [Text("Note: " + n, style="yellow") for n in cmp.notes]
+    parts.append(
+        Text(
+            f"{first.draws:,} draws per row, seed {first.seed}, the same draws for every row: "
+            "a statistical summary.",
+            style="dim",
+        )
+    )
+    parts.append(
+        Text(f"FX rates of {cmp.fx_as_of.isoformat()}; data as of {cmp.data_as_of.isoformat()}")
+    )
+    parts.append(Text(cmp.disclaimer, style="italic"))
+    return Group(*parts)

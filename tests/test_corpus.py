@@ -1,0 +1,312 @@
+"""The bad-input corpus: broken rate tables and overlays, each refused cleanly.
+
+tests/corpus/rates/*.toml are whole tables (used as CARTCOST_BASE_RATES), and
+tests/corpus/overlays/*.toml are overlays over tests/fixtures/mini.toml (--rates). The
+tables below say, for every file, what its message must contain: the key path and the
+problem. Inputs too big or too odd to keep as files (a million-element array, 100,000
+keys, 10,000 levels of nesting, a 6 MB file, truncations of mini.toml) are built here.
+
+Every case must: exit 2, print nothing on stdout, name the file and what is wrong on
+stderr in at most one screen (40 lines), with no traceback and no escape sequence.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from tests.clihelp import run
+from tests.conftest import MINI
+
+CORPUS = Path(__file__).parent / "corpus"
+ONE_SCREEN = 40
+
+# Whole tables: file -> what the message must contain.
+RATES: dict[str, tuple[str, ...]] = {
+    "empty.toml": ("file is empty",),
+    "whitespace-only.toml": ("file is empty",),
+    "comments-only.toml": ("meta: required key is missing", "countries: required key"),
+    "binary-junk.toml": ("NUL bytes",),
+    "utf16.toml": ("NUL bytes",),
+    "latin1.toml": ("not UTF-8", "offset 28"),
+    "bom.toml": ("byte-order mark",),
+    "syntax-unclosed-header.toml": ("TOML syntax error", "line 1"),
+    "only-meta.toml": ("sources: required key is missing", "fx: required key is missing"),
+    "wrong-top-level-types.toml": (
+        "meta: expected a table, got integer 1",
+        "countries: expected a table, got integer 5",
+        "fx: expected a table, got array",
+    ),
+    "json-not-toml.toml": ("TOML syntax error", "line 1"),
+    "yaml-not-toml.toml": ("TOML syntax error", "line 1"),
+    "html-error-page.toml": ("TOML syntax error", "line 1"),
+    "git-conflict.toml": ("TOML syntax error", "line 3"),
+}
+
+# Overlays over mini.toml: file -> what the message must contain.
+HOSPITAL = "countries.CN.hospital"
+OVERLAYS: dict[str, tuple[str, ...]] = {
+    "negative-amount.toml": (f"{HOSPITAL}.inpatient_day.range[0]", "must not be negative"),
+    "nan-amount.toml": (f"{HOSPITAL}.inpatient_day.range[0]", "finite", "NaN"),
+    "inf-amount.toml": (f"{HOSPITAL}.inpatient_day.range[1]", "finite", "Infinity"),
+    "huge-1e400.toml": (f"{HOSPITAL}.inpatient_day.range[1]", "implausibly large"),
+    "low-greater-than-high.toml": (f"{HOSPITAL}.inpatient_day:", "greater than high"),
+    "string-amounts.toml": (f"{HOSPITAL}.inpatient_day.range[0]", "expected a number, got str"),
+    "bool-amount.toml": (f"{HOSPITAL}.inpatient_day.range[0]", "expected a number, got bool"),
+    "date-amount.toml": (f"{HOSPITAL}.inpatient_day.range[1]", "expected a number, got date"),
+    "range-three-items.toml": (f"{HOSPITAL}.inpatient_day.range", "at most 2 items"),
+    "range-not-a-list.toml": (f"{HOSPITAL}.inpatient_day.range", "expected an array"),
+    "range-empty.toml": (f"{HOSPITAL}.inpatient_day.range[0]", "missing"),
+    "unknown-currency.toml": (f"{HOSPITAL}.inpatient_day.currency", "XYZ has no rate"),
+    "lowercase-currency.toml": ("countries.CN.living.meals_day.currency", "ISO 4217"),
+    "unknown-source-id.toml": (f"{HOSPITAL}.workup.sources", "unknown source id 'no-such-source'"),
+    "empty-sources.toml": (f"{HOSPITAL}.workup.sources", "at least 1 item"),
+    "missing-sources.toml": (f"{HOSPITAL}.workup.sources", "required key is missing"),
+    "typical-outside-range.toml": (f"{HOSPITAL}.workup", "typical 20000 is outside"),
+    "dangling-product.toml": ("countries.CN.offers.c-cel.product", "unknown product 'c-cel'"),
+    "dangling-indication.toml": ("countries.CN.offers.a-cel.indications", "unknown indication"),
+    "unknown-key.toml": (f"{HOSPITAL}.inpatient_nights", "unknown key"),
+    "table-is-a-number.toml": (f"{HOSPITAL}:", "expected a table, got integer 5"),
+    "offers-is-text.toml": ("countries.CN.offers", "expected a table, got string"),
+    "bad-country-code.toml": ("countries.china:", "ISO 3166"),
+    "unknown-region.toml": ("countries.NZ.region", "'east-asia'"),
+    "incomplete-destination.toml": ("countries.NZ:", "missing: hospital, durations"),
+    "fx-zero-rate.toml": ("fx:", "zero for CNY"),
+    "fx-base-not-one.toml": ("fx:", "must be 1"),
+    "bad-date.toml": ("meta.as_of", "date"),
+    "unknown-source-kind.toml": ("sources.off.kind", "'official'"),
+    "source-without-url.toml": ("sources.off:", "http(s) url"),
+    "assumption-without-basis.toml": ("sources.guess:", "basis"),
+    "unused-source.toml": ("sources.lonely:", "never used"),
+    "visa-fee-without-default.toml": ("countries.US.entry.visa_fee.default", "expected a table"),
+    "unknown-nationality.toml": ("countries.CN.entry.visa_free_days.XX", "unknown country"),
+    "fractional-visa-free-days.toml": ("visa_free_days.GB", "whole number of days"),
+    "negative-visa-free-days.toml": ("visa_free_days.GB", "must not be negative"),
+    "unknown-route-country.toml": ("flights.routes.NZ", "unknown country 'XX'"),
+    "duplicate-key.toml": ("TOML syntax error", "Cannot overwrite a value", "line 3"),
+    "duplicate-table.toml": ("TOML syntax error", "twice", "line 4"),
+    "syntax-unclosed-string.toml": ("TOML syntax error", "line 2"),
+    "syntax-missing-value.toml": ("TOML syntax error", "line 2"),
+    "terminal-escape.toml": ("indications.MM.name", "control character (\\x1b"),
+    "bidi-override.toml": ("products.a-cel.brand", "control character (\\u202e"),
+}
+
+
+def assert_clean_failure(
+    result: Result, file: str | Path, needles: tuple[str, ...], code: int = 2
+) -> None:
+    """Exit `code`, stdout empty, stderr one screen naming the file and each needle."""
+    err = result.stderr
+    assert result.exit_code == code, (result.exit_code, err)
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    assert "\x1b" not in result.output
+    assert len(err.splitlines()) <= ONE_SCREEN, err
+    assert str(file) in err, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+def test_every_corpus_file_has_its_expectation() -> None:
+    assert {p.name for p in (CORPUS / "rates").iterdir()} == set(RATES)
+    assert {p.name for p in (CORPUS / "overlays").iterdir()} == set(OVERLAYS)
+    assert len(RATES) + len(OVERLAYS) >= 40
+
+
+@pytest.mark.parametrize("name", sorted(RATES))
+def test_broken_whole_table(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = CORPUS / "rates" / name
+    monkeypatch.setenv("CARTCOST_BASE_RATES", str(path))
+    assert_clean_failure(run("estimate", "-c", "CN", "-i", "MM"), path, RATES[name])
+
+
+@pytest.mark.parametrize("name", sorted(OVERLAYS))
+def test_broken_overlay(name: str) -> None:
+    path = CORPUS / "overlays" / name
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(path))
+    assert_clean_failure(result, path, OVERLAYS[name])
+
+
+@pytest.mark.parametrize("name", sorted(OVERLAYS))
+def test_broken_overlay_through_every_table_command(name: str) -> None:
+    """Commands other than estimate load tables the same way and fail the same way."""
+    path = CORPUS / "overlays" / name
+    for args in (
+        ["compare", "-i", "MM", "-c", "CN,US"],
+        ["sources"],
+        ["countries"],
+        ["products", "-F", "json"],
+    ):
+        result = run(*args, "--rates", str(path))
+        assert_clean_failure(result, path, OVERLAYS[name][:1])
+
+
+@pytest.mark.parametrize("name", sorted(RATES))
+def test_rates_validate_reports_broken_tables(name: str) -> None:
+    path = CORPUS / "rates" / name
+    result = run("rates", "validate", "--standalone", str(path))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert str(path) in result.stderr
+    for needle in RATES[name]:
+        assert needle in result.output, (needle, result.output)
+
+
+# ---------------------------------------------------------------- built here
+
+
+def _mini() -> str:
+    return MINI.read_text(encoding="utf-8")
+
+
+def _cut_inside(marker: str) -> Callable[[], bytes]:
+    """mini.toml truncated just after `marker`: a download or copy cut short."""
+
+    def build() -> bytes:
+        text = _mini()
+        return text[: text.index(marker) + len(marker)].encode()
+
+    return build
+
+
+def _deep_arrays(depth: int) -> bytes:
+    return f"[countries.CN.hospital]\nx = {'[' * depth}{']' * depth}\n".encode()
+
+
+def _deep_inline(depth: int) -> bytes:
+    return f"[countries.CN.hospital]\nx = {'{a = ' * depth}1{'}' * depth}\n".encode()
+
+
+def _enormous_array() -> bytes:
+    body = ", ".join(["700"] * 1_000_000)
+    return f'[countries.CN.hospital]\ninpatient_day = {{ range = [{body}], currency = "CNY", sources = ["guess"] }}\n'.encode()
+
+
+def _many_keys() -> bytes:
+    lines = ["[countries]", *(f"K{i:06d} = {i}" for i in range(100_000))]
+    return "\n".join(lines).encode()
+
+
+def _many_problems() -> bytes:
+    lines = ["[countries.CN.hospital]", *(f"typo{i} = 1" for i in range(300))]
+    return "\n".join(lines).encode()
+
+
+def _long_text() -> bytes:
+    return f'[products.a-cel]\nbrand = "{"A" * 100}"\nmaker = 7\n'.encode()
+
+
+# Built inputs: name -> (build, what the message must contain). Those derived from
+# mini.toml replace the whole table; the others are overlays.
+WHOLE = ("truncated-", "mini-", "oversized")
+GENERATED: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
+    "truncated-in-inline-table.toml": (
+        _cut_inside("inpatient_day = { range = [700,"),
+        ("TOML syntax error",),
+    ),
+    "truncated-in-header.toml": (_cut_inside("[countries.CN.offers.b"), ("TOML syntax error",)),
+    "truncated-in-string.toml": (_cut_inside('title = "An offi'), ("TOML syntax error",)),
+    "truncated-at-line.toml": (
+        _cut_inside('currency = "CNY"\nregion = "east-asia"\n'),
+        ("sources.guess:", "never used"),
+    ),
+    "mini-with-bom.toml": (lambda: b"\xef\xbb\xbf" + MINI.read_bytes(), ("byte-order mark",)),
+    "mini-with-nul.toml": (lambda: MINI.read_bytes().replace(b"Ministry", b"Min\0istry"), ("NUL",)),
+    "mini-in-cp1252.toml": (
+        lambda: _mini().replace("Ministry", "Ministère").encode("cp1252"),
+        ("not UTF-8",),
+    ),
+    "oversized.toml": (lambda: b"#" * (5 * 1024 * 1024 + 1), ("limit",)),
+    "deep-arrays.toml": (lambda: _deep_arrays(10_000), ("nested too deeply",)),
+    "deep-inline-tables.toml": (lambda: _deep_inline(10_000), ("nested too deeply",)),
+    "deep-arrays-parseable.toml": (lambda: _deep_arrays(300), ("nested over 32 levels",)),
+    "deep-inline-parseable.toml": (lambda: _deep_inline(300), ("nested over 32 levels",)),
+    "enormous-array.toml": (_enormous_array, (f"{HOSPITAL}.inpatient_day.range", "at most 2")),
+    "100k-keys.toml": (_many_keys, ("countries.K000000", "more (`cartcost rates validate`")),
+    "many-problems.toml": (_many_problems, (f"{HOSPITAL}.typo0", "... and 275 more")),
+    "long-text-wrong-type.toml": (_long_text, ("products.a-cel.maker", "expected text")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_generated_broken_input(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build, needles = GENERATED[name]
+    path = tmp_path / name
+    content = build()
+    path.write_bytes(content)
+    if name != "oversized.toml":
+        assert len(content) < 5 * 1024 * 1024  # within the size limit: parsed, not refused
+    if name.startswith(WHOLE):
+        monkeypatch.setenv("CARTCOST_BASE_RATES", str(path))
+        result = run("estimate", "-c", "CN", "-i", "MM")
+    else:
+        result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(path))
+    assert_clean_failure(result, path, needles)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="ratesfile.py walks layers recursively (cited_sources, _paths, _merge): a dotted "
+    "header 1,000 keys deep parses flat in tomllib, then raises RecursionError before "
+    "rates.check_hostile can refuse it; parse_toml should call rates.check_hostile (or "
+    "measure depth) right after tomllib.loads",
+)
+def test_deep_dotted_header_is_refused_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "deep-dotted-header.toml"
+    path.write_text("[" + ".".join(["countries", "CN"] + ["a"] * 1000) + "]\nx = 1\n")
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(path))
+    assert_clean_failure(result, path, ("nested",))
+
+
+def test_missing_overlay(tmp_path: Path) -> None:
+    path = tmp_path / "nope.toml"
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(path))
+    assert_clean_failure(result, path, ("file not found",))
+
+
+def test_overlay_is_a_directory(tmp_path: Path) -> None:
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(tmp_path))
+    assert_clean_failure(result, tmp_path, ("directory",))
+
+
+def test_overlay_is_a_symlink_loop(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(loop))
+    assert_clean_failure(result, loop, ("cannot read",))
+
+
+def test_overlay_is_an_endless_device() -> None:
+    """/dev/zero never ends: reading stops one byte past the size limit."""
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", "/dev/zero")
+    assert_clean_failure(result, "/dev/zero", ("limit",))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_overlay(tmp_path: Path) -> None:
+    path = tmp_path / "secret.toml"
+    path.write_text("[meta]\n")
+    path.chmod(0)
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(path))
+    assert_clean_failure(result, path, ("cannot read",))
+
+
+def test_several_broken_layers_are_reported_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken base table and a broken overlay: both named in one message."""
+    base = CORPUS / "rates" / "bom.toml"
+    overlay = CORPUS / "overlays" / "duplicate-key.toml"
+    monkeypatch.setenv("CARTCOST_BASE_RATES", str(base))
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(overlay))
+    assert_clean_failure(result, base, ("byte-order mark",))
+    assert str(overlay) in result.stderr and "Cannot overwrite" in result.stderr
+
+
+def test_overlays_from_the_environment_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = CORPUS / "overlays" / "low-greater-than-high.toml"
+    monkeypatch.setenv("CARTCOST_RATES", str(path))
+    result = run("estimate", "-c", "CN", "-i", "MM")
+    assert_clean_failure(result, path, OVERLAYS[path.name])
