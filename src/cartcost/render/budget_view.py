@@ -24,7 +24,7 @@ from cartcost.money import Range
 from cartcost.rates import Source
 from cartcost.render.fmt import days, whole
 
-BAR_WIDTH = 12
+BAR_WIDTH = 10
 COMPARE_BAR_WIDTH = 16
 FILLED = "█"
 EMPTY = "·"
@@ -115,7 +115,7 @@ def _cells(plain: Range, spread: Spread, shown: Sequence[str]) -> list[Text | st
 def _build(b: Budget, hidden: Sequence[str]) -> Table:
     est = b.estimate
     table = Table(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, expand=False)
-    table.add_column("Item", ratio=1, min_width=26, overflow="fold")
+    table.add_column("Item", ratio=1, min_width=24, overflow="fold")
     shown = [k for k in ("low", "p10", "p50", "p90", "high", "mean", "bar") if k not in hidden]
     headers = {"low": "Low", "p10": "P10", "p50": "P50", "p90": "P90", "high": "High"}
     headers["mean"] = "Mean"
