@@ -10,7 +10,6 @@ import typer
 
 from cartcost.cli.options import (
     BudgetOpt,
-    CaregiversOpt,
     CurrencyOpt,
     DrawsOpt,
     DriversOpt,
@@ -18,11 +17,13 @@ from cartcost.cli.options import (
     FormatOpt,
     FromOpt,
     IndicationOpt,
-    LivesNearbyOpt,
+    MaybeCaregiversOpt,
+    MaybeLivesNearbyOpt,
     OutputOpt,
     PathwayOptT,
     ProductOpt,
     RatesOpt,
+    ScenarioOpt,
     SeedOpt,
     split_list,
 )
@@ -107,32 +108,38 @@ def question(
     countries: list[str] | None,
     product: list[str] | None,
     origin: str | None,
-    caregivers: int,
+    caregivers: int | None,
     currency: str | None,
-    lives_nearby: bool,
+    lives_nearby: bool | None,
     pathway: list[str] | None,
-) -> tuple[Scenario, tuple[str, ...] | None]:
-    """Options -> (base scenario, countries or None). The one place compare's options
-    become a question, so scenario files and config defaults can be layered in here."""
+    scenario_file: Path | None = None,
+    rates: list[Path] | None = None,
+) -> tuple[Scenario, tuple[str, ...] | None, list[Path]]:
+    """Options -> (base scenario, countries or None, overlays). The one place compare's
+    options become a question: command line > scenario file > config [defaults]."""
+    from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.errors import UsageProblem
-    from cartcost.scenario import Scenario
 
-    if not indication:
-        raise UsageProblem("missing option --indication (-i), e.g. --indication MM")
     listed = split_list(countries) if countries is not None else None
     if countries is not None and not listed:
         raise UsageProblem("--countries is empty; name at least one country, e.g. CN,US")
-    scenario = Scenario(
-        country="",
+    scenario, overlays = scenario_from_options(
+        scenario_file=scenario_file,
+        rates=rates,
         indication=indication,
-        products=split_list(product),
+        product=product,
         origin=origin,
         caregivers=caregivers,
         currency=currency,
         lives_nearby=lives_nearby,
-        pathways=tuple(pathway or []),
+        pathway=pathway,
+        need_country=False,
     )
-    return scenario, listed
+    # A scenario file's destination is one country; compare asks about many, so it is
+    # dropped unless --countries names it.
+    from dataclasses import replace
+
+    return replace(scenario, country=""), listed, overlays
 
 
 @guard
@@ -141,9 +148,9 @@ def compare_command(
     countries: CountriesOpt = None,
     product: ProductOpt = None,
     origin: FromOpt = None,
-    caregivers: CaregiversOpt = 1,
+    caregivers: MaybeCaregiversOpt = None,
     currency: CurrencyOpt = None,
-    lives_nearby: LivesNearbyOpt = False,
+    lives_nearby: MaybeLivesNearbyOpt = None,
     pathway: PathwayOptT = None,
     by: ByOpt = By.country,
     sort: SortOpt = Sort.low,
@@ -151,16 +158,20 @@ def compare_command(
     output: OutputOpt = None,
     svg: SvgOpt = None,
     rates: RatesOpt = None,
+    scenario_file: ScenarioOpt = None,
     budget: BudgetOpt = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
-    from cartcost.budget import budget_request
+    want = None
+    if budget or drivers or draws is not None or seed is not None:
+        # NumPy and the simulation load only when a budget is asked for.
+        from cartcost.budget import budget_request
 
-    want = budget_request(budget, draws, seed, drivers)  # checked before any work
-    scenario, listed = question(
+        want = budget_request(budget, draws, seed, drivers)  # checked before any work
+    scenario, listed, overlays = question(
         indication,
         countries,
         product,
@@ -169,6 +180,8 @@ def compare_command(
         currency,
         lives_nearby,
         [p.value for p in pathway or []],
+        scenario_file,
+        rates,
     )
 
     from cartcost.cli.output import atomic_write, err, to_stdout
@@ -179,8 +192,15 @@ def compare_command(
         raise UsageProblem(f"--svg {svg}: directory {svg.parent} does not exist")
     from cartcost.ratesfile import load_rates
 
-    table, layers = load_rates(rates or [])
+    table, layers = load_rates(overlays=overlays)
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
+    from dataclasses import replace
+
+    from cartcost.cli.freshness_note import stale_count_note
+
+    stale = stale_count_note(table, [row.estimate for row in cmp.rows])
+    if stale:
+        cmp = replace(cmp, notes=(*cmp.notes, stale))
 
     if want is not None:
         _emit_budget(table, cmp, want, fmt, output, layers.names)

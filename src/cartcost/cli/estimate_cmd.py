@@ -91,10 +91,14 @@ def estimate_command(
     drivers: DriversOpt = False,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
-    from cartcost.budget import budget_request
+    want = None
+    if budget or drivers or draws is not None or seed is not None:
+        # NumPy and the simulation load only when a budget is asked for.
+        from cartcost.budget import budget_request
 
-    want = budget_request(budget, draws, seed, drivers)  # checked before any work
+        want = budget_request(budget, draws, seed, drivers)  # checked before any work
 
+    from cartcost.cli.freshness_note import with_freshness
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.estimate import estimate as run_estimate
     from cartcost.ratesfile import load_rates
@@ -112,7 +116,12 @@ def estimate_command(
         pathway=pathway,
     )
     table, layers = load_rates(overlays=overlays)
-    est = run_estimate(table, scenario)
+    est = with_freshness(table, run_estimate(table, scenario))
+    if fmt is Format.csv:
+        from cartcost.cli.output import err
+
+        for note in est.notes:
+            err(f"cartcost: note: {note}")
     if want is not None:
         _emit_budget(table, est, want, fmt, output, sources, layers.names)
         return
