@@ -490,3 +490,11 @@ def test_budget_is_plain_data(mini_rates: Rates) -> None:
     est: Estimate = estimate(mini_rates, Scenario("US", "LBCL"))
     b: Budget = simulate(mini_rates, est, draws=1_000)
     assert pickle.loads(pickle.dumps(b)) == b
+
+
+def test_quantiles_of_a_subnormal_spread() -> None:
+    # Found by hypothesis: bins / (hi - lo) overflowed to inf and binning went negative.
+    values = np.array([0.0, 5e-324, 5e-324])
+    assert quantiles(values, [0.1, 0.5, 0.9]) == [
+        float(x) for x in np.quantile(values, [0.1, 0.5, 0.9])
+    ]

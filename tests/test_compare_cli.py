@@ -235,10 +235,24 @@ def test_bad_command_lines(args: list[str], code: int, needles: list[str]) -> No
 
 def test_compare_reads_a_scenario_file_and_options_override_it(tmp_path: Path) -> None:
     scenario = tmp_path / "family.toml"
-    made = run("scenario", "init", str(scenario), "-c", "CN", "-i", "MM", "--from", "GB", "--caregivers", "2")
+    made = run(
+        "scenario",
+        "init",
+        str(scenario),
+        "-c",
+        "CN",
+        "-i",
+        "MM",
+        "--from",
+        "GB",
+        "--caregivers",
+        "2",
+    )
     assert made.exit_code == 0, made.stderr
     doc = json.loads(run("compare", "--scenario", str(scenario), "-F", "json").stdout)
     assert doc["scenario"]["from"] == "GB" and doc["scenario"]["caregivers"] == 2
     assert doc["scenario"]["indication"] == "MM"
-    over = json.loads(run("compare", "--scenario", str(scenario), "--caregivers", "0", "-F", "json").stdout)
+    over = json.loads(
+        run("compare", "--scenario", str(scenario), "--caregivers", "0", "-F", "json").stdout
+    )
     assert over["scenario"]["caregivers"] == 0

@@ -61,6 +61,10 @@ OVERLAYS: dict[str, tuple[str, ...]] = {
     "range-three-items.toml": (f"{HOSPITAL}.inpatient_day.range", "at most 2 items"),
     "range-not-a-list.toml": (f"{HOSPITAL}.inpatient_day.range", "expected an array"),
     "range-empty.toml": (f"{HOSPITAL}.inpatient_day.range[0]", "missing"),
+    "duration-ten-thousand-years.toml": (
+        "countries.CN.durations.nearby_days:",
+        "implausibly long",
+    ),
     "unknown-currency.toml": (f"{HOSPITAL}.inpatient_day.currency", "XYZ has no rate"),
     "lowercase-currency.toml": ("countries.CN.living.meals_day.currency", "ISO 4217"),
     "unknown-source-id.toml": (f"{HOSPITAL}.workup.sources", "unknown source id 'no-such-source'"),

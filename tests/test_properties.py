@@ -423,3 +423,14 @@ def test_generator_makes_valid_tables_of_every_shape() -> None:
 
     check()
     assert {"CN", "US"} <= seen
+
+
+@given(st.integers(0, 10**15 - 1))
+def test_json_numbers_are_exact_to_the_cent_below_ten_trillion(cents_: int) -> None:
+    """JSON numbers are IEEE doubles: exact to the cent for amounts below 1e13 (15
+    significant digits), which covers any real total in any currency (a CAR-T journey
+    costs about 1e10 even in IDR). Above that a JSON reader may see the cents rounded."""
+    from cartcost.render.fmt import json_number
+
+    amount = Decimal(cents_).scaleb(-2)
+    assert Decimal(repr(json_number(amount))) == Decimal(plain(amount))

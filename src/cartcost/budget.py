@@ -513,8 +513,12 @@ def quantiles(values: Array, qs: Sequence[float]) -> list[float]:
     if lo == hi:
         return [lo] * len(qs)
     bins = 4096
-    idx = ((values - lo) * (bins / (hi - lo))).astype(np.intp)
-    np.minimum(idx, bins - 1, out=idx)
+    scale = bins / (hi - lo)
+    if not np.isfinite(scale):
+        # A spread so narrow (subnormal) that binning overflows: sort instead.
+        return [float(x) for x in np.quantile(values, qs)]
+    idx = ((values - lo) * scale).astype(np.intp)
+    np.clip(idx, 0, bins - 1, out=idx)
     counts = np.bincount(idx, minlength=bins)
     ends = np.cumsum(counts)  # ends[b] = how many values are in bins 0..b
     found: dict[int, float] = {}

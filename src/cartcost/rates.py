@@ -19,6 +19,9 @@ from cartcost.errors import Problem, RatesError, suggest
 # Larger than any plausible figure in any currency (KRW and IDR included): a value above
 # it is a typo such as 1e400, not a price.
 MAX_AMOUNT = Decimal("1e13")
+# A duration (days, or visits a week) above ten years is a typo, and would make totals
+# of 1e26 out of valid figures.
+MAX_DAYS = 3650
 
 SourceKind = Literal["official", "paper", "news", "facilitator", "blog", "aggregator", "assumption"]
 Pathway = Literal["commercial", "academic", "trial"]
@@ -118,6 +121,12 @@ class Money(Figure):
 
 class Duration(Figure):
     """A range of days (or a count such as visits per week): no currency."""
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Duration:
+        if self.range[1] > MAX_DAYS:
+            raise ValueError(f"{self.range[1]} is implausibly long (limit {MAX_DAYS:,}: ten years)")
+        return self
 
 
 class Probability(Figure):
@@ -341,7 +350,8 @@ class Rates(Model):
     indications: dict[str, Indication]
     products: dict[str, Product]
     countries: dict[CountryCode, Country]
-    flights: Flights = Flights()
+    # A factory, not Flights(): an instance here would build every schema at import.
+    flights: Flights = Field(default_factory=Flights)
     events: dict[EventId, Event] = {}
 
     def destinations(self) -> list[str]:

@@ -8,16 +8,20 @@ figure (a table with a `range`), a list or a plain value is replaced whole. Offe
 as an array of tables are keyed by product first, so an overlay's `[[countries.CN.offers]]`
 replaces or adds one offer instead of every offer of the country. The merged data is
 validated as one table, and every problem is attributed to the layer that last wrote its key.
+
+load_rates() keeps what it validated (the table and its Layers) in the user cache
+(cache.py), keyed by the name and bytes of every layer: the next command over the same
+layers reads the bytes, hashes them and unpickles, without parsing TOML or validating.
+`rates validate` never uses the cache.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
@@ -32,6 +36,7 @@ ENV_VAR = "CARTCOST_RATES"
 # A whole table to use instead of the embedded one (tests, analysts with their own table).
 BASE_ENV_VAR = "CARTCOST_BASE_RATES"
 EMBEDDED = "<embedded>"
+PLUGINS_ENV_VAR = "PYDANTIC_DISABLE_PLUGINS"
 UNUSED_SOURCE = "never used"
 
 KeyPath = tuple[str, ...]
@@ -43,10 +48,13 @@ def embedded_path() -> Path:
     base = os.environ.get(BASE_ENV_VAR)
     if base:
         return Path(base)
-    packaged = resources.files("cartcost").joinpath("data/rates.toml")
+    # The wheel puts the table beside this module (cartcost/data/rates.toml); a plain
+    # path, not importlib.resources, which costs an import for the same answer.
+    here = Path(__file__).parent
+    packaged = here / "data" / "rates.toml"
     if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "data" / "rates.toml"
+        return packaged
+    return here.resolve().parents[1] / "data" / "rates.toml"
 
 
 def embedded_name() -> str:
@@ -59,6 +67,11 @@ def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
 
     The size is checked before a byte is read, so a huge file costs nothing.
     """
+    return parse_toml(read_bytes(path, label), label or str(path))
+
+
+def read_bytes(path: Path, label: str | None = None) -> bytes:
+    """The bytes of one table file, refusing a directory, a missing or a huge file."""
     name = label or str(path)
     try:
         if path.is_dir():
@@ -80,7 +93,7 @@ def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
         raise RatesError([Problem(name, "", f"cannot read: {err.strerror}")]) from None
     if len(raw) > MAX_BYTES:
         raise RatesError([Problem(name, "", f"file is larger than the limit of {MAX_BYTES:,}")])
-    return parse_toml(raw, name)
+    return raw
 
 
 def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
@@ -98,6 +111,8 @@ def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
         ) from None
     if not text.strip():
         raise RatesError([Problem(name, "", "file is empty")])
+    import tomllib  # here, not at the top: a cached table is never parsed
+
     try:
         return tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as err:
@@ -264,20 +279,43 @@ def stack(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Layers:
     return Layers(tuple(name for name, _ in layers), data, provenance, frozenset(cited))
 
 
-def load_layers(overlays: Sequence[Path], include_default: bool = True) -> Layers:
-    """Read and merge the layers; every unreadable file is reported at once."""
-    read: list[tuple[str, Mapping[str, Any]]] = []
-    problems: list[Problem] = []
+def layer_files(overlays: Sequence[Path], include_default: bool = True) -> list[tuple[Path, str]]:
+    """(path, name) of every layer, lowest first."""
     files = [(embedded_path(), embedded_name())] if include_default else []
-    files += [(p, str(p)) for p in overlays]
+    return files + [(p, str(p)) for p in overlays]
+
+
+def _read_all(files: Sequence[tuple[Path, str]]) -> list[tuple[str, bytes | RatesError]]:
+    """Each layer's bytes, or why it cannot be read."""
+    read: list[tuple[str, bytes | RatesError]] = []
     for path, name in files:
         try:
-            read.append((name, read_toml(path, name)))
+            read.append((name, read_bytes(path, name)))
+        except RatesError as err:
+            read.append((name, err))
+    return read
+
+
+def _stack_read(read: Sequence[tuple[str, bytes | RatesError]]) -> Layers:
+    """Parse and merge read layers; every unreadable or unparsable file is reported at once,
+    in layer order."""
+    parsed: list[tuple[str, Mapping[str, Any]]] = []
+    problems: list[Problem] = []
+    for name, raw in read:
+        try:
+            if isinstance(raw, RatesError):
+                raise raw
+            parsed.append((name, parse_toml(raw, name)))
         except RatesError as err:
             problems.extend(err.problems)
     if problems:
         raise RatesError(problems)
-    return stack(read)
+    return stack(parsed)
+
+
+def load_layers(overlays: Sequence[Path], include_default: bool = True) -> Layers:
+    """Read and merge the layers; every unreadable file is reported at once."""
+    return _stack_read(_read_all(layer_files(overlays, include_default)))
 
 
 # ---------------------------------------------------------------- validation
@@ -335,7 +373,27 @@ def _explain(problem: Problem) -> Problem:
     return problem
 
 
+@contextmanager
+def _no_pydantic_plugins() -> Iterator[None]:
+    """Pydantic looks for plugins (scanning every installed package's entry points) the
+    first time it builds a validator; no plugin has any business with the rate table."""
+    previous = os.environ.get(PLUGINS_ENV_VAR)
+    os.environ[PLUGINS_ENV_VAR] = "__all__"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(PLUGINS_ENV_VAR, None)
+        else:
+            os.environ[PLUGINS_ENV_VAR] = previous
+
+
 def _check(layers: Layers) -> tuple[Rates | None, list[Problem]]:
+    with _no_pydantic_plugins():
+        return _check_data(layers)
+
+
+def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
     from cartcost.rates import Rates, validate
 
     try:
@@ -376,10 +434,55 @@ def load_rates(
 
     With `overlays`, exactly those over the default (scenario_opts computes them);
     otherwise the config file's overlays, CARTCOST_RATES, then `cli_paths` (--rates).
+    From the validated-table cache when it holds these very layers; else loaded,
+    validated and cached (a table with problems raises and is never cached).
     """
     if overlays is None:
         from cartcost.config import load_config
 
         overlays = overlay_paths(cli_paths, config_paths=load_config().rates)
-    layers = load_layers(overlays)
-    return validate_layers(layers), layers
+    from cartcost import cache
+
+    read = _read_all(layer_files(overlays))
+    whole = [(name, raw) for name, raw in read if isinstance(raw, bytes)]
+    # A layer that cannot be read is an error to report, never something to cache.
+    key = cache.table_key(whole) if len(whole) == len(read) else None
+    if key is not None:
+        hit = _cached(cache.load(key, _cacheable), tuple(name for name, _ in read))
+        if hit is not None:
+            return hit
+    layers = _stack_read(read)
+    rates = validate_layers(layers)
+    if key is not None:
+        cache.store(key, (rates, layers))
+    return rates, layers
+
+
+# ---------------------------------------------------------------- the validated-table cache
+
+
+def _cacheable(module: str, name: str) -> bool:
+    """What a cached table may be built of: the schema's models, Layers, Decimal, date."""
+    if module == "cartcost.rates":
+        from cartcost import rates
+
+        found = getattr(rates, name, None)
+        return isinstance(found, type) and issubclass(found, rates.Model)
+    return (module, name) in _CACHEABLE
+
+
+_CACHEABLE = frozenset(
+    {("cartcost.ratesfile", "Layers"), ("decimal", "Decimal"), ("datetime", "date")}
+)
+
+
+def _cached(found: object, names: tuple[str, ...]) -> tuple[Rates, Layers] | None:
+    """A cache hit only if it is what load_rates returns, for these very layers."""
+    from cartcost.rates import Rates
+
+    if not (isinstance(found, tuple) and len(found) == 2):
+        return None
+    rates, layers = found
+    if isinstance(rates, Rates) and isinstance(layers, Layers) and layers.names == names:
+        return rates, layers
+    return None

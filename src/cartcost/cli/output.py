@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ParamSpec, TextIO, TypeVar
+from typing import IO, Any, ParamSpec, TextIO, TypeVar, cast
 
 import typer
 
@@ -22,22 +23,29 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 MAX_PROBLEMS_SHOWN = 25
+MAX_LINE = 400
 
 
 def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def _clip(line: str) -> str:
+    """One message line, cut short: a 100,000-character argument echoed back must not
+    scroll the message off the screen."""
+    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 20] + f"... ({len(line):,} chars)"
+
+
 def report(error: CartcostError) -> None:
-    err(f"cartcost: error: {error.message}")
+    err(_clip(f"cartcost: error: {error.message}"))
     if isinstance(error, RatesError):
         for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
-            err(f"  {problem}")
+            err(_clip(f"  {problem}"))
         hidden = len(error.problems) - MAX_PROBLEMS_SHOWN
         if hidden > 0:
             err(f"  ... and {hidden} more (`cartcost rates validate` lists them all)")
     if error.hint:
-        err(f"  hint: {error.hint}")
+        err(_clip(f"  hint: {error.hint}"))
 
 
 def guard(fn: Callable[P, T]) -> Callable[P, T]:
@@ -66,30 +74,70 @@ def guard(fn: Callable[P, T]) -> Callable[P, T]:
     return wrapper
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written file."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageProblem(f"--output {path}: directory {directory} does not exist")
+def _destination(path: Path, option: str) -> Path | None:
+    """The file an export replaces, or None to write in place.
+
+    A device, FIFO or socket (/dev/null, /dev/stdout, a pipe) is written in place:
+    renaming over it would put a regular file where the device was (as root, over
+    /dev/null itself). A symlink is followed: the link stays, its target is replaced.
+    """
     if path.is_dir():
-        raise UsageProblem(f"--output {path}: is a directory")
-    blob = data.encode("utf-8") if isinstance(data, str) else data
+        raise UsageProblem(f"{option} {path}: is a directory")
+    if path.exists() and not path.is_file():
+        return None
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageProblem(f"{option} {path}: directory {directory} does not exist")
+    return target
+
+
+def _mode_for(target: Path) -> int:
+    """Keep a replaced file's permissions; a new file gets the usual ones (umask)."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def _written(path: Path, option: str, binary: bool) -> Iterator[IO[Any]]:
+    """A handle whose content lands at `path` whole or not at all (see _destination)."""
+    target = _destination(path, option)
+    if target is None:
+        try:
+            with path.open("wb") if binary else path.open("w", encoding="utf-8", newline="") as h:
+                yield h
+        except OSError as error:
+            raise UsageProblem(f"{option} {path}: cannot write ({error.strerror})") from None
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as error:
-        raise UsageProblem(f"--output {path}: cannot write there ({error.strerror})") from None
+        raise UsageProblem(f"{option} {path}: cannot write there ({error.strerror})") from None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
+        os.fchmod(fd, _mode_for(target))
+        handle = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(error, OSError):
-            raise UsageProblem(f"--output {path}: cannot write ({error.strerror})") from None
+            raise UsageProblem(f"{option} {path}: cannot write ({error.strerror})") from None
         raise
+
+
+def atomic_write(path: Path, data: str | bytes, option: str = "--output") -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written file."""
+    blob = data.encode("utf-8") if isinstance(data, str) else data
+    with _written(path, option, binary=True) as handle:
+        handle.write(blob)
 
 
 @contextlib.contextmanager
@@ -102,28 +150,8 @@ def open_output(output: str | None, option: str = "--output") -> Iterator[TextIO
         sys.stdout.flush()
         return
     assert output is not None
-    path = Path(output)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageProblem(f"{option} {path}: directory {directory} does not exist")
-    if path.is_dir():
-        raise UsageProblem(f"{option} {path}: is a directory")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise UsageProblem(f"{option} {path}: cannot write there ({error.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(error, OSError):
-            raise UsageProblem(f"{option} {path}: cannot write ({error.strerror})") from None
-        raise
+    with _written(Path(output), option, binary=False) as handle:
+        yield cast(TextIO, handle)
 
 
 def to_stdout(output: str | None) -> bool:

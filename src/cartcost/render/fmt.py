@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from cartcost.money import Range
 
 _CENT = Decimal("0.01")
 _UNIT = Decimal(1)
 _TENTH = Decimal("0.1")
+# Rounding must never fail: the default 28 digits cannot hold the cents of a total of
+# 1e26 (a valid, if absurd, table gets there: 1e13 a day for 1e13 days).
+_WIDE = Context(prec=200)
 
 
 def cents(d: Decimal) -> Decimal:
     """Exports carry amounts to the cent."""
-    return d.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return d.quantize(_CENT, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 def plain(d: Decimal) -> str:
@@ -27,11 +30,11 @@ def whole(d: Decimal) -> str:
 
     Rounded from the exported cents, so the table never disagrees with CSV/JSON
     (562.499 exports as 562.50, and shows as 563, not 562)."""
-    return f"{cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP):,f}"
+    return f"{cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP, context=_WIDE):,f}"
 
 
 def days(d: Decimal) -> str:
-    q = d.quantize(_TENTH, rounding=ROUND_HALF_UP)
+    q = d.quantize(_TENTH, rounding=ROUND_HALF_UP, context=_WIDE)
     return f"{q.to_integral():f}" if q == q.to_integral() else f"{q:f}"
 
 

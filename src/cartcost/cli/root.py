@@ -1,0 +1,113 @@
+"""The root Typer app: global options and the registry of commands.
+
+Start-up matters (issue 8): Typer builds a Click command, with every option, for each
+command it knows, and each command module has to be imported to be known. So `main()`
+(the `cartcost` script and `python -m cartcost`) looks at the first argument and, when it
+names a command, builds an app holding only that command's module (for --version, one
+with no command at all); help, no arguments, shell completion and anything it does not
+recognise go to the full app. All are made by make_app(), so they differ only in which
+commands they hold.
+
+The full app is `cartcost.cli.app`, built on first use (see cartcost/cli/__init__.py).
+This module is not called app.py: a submodule of that name would shadow the attribute.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+HELP = """\
+What CAR-T cell therapy really costs, all in: product, hospital, living, travel, visas.
+
+Every figure has a source and a date; cartcost works offline.
+
+  cartcost estimate --country CN --indication MM --from NZ
+
+  cartcost estimate -c US -i LBCL --format csv --output us.csv
+"""
+
+# Command modules in the order of --help, each with the command names it registers.
+# tests/test_cache_startup.py checks this against what the modules really register.
+MODULES: dict[str, tuple[str, ...]] = {
+    "estimate_cmd": ("estimate",),
+    "compare_cmd": ("compare",),
+    "sources_cmd": ("sources",),
+    "lists_cmd": ("countries", "products", "indications"),
+    "rates_cmd": ("rates",),
+    "scenario_cmd": ("scenario",),
+    "batch_cmd": ("batch",),
+}
+COMMANDS: dict[str, str] = {name: module for module, names in MODULES.items() for name in names}
+# Set by the shell while completing: completion must see every command.
+COMPLETE_ENV_VAR = "_CARTCOST_COMPLETE"
+VERSION_OPTIONS = ("--version", "-V")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from cartcost import __version__
+
+        typer.echo(f"cartcost {__version__}")
+        raise typer.Exit()
+
+
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", is_eager=True, callback=_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """What CAR-T cell therapy really costs, all in."""
+
+
+def make_app(modules: Sequence[str] = tuple(MODULES)) -> typer.Typer:
+    """The root app holding the commands of `modules` (all by default), in that order."""
+    import importlib
+
+    new = typer.Typer(
+        name="cartcost",
+        help=HELP,
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        # Tracebacks with locals could print a family's scenario or a user's paths.
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
+    )
+    new.callback()(root)
+    for name in modules:
+        importlib.import_module(f"cartcost.cli.{name}").register(new)
+    return new
+
+
+_full: typer.Typer | None = None
+
+
+def full_app() -> typer.Typer:
+    """Every command: for help, completion, tests, and whatever main() does not recognise."""
+    global _full
+    if _full is None:
+        _full = make_app()
+    return _full
+
+
+def app_for(args: Sequence[str]) -> typer.Typer:
+    """The smallest app that runs `args` exactly as the full app would: no command for
+    --version (eager: it prints and exits before any command is looked at), the one
+    command module when the first argument names a command, else the full app."""
+    if not args or COMPLETE_ENV_VAR in os.environ:
+        return full_app()
+    if args[0] in VERSION_OPTIONS:
+        return make_app([])
+    module = COMMANDS.get(args[0])
+    return full_app() if module is None else make_app([module])
+
+
+def main() -> None:
+    app_for(sys.argv[1:])()

@@ -1,0 +1,232 @@
+"""Bad command lines, and what a crash may show: never a traceback, never a secret.
+
+Each bad command line must exit non-zero (2 for usage, 1 when nothing matches) with a
+message on stderr that names what is wrong, fits one screen (40 lines, no line longer
+than a few hundred characters), carries no traceback and no raw escape sequence, and
+leaves stdout empty.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.clihelp import run
+from tests.conftest import MINI
+
+ONE_SCREEN = 40
+LONG = "X" * 100_000
+NO_PROC = not Path("/proc").is_dir()
+
+# (arguments, exit code, what stderr must contain). {tmp} is a fresh temporary directory.
+BAD_LINES: list[tuple[list[str], int, str]] = [
+    (["nonsense"], 2, "No such command"),
+    (["rates", "bogus"], 2, "No such command"),
+    (["estimate", "-c", "CN", "-i", "MM", "--bogus"], 2, "No such option"),
+    (["countries", "--bogus"], 2, "No such option"),
+    (["estimate"], 2, "missing option --country"),
+    (["estimate", "-c", "CN"], 2, "missing option --indication"),
+    (["estimate", "-c", "", "-i", "MM"], 2, "--country"),
+    (["estimate", "-c", "XX", "-i", "MM"], 2, "unknown country 'XX'"),
+    (["estimate", "-c", "C", "-i", "MM"], 2, "did you mean CN?"),
+    (["estimate", "-c", "中国", "-i", "MM"], 2, "unknown country '中国'"),
+    (["estimate", "-c", "\x1b]0;owned\x07CN", "-i", "MM"], 2, "unknown country '\\x1b"),
+    (["estimate", "-c", LONG, "-i", "MM"], 2, "unknown country 'XXXX"),
+    (["estimate", "-c", "CN", "-i", "QQ"], 2, "unknown indication 'QQ'"),
+    (["estimate", "-c", "CN", "-i", "MM", "--from", "ZZ"], 2, "unknown origin country 'ZZ'"),
+    (["estimate", "-c", "CN", "-i", "MM", "--currency", "US$"], 2, "unknown currency 'US$'"),
+    (["estimate", "-c", "CN", "-i", "MM", "-p", "nope"], 2, "unknown product 'nope'"),
+    (["estimate", "-c", "CN", "-i", "MM", "--caregivers", "-1"], 2, "--caregivers"),
+    (["estimate", "-c", "CN", "-i", "MM", "--caregivers", "two"], 2, "--caregivers"),
+    (["estimate", "-c", "CN", "-i", "MM", "--caregivers", "11"], 2, "--caregivers"),
+    (["estimate", "-c", "CN", "-i", "MM", "--caregivers", "9" * 30], 2, "--caregivers"),
+    (["estimate", "-c", "CN", "-i", "MM", "--format", "xml"], 2, "--format"),
+    (["estimate", "-c", "CN", "-i", "MM", "--pathway", "bogus"], 2, "--pathway"),
+    (["estimate", "-c", "US", "-i", "MM"], 1, "no offer for MM in US"),
+    (["estimate", "-c", "NZ", "-i", "MM"], 1, "NZ"),
+    (
+        ["estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", "{tmp}/no/such/dir/x.csv"],
+        2,
+        "does not exist",
+    ),
+    (["estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", "{tmp}"], 2, "is a directory"),
+    (["estimate", "-c", "CN", "-i", "MM", "--rates", "{tmp}/missing.toml"], 2, "file not found"),
+    (["estimate", "-c", "CN", "-i", "MM", "--rates", "{tmp}"], 2, "directory"),
+    (["estimate", "-c", "CN", "-i", "MM", "--scenario", "{tmp}/missing.toml"], 2, "not found"),
+    (["estimate", "-c", "CN", "-i", "MM", "--budget", "--draws", "5"], 2, "--draws"),
+    (["estimate", "-c", "CN", "-i", "MM", "--budget", "--seed", "-1"], 2, "--seed"),
+    (["compare", "-i", "MM", "-c", "CN,ZZ"], 2, "unknown country 'ZZ'"),
+    (["compare", "-i", "MM", "-c", ""], 2, "--countries"),
+    (["compare", "-i", "MM", "-c", "CN,US", "--sort", "cheapest"], 2, "--sort"),
+    (["sources", "--kind", "rumour"], 2, "--kind"),
+    (["products", "-F", "yaml"], 2, "--format"),
+    (["batch", "{tmp}/missing.csv"], 2, "not found"),
+    (["rates", "validate", "{tmp}/missing.toml"], 2, "file not found"),
+]
+
+
+def _fill(args: list[str], tmp: Path) -> list[str]:
+    return [a.replace("{tmp}", str(tmp)) for a in args]
+
+
+def assert_one_screen(stderr: str) -> None:
+    lines = stderr.splitlines()
+    assert 0 < len(lines) <= ONE_SCREEN, stderr[:2000]
+    assert max(len(line) for line in lines) <= 500, max(len(line) for line in lines)
+    assert "Traceback" not in stderr
+    assert "\x1b" not in stderr and "\x07" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    BAD_LINES,
+    ids=[" ".join(a)[:60] for a, _, _ in BAD_LINES],
+)
+def test_bad_command_line(args: list[str], code: int, needle: str, tmp_path: Path) -> None:
+    result = run(*_fill(args, tmp_path))
+    assert result.exit_code == code, (result.exit_code, result.stderr[:2000])
+    assert needle in result.stderr, result.stderr[:2000]
+    assert result.stdout == ""
+    assert_one_screen(result.stderr)
+
+
+@pytest.mark.skipif(NO_PROC, reason="needs Linux /proc: a directory nobody can write in")
+def test_output_where_nothing_can_be_written() -> None:
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", "/proc/cartcost.csv")
+    assert result.exit_code == 2
+    assert "--output /proc/cartcost.csv: cannot write" in result.stderr
+    assert_one_screen(result.stderr)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_output_to_a_full_device_fails_and_keeps_the_device() -> None:
+    """Writing to a device writes in place: it is never renamed over (as root, renaming
+    over /dev/full or /dev/null would replace the device with a regular file)."""
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", "/dev/full")
+    assert result.exit_code == 2
+    assert "No space left on device" in result.stderr
+    assert Path("/dev/full").is_char_device()
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_output_to_dev_null_succeeds_and_keeps_the_device() -> None:
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "json", "-o", "/dev/null")
+    assert result.exit_code == 0, result.stderr
+    assert Path("/dev/null").is_char_device()
+
+
+# ---------------------------------------------------------------- crash output
+
+
+def test_every_command_is_guarded() -> None:
+    """Each command's callback is wrapped by output.guard, so no exception escapes raw."""
+    import typer
+
+    from cartcost.cli import app
+
+    def callbacks(t: typer.Typer, prefix: str) -> list[tuple[str, object]]:
+        found = [(f"{prefix}{c.name}", c.callback) for c in t.registered_commands]
+        for group in t.registered_groups:
+            assert group.typer_instance is not None
+            found += callbacks(group.typer_instance, f"{prefix}{group.name} ")
+        return found
+
+    from cartcost.cli.output import guard
+
+    wrapper_code = guard(lambda: None).__code__
+    found = callbacks(app, "")
+    assert len(found) >= 5
+    for name, callback in found:
+        assert getattr(callback, "__code__", None) is wrapper_code, f"{name} is not @guard-ed"
+
+
+def test_pretty_exceptions_never_show_locals() -> None:
+    from cartcost.cli import app
+
+    assert app.pretty_exceptions_show_locals is False
+
+
+CRASH = textwrap.dedent(
+    """
+    import sys
+    import cartcost.estimate
+
+    def boom(rates, scenario):
+        patient_name = "Jane Secretname"  # a local: must never be printed
+        raise {error}
+
+    cartcost.estimate.estimate = boom
+    from cartcost.cli import main
+    sys.argv = ["cartcost", "estimate", "-c", "CN", "-i", "MM", "-F", "json"]
+    main()
+    """
+)
+
+
+def _crash(error: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CARTCOST_DEBUG")}
+    environ.update(
+        CARTCOST_BASE_RATES=str(MINI),
+        PYTHONPATH=str(Path(__file__).parents[1] / "src"),
+        COLUMNS="100",
+        **env,
+    )
+    return subprocess.run(
+        [sys.executable, "-c", CRASH.format(error=error)],
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        'RuntimeError("card 4111 1111 1111 1111")',
+        "ZeroDivisionError()",
+        "RecursionError()",
+        "MemoryError()",
+        'OSError(28, "No space left on device")',
+    ],
+)
+def test_internal_error_is_short_and_says_report_it(error: str) -> None:
+    proc = _crash(error)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    assert "internal error" in proc.stderr and "report" in proc.stderr
+    assert "4111" not in proc.stderr and "Secretname" not in proc.stderr
+    assert len(proc.stderr.splitlines()) <= 3
+    assert_one_screen(proc.stderr)
+
+
+def test_debug_traceback_still_hides_locals() -> None:
+    """CARTCOST_DEBUG=1 shows the traceback (for a bug report), but never the locals."""
+    proc = _crash('RuntimeError("boom")', CARTCOST_DEBUG="1")
+    assert proc.returncode != 0
+    assert "boom" in proc.stderr  # the traceback is there...
+    assert "Secretname" not in proc.stderr  # ...the patient's name is not
+
+
+def test_keyboard_interrupt_is_one_line_exit_130() -> None:
+    proc = _crash("KeyboardInterrupt()")
+    assert proc.returncode == 130
+    assert proc.stderr.strip() == "cartcost: interrupted"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Click prints usage errors itself, outside output.guard, with the whole value: "
+    "a 100,000-character --format echoes back in full (one 100 kB line); app.main() "
+    "could run the app with standalone_mode=False and clip click.UsageError messages",
+)
+def test_usage_error_with_an_enormous_value_fits_one_screen() -> None:
+    result = run("estimate", "-c", "CN", "-i", "MM", "--format", LONG)
+    assert result.exit_code == 2
+    assert_one_screen(result.stderr)
