@@ -114,11 +114,19 @@ def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
     import tomllib  # here, not at the top: a cached table is never parsed
 
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as err:
         raise RatesError([Problem(name, "", f"TOML syntax error: {err}")]) from None
     except RecursionError:
         raise RatesError([Problem(name, "", "TOML nested too deeply")]) from None
+    # Before any recursive walk (merging, provenance): a dotted header 1,000 keys deep
+    # parses flat in tomllib but would exhaust the stack of everything after it.
+    from cartcost.rates import check_hostile
+
+    hostile = check_hostile(data, name)
+    if hostile:
+        raise RatesError(hostile)
+    return data
 
 
 # ---------------------------------------------------------------- merging

@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 HELP = """\
 What CAR-T cell therapy really costs, all in: product, hospital, living, travel, visas.
@@ -73,6 +74,7 @@ def make_app(modules: Sequence[str] = tuple(MODULES)) -> typer.Typer:
 
     new = typer.Typer(
         name="cartcost",
+        cls=_Group,
         help=HELP,
         no_args_is_help=True,
         context_settings={"help_option_names": ["-h", "--help"]},
@@ -95,6 +97,23 @@ def full_app() -> typer.Typer:
     if _full is None:
         _full = make_app()
     return _full
+
+
+# Longer than any path or list a command takes: such an argument is junk, and Click
+# would echo it whole in its error message.
+MAX_ARGUMENT = 4096
+
+
+class _Group(TyperGroup):
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for i, arg in enumerate(args, 1):
+            if len(arg) > MAX_ARGUMENT:
+                raise typer.BadParameter(
+                    f"argument {i} is {len(arg):,} characters long (starts {arg[:20]!r}); "
+                    f"no option takes more than {MAX_ARGUMENT:,}",
+                    ctx=ctx,
+                )
+        return super().parse_args(ctx, args)
 
 
 def app_for(args: Sequence[str]) -> typer.Typer:

@@ -35,9 +35,9 @@ ESTIMATE_CSV_COLUMNS = (
 def safe_cell(text: str) -> str:
     """Prefix a quote to text a spreadsheet would treat as a formula (CWE-1236).
 
-    A carriage return becomes a newline: the writer ends lines with \n, so it quotes a
-    cell holding \n but not one holding a bare \r, which a spreadsheet would take as a
-    row break, starting a new row (and maybe a formula) inside the text."""
+    A carriage return becomes a line feed: the writer ends lines with LF, so it quotes
+    a cell holding LF but not one holding a bare CR, which a spreadsheet would take as
+    a row break, starting a new row (and maybe a formula) inside the text."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "'" + text if text.startswith(_FORMULA_START) else text

@@ -9,8 +9,8 @@ from cartcost.money import Range
 _CENT = Decimal("0.01")
 _UNIT = Decimal(1)
 _TENTH = Decimal("0.1")
-# Rounding must never fail: the default 28 digits cannot hold the cents of a total of
-# 1e26 (a valid, if absurd, table gets there: 1e13 a day for 1e13 days).
+# Rounding must never fail: the default 28 digits cannot hold the cents of 1e26, and
+# products of large figures (1e13 a day, by days, by travellers, by FX) get near that.
 _WIDE = Context(prec=200)
 
 
