@@ -329,3 +329,10 @@ def test_rates_group_help() -> None:
     result = run("rates")  # like `cartcost` alone: usage, exit 2
     assert "validate" in result.output and "init" in result.output
     assert run("rates", "-h").exit_code == 0
+
+
+def test_rates_path_shows_the_table_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CARTCOST_CACHE_DIR", str(tmp_path / "cachehere"))
+    result = run("rates", "path")
+    assert result.exit_code == 0
+    assert f"table cache:     {tmp_path / 'cachehere'}" in result.stdout

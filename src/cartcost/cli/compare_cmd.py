@@ -224,7 +224,7 @@ def compare_command(
     if svg is not None:
         from cartcost.render.compare_view import compare_svg
 
-        atomic_write(svg, compare_svg(cmp))
+        atomic_write(svg, compare_svg(cmp), option="--svg")
         err(f"cartcost: wrote {svg}")
 
 

@@ -415,3 +415,11 @@ def path_command() -> None:
             typer.echo(f"config overlay:  {p}")
     for p in env_overlays():
         typer.echo(f"{ENV_VAR}:  {p}")
+    from cartcost.cache import DIR_ENV_VAR, cache_dir
+
+    found = cache_dir()
+    typer.echo(
+        f"table cache:     {found}"
+        if found is not None
+        else f"table cache:     none (no home directory; {DIR_ENV_VAR} sets one)"
+    )
