@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, cartcost_command, environment, machine
 
 SEED = 20261122
+# How cartcost is run: cartcost_command(), or `python -m cartcost` with --src.
+COMMAND: list[str] = cartcost_command()
 HEADER = ("country", "indication", "product", "from", "caregivers", "currency", "lives_nearby")
 
 
@@ -89,7 +91,7 @@ def run_batch(
     args: list[str], env: dict[str, str], input_path: Path, output: Path
 ) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, exit code) of one `cartcost batch` process."""
-    cmd = [*cartcost_command(), "batch", str(input_path), "-o", str(output), *args]
+    cmd = [*COMMAND, "batch", str(input_path), "-o", str(output), *args]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
@@ -119,6 +121,12 @@ def main() -> None:
     parser.add_argument("--uncached", default="10000,100000", help="sizes to run with --no-cache")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best is kept")
     parser.add_argument("--keep", type=Path, help="write the inputs and outputs here")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        help="run cartcost from this source tree (e.g. a copy of src/ before a change) "
+        "instead of the installed or checked-out one",
+    )
     opts = parser.parse_args()
     sizes = [int(s) for s in opts.sizes.split(",") if s]
     uncached = [int(s) for s in opts.uncached.split(",") if s]
@@ -126,8 +134,12 @@ def main() -> None:
     work = opts.keep or Path(tempfile.mkdtemp(prefix="cartcost-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     env, table = environment(work / "cache")
+    if opts.src:
+        env["PYTHONPATH"] = str(opts.src.resolve())
     print(f"machine: {machine()}")
-    print(f"cartcost: {' '.join(cartcost_command())}; {table}")
+    print(
+        f"cartcost: {' '.join(cartcost_command())}{f' from {opts.src}' if opts.src else ''}; {table}"
+    )
     print(f"scenarios: random, seed {SEED}")
 
     empty = work / "empty.csv"

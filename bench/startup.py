@@ -54,6 +54,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=25, help="rounds (at least 20)")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        action="append",
+        default=[],
+        help="also time each cartcost command with this source tree (e.g. a copy of src/ "
+        "before a change) on PYTHONPATH, in the same rounds; repeatable",
+    )
     opts = parser.parse_args()
     runs = max(opts.runs, 20)
 
@@ -87,6 +95,18 @@ def main() -> None:
     uncached = "estimate -F json, no table cache"
     commands[uncached] = commands["cartcost estimate -c CN -i MM -F json"]
     envs = {uncached: {**env, "CARTCOST_CACHE_DIR": os.path.join(os.devnull, "cache")}}
+    for src in opts.baseline:
+        label = Path(src).resolve().name
+        before = {**env, "PYTHONPATH": str(Path(src).resolve())}
+        before["CARTCOST_CACHE_DIR"] = str(work / f"cache-{label}")
+        for name in [n for n in commands if n.startswith("cartcost ") and "[" not in n]:
+            commands[f"{name} [{label}]"] = [
+                sys.executable,
+                "-m",
+                "cartcost",
+                *commands[name][len(cc) :],
+            ]
+            envs[f"{name} [{label}]"] = before
     print(f"machine: {machine()}")
     print(f"cartcost: {' '.join(cc)}; {table}")
     print(f"{runs} interleaved rounds, {opts.warmup} warm-up rounds; median wall time\n")
@@ -113,13 +133,13 @@ def main() -> None:
                 times[name].append(time.perf_counter() - start)
 
     base = statistics.median(times["typer hello world"])
-    print(f"{'command':<40} {'median ms':>9} {'vs typer':>8}  target")
+    print(f"{'command':<51} {'median ms':>9} {'vs typer':>8}  target")
     for name, samples in times.items():
         median = statistics.median(samples)
         ratio = median / base
-        target = TARGETS.get(name)
+        target = TARGETS.get(name.split(" [")[0])
         verdict = f"<= {target:.2f} {'met' if ratio <= target else 'NOT met'}" if target else ""
-        print(f"{name:<40} {median * 1000:>9.1f} {ratio:>8.2f}  {verdict}")
+        print(f"{name:<51} {median * 1000:>9.1f} {ratio:>8.2f}  {verdict}")
 
 
 if __name__ == "__main__":

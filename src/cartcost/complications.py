@@ -226,16 +226,19 @@ def reserve_item(
     stay: Range,
     fx: FxTable,
     display: str,
+    summary: str | None = None,
 ) -> LineItem:
     """The plain estimate's complications reserve built from [events]: low = none
-    happens, high = the bad case (see bad_case)."""
+    happens, high = the bad case (see bad_case). `summary`: event_summary(rates), when
+    the caller has it already."""
     from cartcost.estimate import LineItem
 
     worst = bad_case(rates, scenario, items, stay, fx, display)
     days = worst.extra_outside + worst.extra_inpatient
     note = (
         f"high = all at once, at their worst (stay up to {days.normalize():f} days longer): "
-        f"{event_summary(rates)}. --budget weighs them by probability."
+        f"{event_summary(rates) if summary is None else summary}. --budget weighs them by "
+        "probability."
     )
     return LineItem(
         category="hospital",

@@ -31,8 +31,10 @@ DIR_ENV_VAR = "CARTCOST_CONFIG_DIR"
 FILE_NAME = "config.toml"
 MAX_CAREGIVERS = 10
 
-_CC = re.compile(r"^[A-Za-z]{2}$")
-_CCY = re.compile(r"^[A-Za-z]{3}$")
+# Patterns, compiled (and cached by re) on first use: not at import, which every command
+# pays.
+_CC = r"^[A-Za-z]{2}$"
+_CCY = r"^[A-Za-z]{3}$"
 
 TOP_KEYS = ("rates", "defaults")
 DEFAULT_KEYS = ("from", "caregivers", "currency")
@@ -87,8 +89,8 @@ def read_file(kind: str, path: Path) -> dict[str, Any]:
         raise file_problems(kind, path, [p.message for p in err.problems]) from None
 
 
-def _is_code(value: object, pattern: re.Pattern[str]) -> bool:
-    return isinstance(value, str) and pattern.match(value) is not None
+def _is_code(value: object, pattern: str) -> bool:
+    return isinstance(value, str) and re.match(pattern, value) is not None
 
 
 def parse_config(data: Mapping[str, Any], path: Path) -> Config:

@@ -1,4 +1,6 @@
-"""The cost model: Scenario x Rates -> Estimate. Pure: no I/O, no printing, no globals.
+"""The cost model: Scenario x Rates -> Estimate. Pure: no I/O, no printing, no state but
+a cache of what each rate table's figures become (see _Prepared), which never changes a
+result, only how soon it comes.
 
 Phases and their durations (each a low/high range of days):
 
@@ -14,7 +16,7 @@ the display currency once, at the end. Totals are exact sums of the converted it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -201,13 +203,17 @@ def resolve(rates: Rates, scenario: Scenario) -> Scenario:
         currency = rates.countries[origin].currency
     else:
         currency = DEFAULT_CURRENCY
-    return replace(
-        scenario,
+    # Every field named (dataclasses.replace costs more than the rest of resolve);
+    # tests/test_perf_estimate.py fails if Scenario gains a field this does not name.
+    return Scenario(
         country=dest,
-        origin=origin,
         indication=indication,
         products=products,
+        origin=origin,
+        caregivers=scenario.caregivers,
         currency=currency,
+        lives_nearby=scenario.lives_nearby,
+        pathways=scenario.pathways,
     )
 
 
@@ -222,14 +228,92 @@ def _money(m: Money) -> Range:
     return Range(m.range[0], m.range[1])
 
 
+# A figure as the model uses it: its range, currency, sources and note.
+_Figure = tuple[Range, str, tuple[str, ...], str]
+
+
+class _Prepared:
+    """What one rate table's figures become, worked out once per table, not per estimate.
+
+    A table (Rates) is immutable, so each figure's Range and sources, the FX table, each
+    offer's OfferChoice and each line that depends only on a figure and the display
+    currency are the same every time they are asked for; batch and compare ask thousands
+    of times. Keyed by the objects' ids, each entry holds the object itself so that a
+    reused id (the object gone) is never mistaken for it.
+    """
+
+    __slots__ = ("choices", "figures", "fixed", "fx", "products", "ranges", "rates", "summary")
+
+    MAX_FIXED = 4096
+
+    def __init__(self, rates: Rates) -> None:
+        self.rates = rates
+        self.fx = FxTable(rates.fx.base, rates.fx.rates)
+        self.figures: dict[int, tuple[Money, _Figure]] = {}
+        self.ranges: dict[int, tuple[Duration, Range]] = {}
+        self.choices: dict[tuple[int, str], tuple[Offer, OfferChoice]] = {}
+        self.fixed: dict[tuple[int, str, str, str, str, str, bool], tuple[Money, LineItem]] = {}
+        self.summary: str | None = None  # complications.event_summary, once
+        self.products: dict[
+            tuple[str, tuple[str, ...]], tuple[tuple[Offer, ...], _ProductLine]
+        ] = {}
+
+    def figure(self, m: Money) -> _Figure:
+        found = self.figures.get(id(m))
+        if found is not None and found[0] is m:
+            return found[1]
+        fig = (_money(m), m.currency, tuple(m.sources), m.note)
+        self.figures[id(m)] = (m, fig)
+        return fig
+
+    def days(self, d: Duration) -> Range:
+        found = self.ranges.get(id(d))
+        if found is not None and found[0] is d:
+            return found[1]
+        r = _days(d)
+        self.ranges[id(d)] = (d, r)
+        return r
+
+    def choice(self, oid: str, o: Offer) -> OfferChoice:
+        found = self.choices.get((id(o), oid))
+        if found is not None and found[0] is o:
+            return found[1]
+        choice = OfferChoice(
+            id=oid,
+            product=o.product,
+            brand=o.brand or self.rates.products[o.product].brand,
+            pathway=o.pathway,
+            price=_money(o.price),
+            currency=o.price.currency,
+            manufacturing_days=_days(o.manufacturing_days),
+        )
+        self.choices[(id(o), oid)] = (o, choice)
+        return choice
+
+
+_PREPARED: dict[int, _Prepared] = {}
+_MAX_PREPARED = 4
+
+
+def _prepared(rates: Rates) -> _Prepared:
+    found = _PREPARED.get(id(rates))
+    if found is not None and found.rates is rates:
+        return found
+    if len(_PREPARED) >= _MAX_PREPARED:
+        _PREPARED.clear()
+    found = _PREPARED[id(rates)] = _Prepared(rates)
+    return found
+
+
 def _rooms(people: int) -> int:
     # A room or apartment sleeps two.
     return (people + 1) // 2
 
 
 class _Builder:
-    def __init__(self, rates: Rates, scenario: Scenario, display: str) -> None:
-        self.fx = FxTable(rates.fx.base, rates.fx.rates)
+    def __init__(self, prep: _Prepared, display: str) -> None:
+        self.prep = prep
+        self.fx = prep.fx
         self.display = display
         self.items: list[LineItem] = []
 
@@ -245,34 +329,86 @@ class _Builder:
         note: str = "",
         floor_zero: bool = False,
     ) -> None:
-        rate = _money(figure)
+        fixed = None
+        if quantity is None:
+            # A line priced by its figure alone: the same for every scenario.
+            fixed = (id(figure), self.display, category, key, label + "\0" + note, path, floor_zero)
+            found = self.prep.fixed.get(fixed)
+            if found is not None and found[0] is figure:
+                self.items.append(found[1])
+                return
+        rate, currency, sources, figure_note = self.prep.figure(figure)
         native = rate * quantity if quantity is not None else rate
         if floor_zero:
             native = Range(Decimal(0), native.high)
-        self.items.append(
-            LineItem(
-                category=category,
-                key=key,
-                label=label,
-                amount=self.fx.convert_range(native, figure.currency, self.display),
-                native=native,
-                native_currency=figure.currency,
-                quantity=quantity,
-                unit=unit,
-                rate=rate if quantity is not None else None,
-                sources=tuple(figure.sources),
-                note=note or figure.note,
-                figure_paths=(path,),
-            )
+        item = LineItem(
+            category=category,
+            key=key,
+            label=label,
+            amount=self.fx.convert_range(native, currency, self.display),
+            native=native,
+            native_currency=currency,
+            quantity=quantity,
+            unit=unit,
+            rate=rate if quantity is not None else None,
+            sources=sources,
+            note=note or figure_note,
+            figure_paths=(path,),
         )
+        self.items.append(item)
+        if fixed is not None:
+            if len(self.prep.fixed) >= _Prepared.MAX_FIXED:
+                self.prep.fixed.clear()
+            self.prep.fixed[fixed] = (figure, item)
 
     def missing(self, category: Category, key: str, label: str, note: str) -> None:
         self.items.append(LineItem(category=category, key=key, label=label, amount=None, note=note))
 
 
+# The product line but for its amount in the display currency: label, native range and
+# currency, sources, note, figure paths; the offers that entered it; the names of the
+# offers at its low and high ends.
+_ProductLine = tuple[
+    str, Range, str, tuple[str, ...], str, tuple[str, ...], tuple[OfferChoice, ...], str, str
+]
+
+
 def _product_item(
     b: _Builder, rates: Rates, scenario: Scenario, chosen: list[tuple[str, Offer]]
 ) -> tuple[list[OfferChoice], str, str]:
+    """Add the product line; return the offers that entered it and the names of the
+    offers at its low and high ends. All but the converted amount depends only on the
+    offers chosen, so it is worked out once per table for each such choice."""
+    key = (scenario.country, tuple(oid for oid, _ in chosen))
+    offers = tuple(o for _, o in chosen)
+    found = b.prep.products.get(key)
+    if found is None or any(a is not o for a, o in zip(found[0], offers, strict=True)):
+        line = _build_product_item(b, rates, scenario, chosen)
+        if len(b.prep.products) >= _Prepared.MAX_FIXED:
+            b.prep.products.clear()
+        b.prep.products[key] = (offers, line)
+    else:
+        line = found[1]
+    label, native, native_currency, sources, note, paths, choices, low_name, high_name = line
+    b.items.append(
+        LineItem(
+            category="product",
+            key="product.price",
+            label=label,
+            amount=b.fx.convert_range(native, native_currency, b.display),
+            native=native,
+            native_currency=native_currency,
+            sources=sources,
+            note=note,
+            figure_paths=paths,
+        )
+    )
+    return list(choices), low_name, high_name
+
+
+def _build_product_item(
+    b: _Builder, rates: Rates, scenario: Scenario, chosen: list[tuple[str, Offer]]
+) -> _ProductLine:
     fx = b.fx
     base = rates.fx.base
 
@@ -302,18 +438,7 @@ def _product_item(
         p = rates.products[o.product]
         return f"{o.brand or p.brand} ({o.product})"
 
-    choices = [
-        OfferChoice(
-            id=oid,
-            product=o.product,
-            brand=o.brand or rates.products[o.product].brand,
-            pathway=o.pathway,
-            price=_money(o.price),
-            currency=o.price.currency,
-            manufacturing_days=_days(o.manufacturing_days),
-        )
-        for oid, o in chosen
-    ]
+    choices = [b.prep.choice(oid, o) for oid, o in chosen]
     names = list(dict.fromkeys(name(o) for _, o in chosen))
     if len(names) == 1:
         label = f"CAR-T product: {names[0]}"
@@ -324,22 +449,17 @@ def _product_item(
     else:
         label = f"CAR-T product: {len(names)} offers"
         note = f"low end {name(low_offer)}, high end {name(high_offer)}"
-    b.items.append(
-        LineItem(
-            category="product",
-            key="product.price",
-            label=label,
-            amount=fx.convert_range(native, native_currency, b.display),
-            native=native,
-            native_currency=native_currency,
-            sources=tuple(sources),
-            note=note,
-            figure_paths=tuple(
-                f"countries.{scenario.country}.offers.{oid}.price" for oid, _ in chosen
-            ),
-        )
+    return (
+        label,
+        native,
+        native_currency,
+        tuple(sources),
+        note,
+        tuple(f"countries.{scenario.country}.offers.{oid}.price" for oid, _ in chosen),
+        tuple(choices),
+        name(low_offer),
+        name(high_offer),
     )
-    return choices, name(low_offer), name(high_offer)
 
 
 def estimate(rates: Rates, scenario: Scenario) -> Estimate:
@@ -357,7 +477,8 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
     assert dest.hospital and dest.durations and dest.living and dest.entry
     assert scenario.currency is not None
     chosen = select_offers(rates, scenario)
-    b = _Builder(rates, scenario, scenario.currency)
+    prep = _prepared(rates)
+    b = _Builder(prep, scenario.currency)
     cc = scenario.country
     c = scenario.caregivers
     notes: list[str] = []
@@ -366,16 +487,16 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
 
     # Durations ------------------------------------------------------------------
     dur = dest.durations
-    manufacturing = _days(chosen[0][1].manufacturing_days)
+    manufacturing = prep.days(chosen[0][1].manufacturing_days)
     for _, o in chosen[1:]:
-        manufacturing = manufacturing.span(_days(o.manufacturing_days))
-    workup = _days(dur.workup_days)
+        manufacturing = manufacturing.span(prep.days(o.manufacturing_days))
+    workup = prep.days(dur.workup_days)
     inpatient_fig = dur.inpatient_days
     if c == 0 and dur.inpatient_days_without_carer is not None:
         inpatient_fig = dur.inpatient_days_without_carer
         notes.append("no caregiver: inpatient stay uses the longer without-carer figure")
-    inpatient = _days(inpatient_fig)
-    nearby = _days(dur.nearby_days)
+    inpatient = prep.days(inpatient_fig)
+    nearby = prep.days(dur.nearby_days)
     days_to_infusion = workup + manufacturing
     outside = workup + manufacturing + nearby  # days the patient is not in a ward
     stay = outside + inpatient
@@ -413,7 +534,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
         inpatient,
         "days",
     )
-    visits = (nearby * _days(dur.outpatient_visits_per_week)).divide(7)
+    visits = (nearby * prep.days(dur.outpatient_visits_per_week)).divide(7)
     b.add(
         "hospital",
         "hospital.outpatient",
@@ -520,9 +641,11 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
             )
 
     if rates.events:
-        from cartcost.complications import reserve_item
+        from cartcost.complications import event_summary, reserve_item
 
-        reserve = reserve_item(rates, scenario, b.items, stay, b.fx, b.display)
+        if prep.summary is None:
+            prep.summary = event_summary(rates)
+        reserve = reserve_item(rates, scenario, b.items, stay, b.fx, b.display, prep.summary)
         last_hospital = max(i for i, it in enumerate(b.items) if it.category == "hospital")
         b.items.insert(last_hospital + 1, reserve)
 

@@ -54,10 +54,13 @@ class Range:
 
 
 def total(ranges: Iterable[Range]) -> Range:
-    acc = Range(ZERO, ZERO)
+    # The same exact additions, in the same order, as adding the Ranges one by one.
+    low = high = ZERO
+    add = _EXACT.add
     for r in ranges:
-        acc = acc + r
-    return acc
+        low = add(low, r.low)
+        high = add(high, r.high)
+    return Range(low, high)
 
 
 class FxTable:

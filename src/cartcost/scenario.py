@@ -39,8 +39,10 @@ SCENARIO_KEYS = (
 PATHWAYS = ("commercial", "academic", "trial")
 MAX_CAREGIVERS = 10
 
-_CC = re.compile(r"^[A-Za-z]{2}$")
-_CCY = re.compile(r"^[A-Za-z]{3}$")
+# Patterns, compiled (and cached by re) on first use: not at import, which every command
+# pays.
+_CC = r"^[A-Za-z]{2}$"
+_CCY = r"^[A-Za-z]{3}$"
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,11 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         if key not in SCENARIO_KEYS:
             problems.append(f"{key}: unknown key; allowed: {', '.join(SCENARIO_KEYS)}")
 
-    def code(key: str, pattern: re.Pattern[str], expected: str) -> str | None:
+    def code(key: str, pattern: str, expected: str) -> str | None:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, str) and pattern.match(value):
+        if isinstance(value, str) and re.match(pattern, value):
             return value.upper()
         bad(key, expected)
         return None

@@ -134,9 +134,6 @@ def estimate_command(
 
         emit_text(estimate_csv(est), output)
     else:
-        from rich.console import Group
-
-        from cartcost.render.listing import layers_line
         from cartcost.render.table import estimate_table
 
         # Which layer a figure came from matters only when overlays are in play, and only
@@ -153,7 +150,14 @@ def estimate_command(
             else None
         )
         view = estimate_table(est, sources, table.sources, layer_of)
-        emit_rich(Group(view, layers_line(layers.names)) if overlaid else view, output)
+        if overlaid:
+            # Imported only here: the listings module costs a few ms at start-up.
+            from rich.console import Group
+
+            from cartcost.render.listing import layers_line
+
+            view = Group(view, layers_line(layers.names))
+        emit_rich(view, output)
 
 
 def _emit_budget(

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -160,8 +161,10 @@ def _build(cmp: Comparison, hidden: Sequence[str], bar_width: int) -> Table:
     )
     cols = [c for c in _columns(cmp, "offers" in hidden) if c.key not in hidden]
     for c in cols:
+        # Text, not str: a str header is scanned for markup and emoji codes (whose table
+        # takes a few ms to import), and these have neither; the output is the same.
         table.add_column(
-            c.header,
+            Text(c.header),
             justify="left" if c.justify == "left" else "right",
             no_wrap=not c.wrap,
             overflow="fold" if c.wrap else "ellipsis",
@@ -170,7 +173,7 @@ def _build(cmp: Comparison, hidden: Sequence[str], bar_width: int) -> Table:
         )
     show_bar = "bar" not in hidden
     if show_bar:
-        table.add_column("Range" if bar_width < 16 else "Range (low–high)", width=bar_width)
+        table.add_column(Text("Range" if bar_width < 16 else "Range (low–high)"), width=bar_width)
     for row in cmp.rows:
         cells: list[RenderableType] = [c.cell(row) for c in cols]
         if show_bar:
@@ -185,8 +188,9 @@ def _fits(console: Console, table: Table, width: int) -> bool:
     return measured.minimum <= width
 
 
-def fit_table(cmp: Comparison, console: Console, width: int) -> tuple[Table, list[str]]:
-    """The richest table that fits `width` without cutting a number, and what it hides."""
+def fit_table_by_trial(cmp: Comparison, console: Console, width: int) -> tuple[Table, list[str]]:
+    """fit_table the slow way: build and measure every configuration in turn until one
+    fits. fit_table must choose what this chooses; it is also fit_table's fallback."""
     present = {c.key for c in _columns(cmp)} | {"bar"}
     order = [k for k in DROP_ORDER if k in present]
     table = _build(cmp, order, BAR_WIDTHS[-1])
@@ -198,6 +202,61 @@ def fit_table(cmp: Comparison, console: Console, width: int) -> tuple[Table, lis
             if _fits(console, table, width):
                 return table, hidden
     return table, order
+
+
+def _content_minimum(console: Console, col: _Column, cmp: Comparison) -> int:
+    """The narrowest a column's cells (header included) can be, padding aside, clamped
+    to its min/max width as Rich's Table clamps it."""
+    options = console.options.update_width(10_000)
+    cells = [Text(col.header), *(col.cell(row) for row in cmp.rows)]
+    narrowest = max(Measurement.get(console, options, cell).minimum for cell in cells)
+    if col.min_width is not None:
+        narrowest = max(narrowest, col.min_width)
+    if col.max_width is not None:
+        narrowest = min(narrowest, col.max_width)
+    return narrowest
+
+
+def _minimum_width(keys: Sequence[str], minimum: dict[str, int]) -> int:
+    """The minimum width of a table holding these columns, in this order, as
+    Table.__rich_measure__ gives it for _build's settings (SIMPLE_HEAD without edges, no
+    padding at the table's edge, padding collapsed): one cell of padding right of every
+    column but the last, and one rule between columns."""
+    return sum(minimum[k] for k in keys) + 2 * (len(keys) - 1)
+
+
+def fit_table(cmp: Comparison, console: Console, width: int) -> tuple[Table, list[str]]:
+    """The richest table that fits `width` without cutting a number, and what it hides.
+
+    The configurations are tried in the order of fit_table_by_trial (columns dropped in
+    DROP_ORDER, the bar narrowed before it goes), but each column is measured once and the
+    configurations' widths added up; the chosen table is then measured for real, and
+    should that disagree, fit_table_by_trial decides."""
+    present = {c.key for c in _columns(cmp)} | {"bar"}
+    order = [k for k in DROP_ORDER if k in present]
+    minimum: dict[str, int] = {}
+    folded: dict[str, int] = {}
+    for col in _columns(cmp):
+        minimum[col.key] = _content_minimum(console, col, cmp)
+    for col in _columns(cmp, fold_offers=True):
+        if col.key == "country":
+            folded[col.key] = _content_minimum(console, col, cmp)
+    keys = [c.key for c in _columns(cmp)]
+    for n in range(len(order) + 1):
+        hidden = order[:n]
+        shown = [k for k in keys if k not in hidden]
+        widths = {**minimum, **(folded if "offers" in hidden else {})}
+        for bar_width in BAR_WIDTHS if "bar" not in hidden else BAR_WIDTHS[:1]:
+            if "bar" in hidden:
+                needed = _minimum_width(shown, widths)
+            else:
+                needed = _minimum_width([*shown, "bar"], {**widths, "bar": bar_width})
+            if needed <= width:
+                table = _build(cmp, hidden, bar_width)
+                if _fits(console, table, width):
+                    return table, hidden
+                return fit_table_by_trial(cmp, console, width)
+    return fit_table_by_trial(cmp, console, width)
 
 
 _HEADERS = {

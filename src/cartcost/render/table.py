@@ -45,28 +45,31 @@ def estimate_table(
     sources: Mapping[str, Source] | None = None,
     layer_of: Mapping[str, str] | None = None,
 ) -> RenderableType:
+    # Text rather than str throughout, as Rich would make it (style "table.title" for the
+    # title): a str is scanned for markup and emoji codes, whose table alone takes a few
+    # ms to import, and what cartcost writes here has neither.
     table = Table(
-        title=_title(est),
+        title=Text(_title(est), style="table.title"),
         box=box.SIMPLE_HEAD,
         title_justify="left",
         show_footer=False,
         pad_edge=False,
         expand=False,
     )
-    table.add_column("Item", ratio=1, min_width=24, overflow="fold")
-    table.add_column(f"Low {est.currency}", justify="right", no_wrap=True)
-    table.add_column(f"High {est.currency}", justify="right", no_wrap=True)
+    table.add_column(Text("Item"), ratio=1, min_width=24, overflow="fold")
+    table.add_column(Text(f"Low {est.currency}"), justify="right", no_wrap=True)
+    table.add_column(Text(f"High {est.currency}"), justify="right", no_wrap=True)
     if show_sources:
-        table.add_column("Sources", overflow="fold", max_width=28, style="dim")
+        table.add_column(Text("Sources"), overflow="fold", max_width=28, style="dim")
     for category in CATEGORIES:
         items = est.by_category(category)
         if not items:
             continue
         table.add_row(
             Text(_CATEGORY_TITLES[category].upper(), style="bold cyan"),
-            "",
-            "",
-            *([""] if show_sources else []),
+            Text(""),
+            Text(""),
+            *([Text("")] if show_sources else []),
         )
         for item in items:
             label = Text(item.label)
@@ -75,9 +78,9 @@ def estimate_table(
                 label.append("\n  " + basis, style="dim")
             if item.amount is None:
                 label.append("\n  not included: " + item.note, style="italic yellow")
-                cells = ["—", "—"]
+                cells = [Text("—"), Text("—")]
             else:
-                cells = [whole(item.amount.low), whole(item.amount.high)]
+                cells = [Text(whole(item.amount.low)), Text(whole(item.amount.high))]
             extra = []
             if show_sources:
                 src = ", ".join(item.sources)
@@ -93,7 +96,7 @@ def estimate_table(
         Text("Total", style="bold"),
         Text(whole(est.total.low), style="bold"),
         Text(whole(est.total.high), style="bold"),
-        *([""] if show_sources else []),
+        *([Text("")] if show_sources else []),
     )
     lines = [
         f"Stay abroad: {span(est.stay_days, 'days')}   "

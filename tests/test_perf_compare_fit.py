@@ -1,0 +1,72 @@
+"""compare's table fitting (issue 8): fit_table measures each column once and adds the
+widths up; it must choose exactly what building and measuring every configuration in
+turn (fit_table_by_trial) chooses, at every width, and without falling back to it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import pytest
+from rich.console import Console
+
+from cartcost.compare import Comparison, compare
+from cartcost.render import compare_view as cv
+from cartcost.scenario import Scenario
+from tests.test_compare import home_rates
+
+
+def _comparisons() -> list[Comparison]:
+    rates = home_rates()
+    base = Scenario(country="", indication="MM")
+    return [
+        compare(rates, replace(base, origin="GB", currency="GBP")),
+        compare(rates, replace(base, origin="GB", currency="GBP"), by="product"),
+        compare(rates, base),
+        compare(rates, replace(Scenario(country="", indication="LBCL"), origin="NZ")),
+    ]
+
+
+def _console(width: int) -> Console:
+    return Console(width=width, file=io.StringIO(), color_system=None, highlight=False)
+
+
+def _render(console: Console, table: object) -> str:
+    console.print(table)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    console.file = io.StringIO()
+    return str(out)
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_arithmetic_fit_chooses_what_trial_and_error_chooses(
+    which: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cmp = _comparisons()[which]
+    seen: set[tuple[str, ...]] = set()
+    for width in range(40, 201):
+        console = _console(width)
+        slow, slow_hidden = cv.fit_table_by_trial(cmp, console, width)
+        with monkeypatch.context() as m:
+
+            def no_fallback(*args: object, width: int = width) -> None:
+                raise AssertionError(f"fell back to trial and error at width {width}")
+
+            m.setattr(cv, "fit_table_by_trial", no_fallback)
+            fast, fast_hidden = cv.fit_table(cmp, console, width)
+        assert fast_hidden == slow_hidden, width
+        assert _render(console, fast) == _render(console, slow), width
+        seen.add(tuple(fast_hidden))
+    # The widths exercise many configurations, from everything shown to most hidden.
+    assert () in seen
+    assert len(seen) >= 6
+
+
+def test_too_narrow_for_anything_hides_everything_it_can() -> None:
+    cmp = _comparisons()[0]
+    console = _console(10)
+    table, hidden = cv.fit_table(cmp, console, 10)
+    slow, slow_hidden = cv.fit_table_by_trial(cmp, console, 10)
+    assert hidden == slow_hidden
+    assert "bar" in hidden and "product" in hidden
+    assert _render(console, table) == _render(console, slow)
