@@ -24,15 +24,11 @@ from typing import Literal
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.estimate import (
     CATEGORIES,
-    DEFAULT_CURRENCY,
     DISCLAIMER,
     Category,
     Estimate,
-    check_country,
-    check_currency,
-    check_indication,
-    check_product,
     estimate,
+    resolve,
 )
 from cartcost.money import Range, total
 from cartcost.rates import Rates
@@ -138,27 +134,7 @@ class Comparison:
 
 def resolve_base(rates: Rates, base: Scenario) -> Scenario:
     """Normalise everything but the destination; UsageProblem names what is unknown."""
-    indication = check_indication(rates, base.indication)
-    products = tuple(dict.fromkeys(check_product(rates, p) for p in base.products))
-    origin = base.origin.upper() if base.origin else None
-    if origin is not None:
-        check_country(rates, origin, "origin country")
-    if base.caregivers < 0:
-        raise UsageProblem(f"caregivers must be 0 or more, got {base.caregivers}")
-    if base.currency:
-        currency = check_currency(rates, base.currency)
-    elif origin is not None:
-        currency = rates.countries[origin].currency
-    else:
-        currency = DEFAULT_CURRENCY
-    return replace(
-        base,
-        country="",
-        indication=indication,
-        products=products,
-        origin=origin,
-        currency=currency,
-    )
+    return resolve(rates, base, with_destination=False)
 
 
 # Common codes that are not ISO 3166 alpha-2, for hints only.

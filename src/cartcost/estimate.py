@@ -186,15 +186,19 @@ def select_offers(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
     return chosen
 
 
-def resolve(rates: Rates, scenario: Scenario) -> Scenario:
-    """Normalise codes and fill defaults; raise UsageProblem naming what is unknown."""
-    dest = scenario.country.upper()
-    check_country(rates, dest)
+def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> Scenario:
+    """Normalise codes and fill defaults; raise UsageProblem naming what is unknown.
+
+    with_destination=False (compare's base question) leaves the destination empty."""
+    # Checked as typed, so an error quotes the user's own spelling.
+    if with_destination:
+        check_country(rates, scenario.country)
+    dest = scenario.country.upper() if with_destination else ""
+    if scenario.origin:
+        check_country(rates, scenario.origin, "origin country")
     origin = scenario.origin.upper() if scenario.origin else None
-    if origin is not None:
-        check_country(rates, origin, "origin country")
     indication = check_indication(rates, scenario.indication)
-    products = tuple(check_product(rates, p) for p in scenario.products)
+    products = tuple(dict.fromkeys(check_product(rates, p) for p in scenario.products))
     if scenario.caregivers < 0:
         raise UsageProblem(f"caregivers must be 0 or more, got {scenario.caregivers}")
     if scenario.currency:
@@ -445,10 +449,10 @@ def _build_product_item(
         note = low_offer.price.note if len(chosen) == 1 else ""
     elif len(names) <= 3:
         label = "CAR-T product: " + ", ".join(names)
-        note = f"low end {name(low_offer)}, high end {name(high_offer)}"
+        note = _ends(name(low_offer), name(high_offer))
     else:
         label = f"CAR-T product: {len(names)} offers"
-        note = f"low end {name(low_offer)}, high end {name(high_offer)}"
+        note = _ends(name(low_offer), name(high_offer))
     return (
         label,
         native,
@@ -460,6 +464,10 @@ def _build_product_item(
         name(low_offer),
         name(high_offer),
     )
+
+
+def _ends(low: str, high: str) -> str:
+    return f"{low} at both ends" if low == high else f"low end {low}, high end {high}"
 
 
 def estimate(rates: Rates, scenario: Scenario) -> Estimate:

@@ -38,7 +38,6 @@ DROP_ORDER = (
     "hospital",
     "travel",
     "product",
-    "rank",
     "infusion",
     "bar",
 )
