@@ -77,9 +77,22 @@ class ShowFormat(StrEnum):
     toml = "toml"
 
 
+GROUP_EPILOG = """\
+Examples:
+
+  cartcost rates init quote.toml
+
+  cartcost rates validate quote.toml
+
+  cartcost rates show --country CN --format toml
+
+  cartcost rates path
+"""
+
 rates_app = typer.Typer(
     name="rates",
     help=HELP,
+    epilog=GROUP_EPILOG,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,

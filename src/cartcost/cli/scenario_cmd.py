@@ -39,9 +39,18 @@ given come from the config file's [defaults]; --rates paths are stored relative 
 scenario file. Codes are checked against the rate table before anything is written.
 """
 
+GROUP_EPILOG = """\
+Examples:
+
+  cartcost scenario init family.toml -c CN -i MM --from NZ --caregivers 2
+
+  cartcost estimate --scenario family.toml
+"""
+
 scenario_app = typer.Typer(
     name="scenario",
     help=HELP,
+    epilog=GROUP_EPILOG,
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
