@@ -58,22 +58,40 @@ def cell(value: Decimal, low: Decimal, high: Decimal, width: int) -> int:
     return max(0, min(width - 1, math.floor((value - low) * width / extent)))
 
 
-def spread_bar(plain: Range, spread: Spread, width: int = BAR_WIDTH) -> Text:
-    """low..high as a bar: P10-P90 filled, the median marked."""
-    if plain.high <= plain.low:
-        return Text("")
-    start = cell(spread.p10, plain.low, plain.high, width)
-    end = cell(spread.p90, plain.low, plain.high, width)
-    mid = cell(spread.p50, plain.low, plain.high, width)
+def _bar(
+    spread: Spread, scale: Range, width: int, outside: tuple[str, str], span: Range | None = None
+) -> Text:
+    """Cells of `scale`: the median marked, P10-P90 filled, `span` (if any) drawn as a rule,
+    the rest as `outside` (character, style)."""
+    start = cell(spread.p10, scale.low, scale.high, width)
+    end = cell(spread.p90, scale.low, scale.high, width)
+    mid = cell(spread.p50, scale.low, scale.high, width)
+    lo, hi = (
+        (
+            cell(span.low, scale.low, scale.high, width),
+            cell(span.high, scale.low, scale.high, width),
+        )
+        if span is not None
+        else (width, -1)
+    )
     text = Text()
     for i in range(width):
         if i == mid:
             text.append(MEDIAN, style="bold")
         elif start <= i <= end:
             text.append(FILLED, style="cyan")
+        elif lo <= i <= hi:
+            text.append("─", style="dim")
         else:
-            text.append(EMPTY, style="dim")
+            text.append(*outside)
     return text
+
+
+def spread_bar(plain: Range, spread: Spread, width: int = BAR_WIDTH) -> Text:
+    """low..high as a bar: P10-P90 filled, the median marked."""
+    if plain.high <= plain.low:
+        return Text("")
+    return _bar(spread, plain, width, (EMPTY, "dim"))
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -336,22 +354,7 @@ def _compare_build(
 
 def _scaled_bar(plain: Range, t: Spread, scale: Range, width: int) -> Text:
     """One row on the comparison's common scale: low..high dotted, P10-P90 filled."""
-    lo = cell(plain.low, scale.low, scale.high, width)
-    hi = cell(plain.high, scale.low, scale.high, width)
-    start = cell(t.p10, scale.low, scale.high, width)
-    end = cell(t.p90, scale.low, scale.high, width)
-    mid = cell(t.p50, scale.low, scale.high, width)
-    text = Text()
-    for i in range(width):
-        if i == mid:
-            text.append(MEDIAN, style="bold")
-        elif start <= i <= end:
-            text.append(FILLED, style="cyan")
-        elif lo <= i <= hi:
-            text.append("─", style="dim")
-        else:
-            text.append(" ")
-    return text
+    return _bar(t, scale, width, (" ", ""), span=plain)
 
 
 def _compare_title(cmp: Comparison, draws: int) -> str:
