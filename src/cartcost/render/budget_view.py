@@ -130,19 +130,36 @@ def _cells(plain: Range, spread: Spread, shown: Sequence[str]) -> list[Text | st
     return out
 
 
+_VALUE_HEADERS = {
+    "low": "Low",
+    "p10": "P10",
+    "p50": "P50",
+    "p90": "P90",
+    "high": "High",
+    "mean": "Mean",
+    "bar": "",
+}
+
+
+def _value_columns(
+    table: Table, hidden: Sequence[str], bar_header: str, bar_width: int
+) -> list[str]:
+    """Add the figure columns not hidden (and the bar); return their keys in order."""
+    shown = [k for k in _VALUE_HEADERS if k not in hidden]
+    for k in shown:
+        if k == "bar":
+            table.add_column(bar_header, no_wrap=True, width=bar_width)
+        else:
+            style = "bold" if k in ("p50", "p90") else ""
+            table.add_column(_VALUE_HEADERS[k], justify="right", no_wrap=True, style=style)
+    return shown
+
+
 def _build(b: Budget, hidden: Sequence[str]) -> Table:
     est = b.estimate
     table = Table(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, expand=False)
     table.add_column("Item", ratio=1, min_width=24, overflow="fold")
-    shown = [k for k in ("low", "p10", "p50", "p90", "high", "mean", "bar") if k not in hidden]
-    headers = {"low": "Low", "p10": "P10", "p50": "P50", "p90": "P90", "high": "High"}
-    headers["mean"] = "Mean"
-    for k in shown:
-        if k == "bar":
-            table.add_column("low ▸ high", no_wrap=True, width=BAR_WIDTH)
-        else:
-            style = "bold" if k in ("p50", "p90") else ""
-            table.add_column(headers[k], justify="right", no_wrap=True, style=style)
+    shown = _value_columns(table, hidden, "low ▸ high", BAR_WIDTH)
     by_key = {line.key: line for line in b.lines}
     for category in CATEGORIES:
         items = est.by_category(category)
@@ -326,15 +343,7 @@ def _compare_build(
 ) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
     table.add_column("Country", overflow="fold", min_width=18, ratio=1)
-    shown = [k for k in ("low", "p10", "p50", "p90", "high", "mean", "bar") if k not in hidden]
-    headers = {"low": "Low", "p10": "P10", "p50": "P50", "p90": "P90", "high": "High"}
-    headers["mean"] = "Mean"
-    for k in shown:
-        if k == "bar":
-            table.add_column("one scale ▸", no_wrap=True, width=COMPARE_BAR_WIDTH)
-        else:
-            style = "bold" if k in ("p50", "p90") else ""
-            table.add_column(headers[k], justify="right", no_wrap=True, style=style)
+    shown = _value_columns(table, hidden, "one scale ▸", COMPARE_BAR_WIDTH)
     for name, b in rows:
         t, plain = b.total, b.estimate.total
         values = {
