@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -264,13 +263,13 @@ def test_events_that_never_happen_cost_nothing() -> None:
 def test_a_line_the_simulation_would_count_differently_is_refused(mini_rates: Rates) -> None:
     est = estimate(mini_rates, Scenario("CN", "MM", origin="NZ"))
     items = tuple(
-        replace(i, quantity=Range(i.quantity.low, i.quantity.high + 1))
+        i._replace(quantity=Range(i.quantity.low, i.quantity.high + 1))
         if i.key == "living.meals" and i.quantity
         else i
         for i in est.items
     )
     with pytest.raises(RuntimeError, match=r"quantity of living\.meals"):
-        simulate(mini_rates, replace(est, items=items), draws=1_000)
+        simulate(mini_rates, est._replace(items=items), draws=1_000)
 
 
 # ---------------------------------------------------------------- shared draws

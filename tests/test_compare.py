@@ -21,7 +21,6 @@ US from GB (a-cel): USD 462,200 .. 643,400 = GBP 231,100 .. 321,700; flights GBP
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 
@@ -48,7 +47,7 @@ def home_rates() -> Rates:
 
 
 def mm(**kw: object) -> Scenario:
-    return replace(Scenario(country="", indication="MM"), **kw)  # type: ignore[arg-type]
+    return Scenario(country="", indication="MM")._replace(**kw)  # type: ignore[arg-type]
 
 
 def row(cmp: Comparison, country: str, product: str | None = None) -> Row:
@@ -139,7 +138,7 @@ def test_countries_skipped_and_not_offered() -> None:
 
 def test_explicit_countries_list_not_offered_and_adds_home() -> None:
     rates = home_rates()
-    cmp = compare(rates, replace(mm(origin="GB"), indication="LBCL"), ["cn", "US", "SG"])
+    cmp = compare(rates, mm(origin="GB")._replace(indication="LBCL"), ["cn", "US", "SG"])
     # LBCL: CN (b-cel) and US (a-cel); SG and GB offer no LBCL.
     assert sorted(r.country for r in cmp.rows) == ["CN", "US"]
     assert cmp.not_offered == ("SG",)
@@ -163,7 +162,7 @@ def test_without_origin_travel_is_not_included_and_nothing_is_skipped() -> None:
     assert cmp.home is None and cmp.skipped == ()
     assert {r.country for r in cmp.rows} == {"CN", "GB", "SG", "US"}
     assert all(r.subtotals.travel is None and r.vs_home is None for r in cmp.rows)
-    # SG trial: price 0, work-up 1,000-2,000 SGD ... all at 1.25 SGD per USD.
+    # SG's academic programme: price 0, work-up 1,000-2,000 SGD ... all at 1.25 SGD per USD.
     sg = row(cmp, "SG")
     assert pair(sg.subtotals.product) == (0, 0)
 
@@ -190,7 +189,7 @@ def test_by_product_within_one_country() -> None:
 
 
 def test_pathway_filter() -> None:
-    cmp = compare(home_rates(), mm(pathways=("trial",)))
+    cmp = compare(home_rates(), mm(pathways=("academic",)))
     assert [r.country for r in cmp.rows] == ["SG"]
     assert set(cmp.not_offered) == {"CN", "GB", "US"}
 
@@ -233,7 +232,7 @@ def test_unknown_countries_are_named_all_at_once_with_suggestions() -> None:
 
 def test_indication_no_listed_country_offers_names_where_it_is_offered() -> None:
     with pytest.raises(NothingMatches) as info:
-        compare(home_rates(), replace(mm(), indication="LBCL"), ["GB", "NZ"])
+        compare(home_rates(), mm()._replace(indication="LBCL"), ["GB", "NZ"])
     assert "none of GB, NZ offers LBCL" in info.value.message
     assert "CN" in info.value.hint and "US" in info.value.hint
 
@@ -241,7 +240,7 @@ def test_indication_no_listed_country_offers_names_where_it_is_offered() -> None
 def test_product_offered_nowhere() -> None:
     rates = home_rates()
     with pytest.raises(NothingMatches) as info:
-        compare(rates, replace(mm(), indication="LBCL", pathways=("trial",)))
+        compare(rates, mm()._replace(indication="LBCL", pathways=("trial",)))
     assert "no country in the rate table offers LBCL" in info.value.message
     assert "CN" in info.value.hint
 

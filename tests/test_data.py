@@ -21,6 +21,9 @@ from tests.conftest import REAL
 # A CAR-T product below this is not a real price (the cheapest, India's NexCAR19, is about
 # USD 36,000); above the upper bound is a typo (US list prices peak near USD 600,000).
 PRICE_BAND_USD = (Decimal(20_000), Decimal(1_000_000))
+# What a clinical trial charges for the product: often nothing, and a trial asking more
+# than this is not what the table means by a trial.
+TRIAL_BAND_USD = (Decimal(0), Decimal(100_000))
 
 MUST_DESTINATIONS = {
     "CN",
@@ -69,7 +72,7 @@ def test_coverage(rates: Rates) -> None:
         assert "LBCL" in offered, cc
     assert "MM" in {i for o in rates.countries["CN"].offers.values() for i in o.indications}
     pathways = Counter(o.pathway for c in rates.countries.values() for o in c.offers.values())
-    assert pathways["commercial"] and pathways["academic"]
+    assert pathways["commercial"] and pathways["academic"] and pathways["trial"]
 
 
 def test_every_figure_is_sourced_and_every_source_used(rates: Rates) -> None:
@@ -114,9 +117,9 @@ def test_references_resolve(rates: Rates) -> None:
 
 def test_product_prices_within_sanity_band(rates: Rates) -> None:
     fx = FxTable(rates.fx.base, rates.fx.rates)
-    lo, hi = PRICE_BAND_USD
     for cc, country in rates.countries.items():
         for oid, offer in country.offers.items():
+            lo, hi = TRIAL_BAND_USD if offer.pathway == "trial" else PRICE_BAND_USD
             low = fx.convert(offer.price.range[0], offer.price.currency, "USD")
             high = fx.convert(offer.price.range[1], offer.price.currency, "USD")
             assert lo <= low <= high <= hi, f"{cc}.{oid}: USD {low:.0f}-{high:.0f}"

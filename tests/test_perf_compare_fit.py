@@ -5,7 +5,6 @@ turn (fit_table_by_trial) chooses, at every width, and without falling back to i
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 
 import pytest
 from rich.console import Console
@@ -20,10 +19,10 @@ def _comparisons() -> list[Comparison]:
     rates = home_rates()
     base = Scenario(country="", indication="MM")
     return [
-        compare(rates, replace(base, origin="GB", currency="GBP")),
-        compare(rates, replace(base, origin="GB", currency="GBP"), by="product"),
+        compare(rates, base._replace(origin="GB", currency="GBP")),
+        compare(rates, base._replace(origin="GB", currency="GBP"), by="product"),
         compare(rates, base),
-        compare(rates, replace(Scenario(country="", indication="LBCL"), origin="NZ")),
+        compare(rates, Scenario(country="", indication="LBCL")._replace(origin="NZ")),
     ]
 
 

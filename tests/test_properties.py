@@ -25,7 +25,6 @@ import json
 import os
 import tomllib
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Context, Decimal
 from typing import Any
 
@@ -254,8 +253,8 @@ def test_more_caregivers_never_lower_any_total(data: st.DataObject) -> None:
     # without a carer): going from 0 to 1 caregiver may shorten it, on purpose.
     low_c = max(sc.caregivers, 1) if without_carer is not None else sc.caregivers
     more = data.draw(st.integers(low_c + 1, 7))
-    before = estimate(rates, replace(sc, caregivers=low_c))
-    after = estimate(rates, replace(sc, caregivers=more))
+    before = estimate(rates, sc._replace(caregivers=low_c))
+    after = estimate(rates, sc._replace(caregivers=more))
     assert_not_lower(before, after)
 
 

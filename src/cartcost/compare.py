@@ -16,10 +16,9 @@ row of the same product (no saving when home does not offer that product).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.estimate import (
@@ -29,6 +28,7 @@ from cartcost.estimate import (
     Estimate,
     estimate,
     resolve,
+    wanted,
 )
 from cartcost.money import Range, total
 from cartcost.rates import Rates
@@ -40,8 +40,7 @@ BY_CHOICES: tuple[By, ...] = ("country", "product")
 SORT_CHOICES: tuple[Sort, ...] = ("low", "high", "mid", "days")
 
 
-@dataclass(frozen=True)
-class Delta:
+class Delta(NamedTuple):
     """A signed difference at each end of two ranges (not a Range: it may be negative,
     and low may exceed high). Here: home total minus row total; positive = saving."""
 
@@ -49,8 +48,7 @@ class Delta:
     high: Decimal
 
 
-@dataclass(frozen=True)
-class Subtotals:
+class Subtotals(NamedTuple):
     """A row's items summed per category, in the display currency.
 
     travel is None when travel was not included (no --from); a category with no items
@@ -68,8 +66,7 @@ class Subtotals:
         return value
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One country (or one product in one country) of the comparison."""
 
     rank: int
@@ -100,8 +97,7 @@ class Row:
         return f"{self.country}:{self.product}" if self.product else self.country
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     """A country (or product) the table offers but could not estimate, and why."""
 
     country: str
@@ -111,8 +107,7 @@ class Skipped:
     hint: str = ""
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     scenario: Scenario  # resolved; its country is meaningless here ("")
     by: By
     sort: Sort
@@ -125,7 +120,7 @@ class Comparison:
     scale: Range  # lowest low to highest high over all rows: the common scale of bars
     fx_as_of: date
     data_as_of: date
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER
 
 
@@ -178,17 +173,7 @@ def resolve_countries(rates: Rates, codes: Sequence[str]) -> tuple[str, ...]:
 def offered_products(rates: Rates, country: str, scenario: Scenario) -> tuple[str, ...]:
     """Product ids the country offers for the scenario's indication, products, pathways."""
     c = rates.countries[country]
-    return tuple(
-        sorted(
-            {
-                o.product
-                for o in c.offers.values()
-                if scenario.indication in o.indications
-                and (not scenario.products or o.product in scenario.products)
-                and (not scenario.pathways or o.pathway in scenario.pathways)
-            }
-        )
-    )
+    return tuple(sorted({o.product for o in c.offers.values() if wanted(o, scenario)}))
 
 
 def _what(scenario: Scenario) -> str:
@@ -304,11 +289,11 @@ def compare(
     estimates: list[tuple[str, str | None, Estimate]] = []
     skipped: list[Skipped] = []
     for cc in offering:
-        country_scenario = replace(base, country=cc, lives_nearby=base.lives_nearby and cc == home)
+        country_scenario = base._replace(country=cc, lives_nearby=base.lives_nearby and cc == home)
         jobs: list[tuple[str | None, Scenario]]
         if by == "product":
             jobs = [
-                (p, replace(country_scenario, products=(p,)))
+                (p, country_scenario._replace(products=(p,)))
                 for p in offered_products(rates, cc, base)
             ]
         else:

@@ -26,9 +26,8 @@ Pure: no I/O. Works on Decimal (plain estimate) and on NumPy arrays (simulation)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from cartcost.money import FxTable, Range
 from cartcost.rates import Entry, Money, Rates
@@ -71,8 +70,7 @@ def day_units(key: str, outside: Num, inpatient: Num, caregivers: int) -> Num:
     raise KeyError(f"{key} is not a day-driven line")
 
 
-@dataclass(frozen=True)
-class VisaRule:
+class VisaRule(NamedTuple):
     """What one traveller of a nationality pays to enter, by length of stay: the visa fee
     beyond `free_days`, else the visa-free fee (an ESTA or ETA), else nothing."""
 
@@ -98,8 +96,7 @@ class VisaRule:
         return Decimal(0)
 
 
-@dataclass(frozen=True)
-class BadCase:
+class BadCase(NamedTuple):
     """Every event at once, every effect at its high: the reserve's high end."""
 
     amount: Decimal  # display currency

@@ -20,9 +20,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cartcost.errors import RatesError, UsageProblem
 
@@ -40,8 +39,7 @@ TOP_KEYS = ("rates", "defaults")
 DEFAULT_KEYS = ("from", "caregivers", "currency")
 
 
-@dataclass(frozen=True)
-class Defaults:
+class Defaults(NamedTuple):
     """Scenario defaults; None means "not set", so the built-in default applies."""
 
     origin: str | None = None
@@ -49,12 +47,11 @@ class Defaults:
     currency: str | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     path: Path
     exists: bool = False
     rates: tuple[Path, ...] = ()
-    defaults: Defaults = field(default_factory=Defaults)
+    defaults: Defaults = Defaults()
 
 
 def config_dir() -> Path:

@@ -7,7 +7,7 @@ table), 1 when the input is fine but nothing matches.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class CartcostError(Exception):
@@ -33,8 +33,7 @@ class NothingMatches(CartcostError):
     exit_code = 1
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong in a rate table: where (file, key path) and what."""
 
     file: str

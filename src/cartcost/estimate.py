@@ -16,15 +16,14 @@ the display currency once, at the end. Totals are exact sums of the converted it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.money import FxTable, Range, total
 from cartcost.rates import Country, Duration, Money, Offer, Rates
-from cartcost.scenario import Scenario
+from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 Category = Literal["product", "hospital", "living", "travel", "services"]
 CATEGORIES: tuple[Category, ...] = ("product", "hospital", "living", "travel", "services")
@@ -36,8 +35,7 @@ DISCLAIMER = (
 DEFAULT_CURRENCY = "USD"
 
 
-@dataclass(frozen=True)
-class LineItem:
+class LineItem(NamedTuple):
     """One cost, low/high, in the display currency, with how it was built and from what.
 
     amount None means "not included" (e.g. travel when no origin was given); note says why.
@@ -57,8 +55,7 @@ class LineItem:
     figure_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class OfferChoice:
+class OfferChoice(NamedTuple):
     """An offer that entered the estimate."""
 
     id: str
@@ -70,8 +67,7 @@ class OfferChoice:
     manufacturing_days: Range
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
     scenario: Scenario
     currency: str
     items: tuple[LineItem, ...]
@@ -85,7 +81,7 @@ class Estimate:
     data_as_of: date
     country_name: str
     origin_name: str | None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER
 
     def by_category(self, category: Category) -> list[LineItem]:
@@ -159,19 +155,42 @@ def countries_offering(rates: Rates, indication: str, products: Sequence[str] = 
     )
 
 
+def wanted(offer: Offer, scenario: Scenario) -> bool:
+    """Whether an offer answers the scenario: its indication, products and pathways
+    (DEFAULT_PATHWAYS, i.e. no clinical trials, when it names none)."""
+    return (
+        scenario.indication in offer.indications
+        and (not scenario.products or offer.product in scenario.products)
+        and offer.pathway in (scenario.pathways or DEFAULT_PATHWAYS)
+    )
+
+
+def trials_left_out(rates: Rates, scenario: Scenario) -> list[str]:
+    """Ids of the country's trial offers for the question that the default left out."""
+    if scenario.pathways:
+        return []
+    return [
+        oid
+        for oid, o in rates.countries[scenario.country].offers.items()
+        if o.pathway == "trial" and wanted(o, scenario._replace(pathways=("trial",)))
+    ]
+
+
 def select_offers(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
     country = rates.countries[scenario.country]
-    chosen = [
-        (oid, o)
-        for oid, o in country.offers.items()
-        if scenario.indication in o.indications
-        and (not scenario.products or o.product in scenario.products)
-        and (not scenario.pathways or o.pathway in scenario.pathways)
-    ]
+    chosen = [(oid, o) for oid, o in country.offers.items() if wanted(o, scenario)]
     if not chosen:
         what = scenario.indication
         if scenario.products:
             what += " with " + ", ".join(scenario.products)
+        if scenario.pathways:
+            what += " on the " + "/".join(scenario.pathways) + " pathway"
+        elif trials_left_out(rates, scenario):
+            raise NothingMatches(
+                f"no commercial or academic offer for {what} in {scenario.country} "
+                f"({country.name}); only a clinical trial",
+                "clinical trials are left out unless asked for: add --pathway trial",
+            )
         elsewhere = [
             cc
             for cc in countries_offering(rates, scenario.indication, scenario.products)
@@ -207,7 +226,7 @@ def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> 
         currency = rates.countries[origin].currency
     else:
         currency = DEFAULT_CURRENCY
-    # Every field named (dataclasses.replace costs more than the rest of resolve);
+    # Every field named (NamedTuple._replace costs more than the rest of resolve);
     # tests/test_perf_estimate.py fails if Scenario gains a field this does not name.
     return Scenario(
         country=dest,
@@ -492,6 +511,12 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
     notes: list[str] = []
 
     offers, product_low, product_high = _product_item(b, rates, scenario, chosen)
+    trials = trials_left_out(rates, scenario)
+    if trials:
+        notes.append(
+            f"a clinical-trial offer ({', '.join(trials)}) is left out; "
+            "--pathway trial shows what it would cost"
+        )
 
     # Durations ------------------------------------------------------------------
     dur = dest.durations

@@ -7,8 +7,8 @@ warning, so nobody plans a budget on a price list from years ago without knowing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from cartcost.estimate import Estimate
 from cartcost.rates import Rates
@@ -21,8 +21,7 @@ def months_between(earlier: date, later: date) -> int:
     return months - (1 if later.day < earlier.day else 0)
 
 
-@dataclass(frozen=True)
-class Staleness:
+class Staleness(NamedTuple):
     """One warning: what is old, its date and its age in months."""
 
     what: str

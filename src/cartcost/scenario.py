@@ -21,9 +21,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SCENARIO_KEYS = (
     "country",
@@ -37,6 +36,10 @@ SCENARIO_KEYS = (
     "rates",
 )
 PATHWAYS = ("commercial", "academic", "trial")
+# What a scenario that names no pathway gets. A clinical trial is not something one
+# buys: its "price" is whatever the trial charges (often nothing), so mixing it into a
+# default estimate would drag every low end to zero. Trials are shown when asked for.
+DEFAULT_PATHWAYS = ("commercial", "academic")
 MAX_CAREGIVERS = 10
 
 # Patterns, compiled (and cached by re) on first use: not at import, which every command
@@ -45,8 +48,7 @@ _CC = r"^[A-Za-z]{2}$"
 _CCY = r"^[A-Za-z]{3}$"
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(NamedTuple):
     """A treatment journey to estimate.
 
     origin None means "not said": travel and visa are then reported as not included.
@@ -71,8 +73,7 @@ class Scenario:
         return 1 + self.caregivers
 
 
-@dataclass(frozen=True)
-class ScenarioFile:
+class ScenarioFile(NamedTuple):
     """What a scenario file says; None (or empty) for every key it does not set."""
 
     path: Path

@@ -137,9 +137,7 @@ def question(
     )
     # A scenario file's destination is one country; compare asks about many, so it is
     # dropped unless --countries names it.
-    from dataclasses import replace
-
-    return replace(scenario, country=""), listed, overlays
+    return scenario._replace(country=""), listed, overlays
 
 
 @guard
@@ -194,13 +192,11 @@ def compare_command(
 
     table, layers = load_rates(overlays=overlays)
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
-    from dataclasses import replace
-
     from cartcost.cli.freshness_note import stale_count_note
 
     stale = stale_count_note(table, [row.estimate for row in cmp.rows])
     if stale:
-        cmp = replace(cmp, notes=(*cmp.notes, stale))
+        cmp = cmp._replace(notes=(*cmp.notes, stale))
 
     if want is not None:
         _emit_budget(table, cmp, want, fmt, output, layers.names)

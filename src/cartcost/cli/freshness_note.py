@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -43,7 +42,7 @@ def with_freshness(rates: Rates, est: Estimate) -> Estimate:
     note = f"older than {STALE_MONTHS} months, check before relying on it: " + "; ".join(shown)
     if more > 0:
         note += f"; and {more} more (--sources shows every source and its date)"
-    return replace(est, notes=(*est.notes, note))
+    return est._replace(notes=(*est.notes, note))
 
 
 def stale_count_note(rates: Rates, estimates: Sequence[Estimate]) -> str | None:

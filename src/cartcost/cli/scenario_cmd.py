@@ -90,8 +90,6 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
     """Write a scenario file from the options `cartcost estimate` takes."""
-    from dataclasses import replace
-
     from cartcost.cli.output import atomic_write, err
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.errors import UsageProblem
@@ -118,10 +116,9 @@ def init_command(
     # Check every code now, so the saved case runs later; keep the user's choices
     # (normalised), not derived values such as the origin's currency.
     checked = resolve(
-        table, replace(scenario, country=scenario.country or next(iter(table.countries)))
+        table, scenario._replace(country=scenario.country or next(iter(table.countries)))
     )
-    saved = replace(
-        scenario,
+    saved = scenario._replace(
         country=checked.country if scenario.country else "",
         indication=checked.indication,
         products=checked.products,
