@@ -216,7 +216,7 @@ def test_the_real_table_has_sourced_events(real_table: Path) -> None:
         assert 0 < low < high < 1
         for sid in ev.probability.sources:
             assert table.sources[sid].kind != "assumption"  # incidences are all sourced
-    assert table.events["manufacturing-failure"].repeat == ["apheresis"]
+    assert table.events["manufacturing-failure"].repeat == ("apheresis",)
     est = estimate(table, Scenario("CN", "MM", origin="NZ"))
     reserve = item(est, "hospital.complications")
     assert reserve.amount is not None and reserve.amount.low == 0 < reserve.amount.high

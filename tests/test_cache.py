@@ -90,8 +90,12 @@ def test_first_load_writes_one_entry_and_the_second_is_a_hit_equal_to_it(
     assert parsed.count == 1, "a hit must not parse the table again"
     assert second_rates == first_rates
     assert second_rates is not first_rates
-    assert second_layers == first_layers
+    # The cache keeps names and who wrote what, not the merged data (rates show asks).
+    assert second_layers == first_layers.slim()
+    assert second_layers.names == first_layers.names and not second_layers.complete
     assert entries() == [path]
+    _, full = load_rates(with_data=True)
+    assert parsed.count == 2 and full == first_layers and full.complete
 
 
 def test_a_hit_gives_exactly_the_same_figures(parsed: Parsed) -> None:
@@ -160,8 +164,10 @@ def test_provenance_survives_the_cache() -> None:
     assert layers.names == (str(MINI), str(QUOTE))
     assert layers.layer_of("countries.CN.hospital.inpatient_day") == str(QUOTE)
     assert layers.layer_of("countries.CN.hospital.workup") == str(MINI)
-    assert "cn-quote" in layers.cited
-    assert layers.data["countries"]["CN"]["hospital"]["inpatient_day"]["range"] == [900, 1400]
+    _, full = load_rates([QUOTE], with_data=True)
+    assert "cn-quote" in full.cited
+    assert full.data["countries"]["CN"]["hospital"]["inpatient_day"]["range"] == [900, 1400]
+    assert full.layer_of("countries.CN.hospital.inpatient_day") == str(QUOTE)
 
 
 # ---------------------------------------------------------------- what makes a new key

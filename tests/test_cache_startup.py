@@ -77,6 +77,7 @@ def test_estimate_export_on_a_cache_hit_imports_only_what_it_uses(tmp_path: Path
     assert "tomllib" in first  # a miss parses the table ...
     modules = loaded(tmp_path, *args)
     assert "tomllib" not in modules  # ... a hit does not
+    assert "cartcost.schema" in first and "cartcost.schema" not in modules  # nor checks it
     assert "cartcost.cache" in modules
     assert not tops(modules) & {"rich", "numpy"}
     assert "cartcost.budget" not in modules

@@ -41,7 +41,7 @@ from cartcost import __version__
 DIR_ENV_VAR = "CARTCOST_CACHE_DIR"
 APP_NAME = "cartcost"
 # Bump when the file layout or what is pickled changes shape.
-FORMAT = 1
+FORMAT = 2
 MAGIC = b"cartcost validated-table cache\n"
 PREFIX = "rates-"
 SUFFIX = ".pickle"
@@ -50,7 +50,7 @@ MAX_ENTRIES = 8
 MAX_BYTES = 64 * 1024 * 1024
 # The modules whose code decides what a table validates to: a change to any of them
 # (a new field, a new check) makes every cached table stale, even at the same version.
-SCHEMA_MODULES = ("rates.py", "ratesfile.py", "cache.py")
+SCHEMA_MODULES = ("rates.py", "schema.py", "ratesfile.py", "cache.py")
 
 Allowed = Callable[[str, str], bool]
 

@@ -13,8 +13,6 @@ By product, each row is one product in one country, and its saving is against th
 row of the same product (no saving when home does not offer that product).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal

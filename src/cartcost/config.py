@@ -15,8 +15,6 @@ config; a broken one is an error naming the file and key, never silently ignored
 Pure: reading and checking only; no printing.
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections.abc import Mapping

@@ -4,8 +4,6 @@ Exit codes follow Click/Typer: 2 for usage errors (bad option, unknown code, bro
 table), 1 when the input is fine but nothing matches.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import NamedTuple
 

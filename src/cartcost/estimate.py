@@ -13,8 +13,6 @@ Every line item is computed in the currency its figure was quoted in and convert
 the display currency once, at the end. Totals are exact sums of the converted items.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal

@@ -5,8 +5,6 @@ A figure is as fresh as the newest source it cites (a 2019 launch price confirme
 warning, so nobody plans a budget on a price list from years ago without knowing.
 """
 
-from __future__ import annotations
-
 from datetime import date
 from typing import NamedTuple
 

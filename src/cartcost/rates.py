@@ -1,20 +1,20 @@
-"""The rate table: pydantic models, validation and cross-reference checks.
+"""The rate table as the cost model reads it: plain, immutable records.
 
-Shape and meaning of every key: docs/rates-schema.md. Loading files and merging overlays
-lives in ratesfile.py; this module only turns plain data into a validated ``Rates``.
+schema.py checks a table (pydantic models, cross-references, hostile text) and turns
+it into these records; the cost model, the renderers and the validated-table cache
+only ever see these. They are NamedTuples rather than pydantic models because every
+command pays for defining its classes at start-up: twenty pydantic models cost about
+6 ms to define, these about 1 ms, and unpickle about twice as fast. Fields mirror the
+schema's models one for one (tests/test_rates_model.py holds the two together).
 """
 
-from __future__ import annotations
-
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-
-from cartcost.errors import Problem, RatesError, suggest
+if TYPE_CHECKING:
+    from cartcost.errors import Problem
 
 # Larger than any plausible figure in any currency (KRW and IDR included): a value above
 # it is a typo such as 1e400, not a price.
@@ -38,172 +38,85 @@ Region = Literal[
 ]
 HospitalItem = Literal["workup", "apheresis", "bridging", "lymphodepletion"]
 
-_CC = re.compile(r"^[A-Z]{2}$")
-_CCY = re.compile(r"^[A-Z]{3}$")
+
+class Money(NamedTuple):
+    """A [low, high] amount in the currency its sources quoted."""
+
+    range: tuple[Decimal, Decimal]
+    sources: tuple[str, ...]
+    currency: str
+    typical: Decimal | None = None
+    note: str = ""
 
 
-def _amount(value: Any) -> Decimal:
-    """A finite, non-negative, sane number; ints and Decimals only (no strings, no bools)."""
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-        raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
-    d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    if not d.is_finite():
-        raise ValueError(f"expected a finite number, got {value}")
-    if d < 0:
-        raise ValueError(f"must not be negative, got {d}")
-    if d > MAX_AMOUNT:
-        raise ValueError(f"{d} is implausibly large (limit {MAX_AMOUNT:,.0f})")
-    return d
+class Duration(NamedTuple):
+    """A [low, high] range of days (or a count such as visits per week)."""
+
+    range: tuple[Decimal, Decimal]
+    sources: tuple[str, ...]
+    typical: Decimal | None = None
+    note: str = ""
 
 
-def _country_code(value: Any) -> str:
-    if not isinstance(value, str) or not _CC.match(value):
-        raise ValueError(f"expected an ISO 3166 alpha-2 code such as CN or GB, got {value!r}")
-    return value
+class Probability(NamedTuple):
+    """A [low, high] range of probabilities (0..1), e.g. an event's incidence."""
+
+    range: tuple[Decimal, Decimal]
+    sources: tuple[str, ...]
+    typical: Decimal | None = None
+    note: str = ""
 
 
-def _currency_code(value: Any) -> str:
-    if not isinstance(value, str) or not _CCY.match(value):
-        raise ValueError(f"expected an ISO 4217 code such as USD or CNY, got {value!r}")
-    return value
+Figure = Money | Duration | Probability
+FIGURES = (Money, Duration, Probability)
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _whole_days(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number of days, got {value!r}")
-    if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
-    return value
-
-
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
-CountryCode = Annotated[str, BeforeValidator(_country_code)]
-Currency = Annotated[str, BeforeValidator(_currency_code)]
-Text = Annotated[str, BeforeValidator(_text)]
-NonEmptyText = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
-Days = Annotated[int, BeforeValidator(_whole_days)]
-SourceIds = Annotated[list[NonEmptyText], Field(min_length=1)]
-
-
-class Model(BaseModel):
-    # defer_build: schemas are built on first validation, not at import, so commands
-    # that never validate a table (--version, --help) don't pay for them.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Figure(Model):
-    """A [low, high] range with its sources; money figures also carry a currency."""
-
-    range: tuple[Amount, Amount]
-    sources: SourceIds
-    typical: Amount | None = None
-    note: Text = ""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Figure:
-        low, high = self.range
-        if low > high:
-            raise ValueError(f"low {low} is greater than high {high}")
-        if self.typical is not None and not low <= self.typical <= high:
-            raise ValueError(f"typical {self.typical} is outside the range [{low}, {high}]")
-        return self
-
-
-class Money(Figure):
-    currency: Currency
-
-
-class Duration(Figure):
-    """A range of days (or a count such as visits per week): no currency."""
-
-    @model_validator(mode="after")
-    def _plausible(self) -> Duration:
-        if self.range[1] > MAX_DAYS:
-            raise ValueError(f"{self.range[1]} is implausibly long (limit {MAX_DAYS:,}: ten years)")
-        return self
-
-
-class Probability(Figure):
-    """A range of probabilities (0..1) with its sources, e.g. an event's incidence."""
-
-    @model_validator(mode="after")
-    def _within_unit(self) -> Probability:
-        high = self.range[1]
-        if high > 1:
-            raise ValueError(f"a probability must be within 0..1 (0.25 means 25%), got high {high}")
-        return self
-
-
-class Source(Model):
-    title: NonEmptyText
-    publisher: NonEmptyText
-    url: Text
+class Source(NamedTuple):
+    title: str
+    publisher: str
+    url: str
     published: date
     accessed: date
     kind: SourceKind
-    note: Text = ""
-
-    @model_validator(mode="after")
-    def _has_url_or_basis(self) -> Source:
-        if self.kind == "assumption":
-            if not self.note.strip():
-                raise ValueError("an assumption must state its basis in `note`")
-        elif not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"a source of kind {self.kind} needs an http(s) url, got {self.url!r}")
-        return self
+    note: str = ""
 
 
-class Meta(Model):
-    schema_version: int = Field(alias="schema")
-    title: Text = ""
+class Meta(NamedTuple):
+    schema_version: int
     as_of: date
+    title: str = ""
 
 
-class Fx(Model):
-    base: Currency
+class Fx(NamedTuple):
+    base: str
     as_of: date
-    sources: SourceIds
-    rates: dict[Currency, Amount]
-
-    @model_validator(mode="after")
-    def _base_is_one(self) -> Fx:
-        if self.rates.get(self.base) != 1:
-            raise ValueError(f"rates.{self.base} (the base) must be 1")
-        zero = [c for c, r in self.rates.items() if r == 0]
-        if zero:
-            raise ValueError(f"rates must be positive; zero for {', '.join(zero)}")
-        return self
+    sources: tuple[str, ...]
+    rates: Mapping[str, Decimal]
 
 
-class Indication(Model):
-    name: NonEmptyText
+class Indication(NamedTuple):
+    name: str
 
 
-class Product(Model):
-    generic: NonEmptyText
-    brand: NonEmptyText
-    target: NonEmptyText
-    maker: Text = ""
+class Product(NamedTuple):
+    generic: str
+    brand: str
+    target: str
+    maker: str = ""
 
 
-class Offer(Model):
-    product: NonEmptyText
-    brand: Text = ""
-    indications: Annotated[list[NonEmptyText], Field(min_length=1)]
-    pathway: Pathway = "commercial"
+class Offer(NamedTuple):
+    product: str
+    indications: tuple[str, ...]
     price: Money
     manufacturing_days: Duration
-    includes: list[HospitalItem] = []
-    note: Text = ""
+    brand: str = ""
+    pathway: Pathway = "commercial"
+    includes: tuple[HospitalItem, ...] = ()
+    note: str = ""
 
 
-class Hospital(Model):
+class Hospital(NamedTuple):
     workup: Money
     apheresis: Money
     lymphodepletion: Money
@@ -214,7 +127,7 @@ class Hospital(Model):
     icu_day: Money | None = None  # per ICU day, for [events]; else inpatient_day x 2
 
 
-class Durations(Model):
+class Durations(NamedTuple):
     workup_days: Duration
     inpatient_days: Duration
     nearby_days: Duration
@@ -222,54 +135,30 @@ class Durations(Model):
     inpatient_days_without_carer: Duration | None = None
 
 
-class Living(Model):
+class Living(NamedTuple):
     lodging_night: Money
     meals_day: Money
     local_transport_day: Money
 
 
-class Services(Model):
+class Services(NamedTuple):
     coordinator: Money | None = None
     interpreter_day: Money | None = None
 
 
-class Entry(Model):
-    visa: NonEmptyText
-    visa_free_sources: list[NonEmptyText] = []
-    visa_free_days: dict[CountryCode, Days] = {}
-    visa_fee: dict[str, Money]
-    visa_free_fee: dict[str, Money] = {}
-
-    @model_validator(mode="after")
-    def _complete(self) -> Entry:
-        if "default" not in self.visa_fee:
-            raise ValueError("visa_fee needs a `default` entry for nationalities not listed")
-        if self.visa_free_days and not self.visa_free_sources:
-            raise ValueError("visa_free_days needs visa_free_sources naming where they come from")
-        return self
+class Entry(NamedTuple):
+    visa: str
+    visa_fee: Mapping[str, Money]
+    visa_free_sources: tuple[str, ...] = ()
+    visa_free_days: Mapping[str, int] = {}
+    visa_free_fee: Mapping[str, Money] = {}
 
 
-def _offers_by_id(value: Any) -> Any:
-    """Accept offers as an array of tables too, keyed by product (product-2 on repeats)."""
-    if not isinstance(value, list):
-        return value
-    keyed: dict[str, Any] = {}
-    for i, offer in enumerate(value):
-        base = offer.get("product") if isinstance(offer, dict) else None
-        key = base if isinstance(base, str) and base else f"offer-{i}"
-        n = 2
-        while key in keyed:
-            key = f"{base}-{n}"
-            n += 1
-        keyed[key] = offer
-    return keyed
-
-
-class Country(Model):
-    name: NonEmptyText
-    currency: Currency
+class Country(NamedTuple):
+    name: str
+    currency: str
     region: Region
-    offers: Annotated[dict[str, Offer], BeforeValidator(_offers_by_id)] = {}
+    offers: Mapping[str, Offer] = {}
     hospital: Hospital | None = None
     durations: Durations | None = None
     living: Living | None = None
@@ -280,79 +169,41 @@ class Country(Model):
     def is_destination(self) -> bool:
         return bool(self.offers)
 
-    @model_validator(mode="after")
-    def _destination_complete(self) -> Country:
-        parts = {
-            "offers": bool(self.offers),
-            "hospital": self.hospital is not None,
-            "durations": self.durations is not None,
-            "living": self.living is not None,
-            "entry": self.entry is not None,
-        }
-        if any(parts.values()) and not all(parts.values()):
-            missing = ", ".join(k for k, present in parts.items() if not present)
-            raise ValueError(
-                f"a destination needs offers, hospital, durations, living and entry; missing: {missing}"
-            )
-        return self
 
-
-_EVENT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-def _event_id(value: Any) -> str:
-    if not isinstance(value, str) or not _EVENT_ID.match(value):
-        raise ValueError(f"an event id is lower-case words joined by '-', got {value!r}")
-    return value
-
-
-EventId = Annotated[str, BeforeValidator(_event_id)]
-
-
-class Event(Model):
+class Event(NamedTuple):
     """A complication or setback that may happen: its probability and what it adds.
 
     Meaning of each effect: docs/rates-schema.md (`[events]`) and complications.py.
     """
 
-    label: NonEmptyText
+    label: str
     probability: Probability
     icu_days: Duration | None = None
     inpatient_days: Duration | None = None
     wait_days: Duration | None = None
-    repeat: list[HospitalItem] = []
+    repeat: tuple[HospitalItem, ...] = ()
     cost: Money | None = None
-    note: Text = ""
-
-    @model_validator(mode="after")
-    def _has_effect(self) -> Event:
-        effects = (self.icu_days, self.inpatient_days, self.wait_days, self.cost)
-        if all(e is None for e in effects) and not self.repeat:
-            raise ValueError(
-                "an event needs an effect: icu_days, inpatient_days, wait_days, repeat or cost"
-            )
-        return self
+    note: str = ""
 
 
-class Fare(Model):
+class Fare(NamedTuple):
     fare: Money
 
 
-class Flights(Model):
-    routes: dict[CountryCode, dict[CountryCode, Fare]] = {}
-    regions: dict[Region, dict[Region, Fare]] = {}
+class Flights(NamedTuple):
+    routes: Mapping[str, Mapping[str, Fare]] = {}
+    regions: Mapping[str, Mapping[str, Fare]] = {}
 
 
-class Rates(Model):
+class Rates(NamedTuple):
     meta: Meta
-    sources: dict[str, Source]
+    sources: Mapping[str, Source]
     fx: Fx
-    indications: dict[str, Indication]
-    products: dict[str, Product]
-    countries: dict[CountryCode, Country]
-    # A factory, not Flights(): an instance here would build every schema at import.
-    flights: Flights = Field(default_factory=Flights)
-    events: dict[EventId, Event] = {}
+    indications: Mapping[str, Indication]
+    products: Mapping[str, Product]
+    countries: Mapping[str, Country]
+    flights: Flights = Flights()
+    events: Mapping[str, Event] = {}
 
     def destinations(self) -> list[str]:
         return sorted(cc for cc, c in self.countries.items() if c.is_destination)
@@ -373,59 +224,43 @@ class Rates(Model):
         return None
 
 
-def _loc_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _toml_kind(value: object) -> str:
-    """'integer 5', 'string "x"', 'array': what a user wrote, in TOML's words, short."""
-    kinds = {bool: "boolean", int: "integer", Decimal: "number", str: "string", date: "date"}
-    kind = kinds.get(type(value))
-    if kind is None:
-        return "array" if isinstance(value, list) else "table" if _is_node(value) else "value"
-    text = repr(value) if kind == "string" else str(value)
-    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}"
-
-
-def _pydantic_problems(err: ValidationError, file: str) -> list[Problem]:
-    problems = []
-    for e in err.errors(include_url=False):
-        # Pydantic puts the validator's name in loc for Annotated/union members;
-        # keep only the real keys of the document.
-        loc = tuple(
-            p
-            for p in e["loc"]
-            if not (isinstance(p, str) and p.startswith(("function-", "tagged-union")))
-            and p != "[key]"
-        )
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        if e["type"] == "missing":
-            msg = "required key is missing"
-        elif e["type"] in ("dict_type", "model_type", "model_attributes_type"):
-            msg = f"expected a table, got {_toml_kind(e['input'])}"
-        elif e["type"] in ("tuple_type", "list_type"):
-            msg = f"expected an array, got {_toml_kind(e['input'])}"
-        elif e["type"] == "extra_forbidden":
-            msg = "unknown key (see docs/rates-schema.md for the keys allowed here)"
-        problems.append(Problem(file, _loc_path(loc), msg))
-    return problems
+# Every record class, by name: what schema.py builds and the cache may unpickle.
+RECORDS: dict[str, type[tuple[Any, ...]]] = {
+    cls.__name__: cls
+    for cls in (
+        Money,
+        Duration,
+        Probability,
+        Source,
+        Meta,
+        Fx,
+        Indication,
+        Product,
+        Offer,
+        Hospital,
+        Durations,
+        Living,
+        Services,
+        Entry,
+        Country,
+        Event,
+        Fare,
+        Flights,
+        Rates,
+    )
+}
 
 
 def walk_figures(rates: Rates) -> Iterator[tuple[str, Figure]]:
-    """Every figure in a validated table with its key path."""
+    """Every figure in a table with its key path."""
 
     def walk(node: object, path: str) -> Iterator[tuple[str, Figure]]:
-        if isinstance(node, Figure):
+        if isinstance(node, FIGURES):
             yield path, node
-        elif isinstance(node, BaseModel):
-            for name in type(node).model_fields:
-                yield from walk(getattr(node, name), f"{path}.{name}" if path else name)
+        elif type(node) in _RECORD_TYPES:
+            record: Any = node
+            for name, value in zip(record._fields, record, strict=True):
+                yield from walk(value, f"{path}.{name}" if path else name)
         elif isinstance(node, Mapping):
             for key, value in node.items():
                 yield from walk(value, f"{path}.{key}")
@@ -433,217 +268,32 @@ def walk_figures(rates: Rates) -> Iterator[tuple[str, Figure]]:
     yield from walk(rates, "")
 
 
-def _raw_figures(node: object, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Figure-like tables (those with a `range`) in raw, possibly invalid, data."""
-    if isinstance(node, Mapping):
-        if "range" in node:
-            yield path, node
-            return
-        for key, value in node.items():
-            yield from _raw_figures(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _raw_figures(value, f"{path}[{i}]")
+_RECORD_TYPES = frozenset(RECORDS.values())
 
 
-def _table(node: object, *keys: str) -> Mapping[str, Any]:
-    for key in keys:
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node if isinstance(node, Mapping) else {}
-
-
-def _strings(node: object) -> list[str]:
-    return [x for x in node if isinstance(x, str)] if isinstance(node, list) else []
-
-
-def _known(word: str, options: Iterable[str], limit: int = 15) -> str:
-    """'; did you mean X? known: a, b, c' — what is valid, for an unknown reference."""
-    opts = sorted(options)
-    shown = ", ".join(opts[:limit]) + (
-        f", ... ({len(opts) - limit} more)" if len(opts) > limit else ""
-    )
-    hint = suggest(word, opts)
-    return f"; {hint + ' ' if hint else ''}known: {shown or 'none'}"
-
-
-def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
-    """Cross-references pydantic cannot see: ids, codes and currencies that must exist.
-
-    Works on the raw data, so it runs even when the shape is broken elsewhere and the
-    user sees every problem at once.
-    """
-    problems: list[Problem] = []
-
-    def bad(path: str, msg: str) -> None:
-        problems.append(Problem(file, path, msg))
-
-    known_sources = set(_table(data, "sources"))
-    used: set[str] = set()
-
-    def cite(path: str, ids: list[str]) -> None:
-        for sid in ids:
-            used.add(sid)
-            if sid not in known_sources:
-                bad(path, f"unknown source id {sid!r}{_known(sid, known_sources)}")
-
-    fx_rates = _table(data, "fx", "rates")
-    currencies = set(fx_rates)
-    check_currency = bool(fx_rates)
-    for path, fig in _raw_figures({k: v for k, v in data.items() if k != "sources"}):
-        cite(f"{path}.sources", _strings(fig.get("sources")))
-        ccy = fig.get("currency")
-        if check_currency and isinstance(ccy, str) and ccy not in currencies:
-            bad(
-                f"{path}.currency",
-                f"currency {ccy} has no rate in [fx.rates]{_known(ccy, currencies)}",
-            )
-    cite("fx.sources", _strings(_table(data, "fx").get("sources")))
-
-    products = set(_table(data, "products"))
-    indications = set(_table(data, "indications"))
-    countries = _table(data, "countries")
-    for cc, country in countries.items():
-        if not isinstance(country, Mapping):
-            continue
-        base = f"countries.{cc}"
-        ccy = country.get("currency")
-        if check_currency and isinstance(ccy, str) and ccy not in currencies:
-            bad(
-                f"{base}.currency",
-                f"currency {ccy} has no rate in [fx.rates]{_known(ccy, currencies)}",
-            )
-        offers = country.get("offers")
-        entries = (
-            offers.items()
-            if isinstance(offers, Mapping)
-            else enumerate(offers)
-            if isinstance(offers, list)
-            else []
-        )
-        for oid, offer in entries:
-            if not isinstance(offer, Mapping):
-                continue
-            where = f"{base}.offers.{oid}" if isinstance(oid, str) else f"{base}.offers[{oid}]"
-            product = offer.get("product")
-            if isinstance(product, str) and product not in products:
-                bad(f"{where}.product", f"unknown product {product!r}{_known(product, products)}")
-            for ind in _strings(offer.get("indications")):
-                if ind not in indications:
-                    bad(
-                        f"{where}.indications",
-                        f"unknown indication {ind!r}{_known(ind, indications)}",
-                    )
-        entry = _table(country, "entry")
-        cite(f"{base}.entry.visa_free_sources", _strings(entry.get("visa_free_sources")))
-        for table in ("visa_free_days", "visa_fee", "visa_free_fee"):
-            for key in _table(entry, table):
-                if key != "default" and key not in countries:
-                    bad(
-                        f"{base}.entry.{table}.{key}",
-                        f"unknown country {key!r}{_known(key, countries)}",
-                    )
-
-    for origin, dests in _table(data, "flights", "routes").items():
-        for dest in [origin, *(dests if isinstance(dests, Mapping) else [])]:
-            if dest not in countries:
-                bad(
-                    f"flights.routes.{origin}", f"unknown country {dest!r}{_known(dest, countries)}"
-                )
-
-    for sid in sorted(known_sources - used):
-        bad(f"sources.{sid}", "source is never used by any figure")
-    return problems
-
-
-# Characters no rate table needs and a terminal may obey (ESC starts colour, title and
-# clipboard sequences): C0 controls but tab and newline, DEL, C1, bidi overrides.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-# The deepest real key path is about 6 levels (countries.CN.entry.visa_fee.GB.range[0]).
-MAX_DEPTH = 32
-
-
-def _shown(text: str) -> str:
-    """Text safe to print: control characters as escapes (\\x1b), the rest as is."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
-
-
-_SCALARS = frozenset({Decimal, int, float, bool, date})
-
-
-def _is_node(value: object) -> bool:
-    return isinstance(value, Mapping | list)
-
-
-def _maybe_hostile(data: object) -> bool:
-    """The fast pass of check_hostile (about 1.5 ms for the real table): no key paths."""
-    search = _CONTROL.search
-    stack: list[tuple[object, int]] = [(data, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, depth = pop()
-        if depth > MAX_DEPTH:
-            return True
-        values: Iterable[object]
-        if isinstance(node, dict | Mapping):
-            for key in node:
-                if type(key) is not str or search(key):
-                    return True
-            values = node.values()
-        elif type(node) is list:
-            values = node
-        else:
-            continue
-        for value in values:
-            kind = type(value)
-            if kind is str:
-                if search(value):
-                    return True
-            elif kind is dict or kind is list or (kind not in _SCALARS and _is_node(value)):
-                push((value, depth + 1))
-    return False
-
-
-def check_hostile(data: Mapping[str, Any], file: str) -> list[Problem]:
-    """Control characters in keys or text, and absurd nesting, found without recursion,
-    so such data never reaches the recursive checks or a user's terminal."""
-    if not _maybe_hostile(data):
-        return []
-    problems: list[Problem] = []
-    stack: list[tuple[object, str, int]] = [(data, "", 0)]
-    while stack:
-        node, path, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            problems.append(Problem(file, path, f"nested over {MAX_DEPTH} levels deep"))
-            continue
-        children: list[tuple[object, str, int]] = []
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                name = _shown(str(key))
-                child = f"{path}.{name}" if path else name
-                if name != str(key):
-                    problems.append(Problem(file, child, "key contains a control character"))
-                else:
-                    children.append((value, child, depth + 1))
-        elif isinstance(node, list):
-            children = [(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
-        elif isinstance(node, str) and (found := _CONTROL.search(node)):
-            char = _shown(found.group())
-            where = f"{char} at {found.start()}"
-            problems.append(Problem(file, path, f"text contains a control character ({where})"))
-        stack.extend(reversed(children))
-    return problems
+def figure_data(fig: Figure) -> dict[str, Any]:
+    """A figure as the table writes it: the keys it sets, none left at its default."""
+    data: dict[str, Any] = {"range": list(fig.range)}
+    if isinstance(fig, Money):
+        data["currency"] = fig.currency
+    data["sources"] = list(fig.sources)
+    if fig.typical is not None:
+        data["typical"] = fig.typical
+    if fig.note:
+        data["note"] = fig.note
+    return data
 
 
 def validate(data: Mapping[str, Any], file: str = "<rates>") -> Rates:
-    """Plain TOML data -> Rates, or RatesError listing every problem at once."""
-    hostile = check_hostile(data, file)
-    if hostile:
-        raise RatesError(hostile)
-    problems = check_references(data, file)
-    try:
-        rates = Rates.model_validate(data)
-    except ValidationError as err:
-        problems = _pydantic_problems(err, file) + problems
-    if problems:
-        raise RatesError(problems)
-    return rates
+    """Plain TOML data -> Rates, or RatesError listing every problem at once.
+
+    The checking lives in schema.py (pydantic), imported only when a table is checked."""
+    from cartcost.schema import validate as check
+
+    return check(data, file)
+
+
+def check_references(data: Mapping[str, Any], file: str) -> "list[Problem]":
+    from cartcost.schema import check_references as check
+
+    return check(data, file)

@@ -20,11 +20,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from types import UnionType
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Union, get_args, get_origin
 
 from cartcost.errors import Problem, RatesError
 
@@ -121,7 +120,7 @@ def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
         raise RatesError([Problem(name, "", "TOML nested too deeply")]) from None
     # Before any recursive walk (merging, provenance): a dotted header 1,000 keys deep
     # parses flat in tomllib but would exhaust the stack of everything after it.
-    from cartcost.rates import check_hostile
+    from cartcost.schema import check_hostile
 
     hostile = check_hostile(data, name)
     if hostile:
@@ -196,7 +195,7 @@ def split_path(path: str) -> KeyPath:
 def normalise_offers(layer: dict[str, Any]) -> dict[str, Any]:
     """Offers given as an array of tables become a table keyed like the validator keys
     them (by product), so layers merge offer by offer and key paths agree."""
-    from cartcost.rates import _offers_by_id
+    from cartcost.schema import _offers_by_id
 
     countries = layer.get("countries")
     if not isinstance(countries, dict):
@@ -230,16 +229,26 @@ def cited_sources(layer: Mapping[str, Any]) -> set[str]:
     return found
 
 
-@dataclass(frozen=True)
-class Layers:
-    """The merged data and, for every key path, the layer that wrote it last."""
+class Layers(NamedTuple):
+    """The merged data and, for every key path, the layer that wrote it last.
+
+    `complete` False: what the validated-table cache keeps, without the merged data (which
+    only `rates show` reads, via load_rates(with_data=True)) and, for a table of one layer,
+    without provenance (every key is that layer's).
+    """
 
     names: tuple[str, ...]
     data: dict[str, Any]
-    provenance: dict[KeyPath, str] = field(default_factory=dict)
+    provenance: Mapping[KeyPath, str] = {}
     # Source ids cited by some layer: a lower layer's source that an overlay's figure
     # displaced is not "unused" in any sense a user could fix.
     cited: frozenset[str] = frozenset()
+    complete: bool = True
+
+    def slim(self) -> Layers:
+        """Names and who wrote what: all a command needs once the table is valid."""
+        provenance = self.provenance if len(self.names) > 1 else {}
+        return Layers(self.names, {}, provenance, frozenset(), complete=False)
 
     def layer_of(self, path: str | KeyPath) -> str:
         parts = split_path(path) if isinstance(path, str) else path
@@ -348,7 +357,7 @@ def allowed_keys(path: KeyPath) -> list[str] | None:
     """The keys the schema allows in the table holding `path`, or None when free-form."""
     from pydantic import BaseModel
 
-    from cartcost.rates import Rates
+    from cartcost.schema import Rates
 
     def keys(model: type[BaseModel]) -> dict[str, Any]:
         return {f.alias or n: f.annotation for n, f in model.model_fields.items()}
@@ -402,7 +411,7 @@ def _check(layers: Layers) -> tuple[Rates | None, list[Problem]]:
 
 
 def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
-    from cartcost.rates import Rates, validate
+    from cartcost.schema import build, validate
 
     try:
         return validate(layers.data, file="merged"), []
@@ -419,7 +428,7 @@ def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
     if problems:
         return None, problems
     # Only sources displaced by an overlay were left unused: the table itself is sound.
-    return Rates.model_validate(layers.data), []
+    return build(layers.data), []
 
 
 def check_layers(layers: Layers) -> list[Problem]:
@@ -436,7 +445,10 @@ def validate_layers(layers: Layers) -> Rates:
 
 
 def load_rates(
-    cli_paths: Sequence[str | Path] = (), *, overlays: Sequence[Path] | None = None
+    cli_paths: Sequence[str | Path] = (),
+    *,
+    overlays: Sequence[Path] | None = None,
+    with_data: bool = False,
 ) -> tuple[Rates, Layers]:
     """The validated, merged table for a command.
 
@@ -444,6 +456,7 @@ def load_rates(
     otherwise the config file's overlays, CARTCOST_RATES, then `cli_paths` (--rates).
     From the validated-table cache when it holds these very layers; else loaded,
     validated and cached (a table with problems raises and is never cached).
+    with_data: the Layers carry the merged data too (the cache does not keep it).
     """
     if overlays is None:
         from cartcost.config import load_config
@@ -458,11 +471,11 @@ def load_rates(
     if key is not None:
         hit = _cached(cache.load(key, _cacheable), tuple(name for name, _ in read))
         if hit is not None:
-            return hit
+            return (hit[0], _stack_read(read)) if with_data else hit
     layers = _stack_read(read)
     rates = validate_layers(layers)
     if key is not None:
-        cache.store(key, (rates, layers))
+        cache.store(key, (rates, layers.slim()))
     return rates, layers
 
 
@@ -470,12 +483,11 @@ def load_rates(
 
 
 def _cacheable(module: str, name: str) -> bool:
-    """What a cached table may be built of: the schema's models, Layers, Decimal, date."""
+    """What a cached table may be built of: the table's records, Layers, Decimal, date."""
     if module == "cartcost.rates":
-        from cartcost import rates
+        from cartcost.rates import RECORDS
 
-        found = getattr(rates, name, None)
-        return isinstance(found, type) and issubclass(found, rates.Model)
+        return name in RECORDS
     return (module, name) in _CACHEABLE
 
 

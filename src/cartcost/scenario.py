@@ -16,8 +16,6 @@ JSON export uses:
 Every key is optional; command-line options override the file (see cli/scenario_opts.py).
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections.abc import Mapping, Sequence

@@ -223,13 +223,14 @@ def show_command(
 
     if country and key:
         raise UsageProblem("give --country or --key, not both")
-    table, layers = load_rates(rates or [])
+    table, layers = load_rates(rates or [], with_data=True)
     path = key or ""
     if country:
         from cartcost.estimate import check_country
 
         check_country(table, country)
         path = f"countries.{country.upper()}"
+    assert layers.complete  # with_data: the cache does not keep the merged data
     node = _select(layers.data, path)
     if fmt is ShowFormat.json:
         from cartcost.render.export import dumps
@@ -302,6 +303,7 @@ def starter_overlay(rates: Rates, country: str, name: str, today: str) -> str:
 
     import tomli_w
 
+    from cartcost.rates import figure_data
     from cartcost.render.listing import figure_text, toml_data
 
     c = rates.countries[country]
@@ -337,7 +339,7 @@ def starter_overlay(rates: Rates, country: str, name: str, today: str) -> str:
         }
     }
     offer = next(iter(c.offers.values()))
-    was = figure_text(day.model_dump(exclude_defaults=True))
+    was = figure_text(figure_data(day))
     return (
         STARTER_HEADER.format(name=name, cc=country)
         + STARTER_SOURCE
