@@ -53,6 +53,8 @@ def population(table_env: dict[str, str]) -> tuple[list[tuple[str, str, list[str
     pairs: dict[tuple[str, str], list[str]] = {}
     for cc in rates.destinations():
         for offer in rates.countries[cc].offers.values():
+            if offer.pathway == "trial":
+                continue  # estimated only with --pathway trial, which these rows do not ask
             for ind in offer.indications:
                 pairs.setdefault((cc, ind), [])
                 if offer.product not in pairs[(cc, ind)]:

@@ -78,7 +78,11 @@ LivesNearbyOpt = Annotated[
 ]
 PathwayOptT = Annotated[
     list[PathwayOpt] | None,
-    typer.Option("--pathway", help="Only offers on this pathway (repeatable)."),
+    typer.Option(
+        "--pathway",
+        help="Only offers on this pathway (repeatable). Default: commercial and academic; "
+        "clinical trials only when asked for.",
+    ),
 ]
 SourcesOpt = Annotated[
     bool, typer.Option("--sources", help="Show the sources behind each line and a bibliography.")
