@@ -9,19 +9,19 @@ the row's totals and the comparison's common scale; it is presentation, not cost
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from cartcost.compare import Comparison, Delta, Row
 from cartcost.money import Range
 from cartcost.render.fmt import span, whole
+from cartcost.render.table import TextTable
 
 BAR_WIDTHS = (24, 16, 10)
 SVG_WIDTH = 120
@@ -154,8 +154,16 @@ def _columns(cmp: Comparison, fold_offers: bool = False) -> list[_Column]:
     return cols
 
 
-def _build(cmp: Comparison, hidden: Sequence[str], bar_width: int) -> Table:
-    table = Table(
+def _build(
+    cmp: Comparison,
+    hidden: Sequence[str],
+    bar_width: int,
+    table_type: type[Table] = Table,
+    cells: Mapping[str, Sequence[Text]] | None = None,
+) -> Table:
+    """The table with these columns hidden; `cells` are the columns' cells if already
+    made (by key; the country's as hidden calls for, folded or not)."""
+    table = table_type(
         box=box.SIMPLE_HEAD, pad_edge=False, leading=1, show_edge=False, collapse_padding=True
     )
     cols = [c for c in _columns(cmp, "offers" in hidden) if c.key not in hidden]
@@ -173,11 +181,12 @@ def _build(cmp: Comparison, hidden: Sequence[str], bar_width: int) -> Table:
     show_bar = "bar" not in hidden
     if show_bar:
         table.add_column(Text("Range" if bar_width < 16 else "Range (low–high)"), width=bar_width)
-    for row in cmp.rows:
-        cells: list[RenderableType] = [c.cell(row) for c in cols]
+    columns = [cells[c.key] if cells else [c.cell(row) for row in cmp.rows] for c in cols]
+    for i, row in enumerate(cmp.rows):
+        line: list[RenderableType] = [column[i] for column in columns]
         if show_bar:
-            cells.append(range_bar(row.total, cmp.scale, bar_width, "cyan" if row.is_home else ""))
-        table.add_row(*cells)
+            line.append(range_bar(row.total, cmp.scale, bar_width, "cyan" if row.is_home else ""))
+        table.add_row(*line)
     return table
 
 
@@ -203,12 +212,15 @@ def fit_table_by_trial(cmp: Comparison, console: Console, width: int) -> tuple[T
     return table, order
 
 
-def _content_minimum(console: Console, col: _Column, cmp: Comparison) -> int:
+def _content_minimum(console: Console, col: _Column, cells: Sequence[Text]) -> int:
     """The narrowest a column's cells (header included) can be, padding aside, clamped
-    to its min/max width as Rich's Table clamps it."""
+    to its min/max width as Rich's Table clamps it: the longest word of any cell, which
+    is what Rich measures as a Text's minimum."""
     options = console.options.update_width(10_000)
-    cells = [Text(col.header), *(col.cell(row) for row in cmp.rows)]
-    narrowest = max(Measurement.get(console, options, cell).minimum for cell in cells)
+    narrowest = max(
+        min(cell.__rich_measure__(console, options).normalize().minimum, 10_000)
+        for cell in (Text(col.header), *cells)
+    )
     if col.min_width is not None:
         narrowest = max(narrowest, col.min_width)
     if col.max_width is not None:
@@ -228,33 +240,30 @@ def fit_table(cmp: Comparison, console: Console, width: int) -> tuple[Table, lis
     """The richest table that fits `width` without cutting a number, and what it hides.
 
     The configurations are tried in the order of fit_table_by_trial (columns dropped in
-    DROP_ORDER, the bar narrowed before it goes), but each column is measured once and the
-    configurations' widths added up; the chosen table is then measured for real, and
-    should that disagree, fit_table_by_trial decides."""
-    present = {c.key for c in _columns(cmp)} | {"bar"}
-    order = [k for k in DROP_ORDER if k in present]
-    minimum: dict[str, int] = {}
-    folded: dict[str, int] = {}
-    for col in _columns(cmp):
-        minimum[col.key] = _content_minimum(console, col, cmp)
-    for col in _columns(cmp, fold_offers=True):
-        if col.key == "country":
-            folded[col.key] = _content_minimum(console, col, cmp)
-    keys = [c.key for c in _columns(cmp)]
+    DROP_ORDER, the bar narrowed before it goes), but each column's cells are made and
+    measured once and the configurations' widths added up (tests/test_perf_compare_fit.py
+    checks that this chooses what trial and error chooses). The table is a TextTable,
+    which lays itself out by the same arithmetic, not by measuring every cell again."""
+    cols = _columns(cmp)
+    country = next(c for c in _columns(cmp, fold_offers=True) if c.key == "country")
+    cells = {c.key: [c.cell(row) for row in cmp.rows] for c in cols}
+    folded = {"country": [country.cell(row) for row in cmp.rows]}
+    minimum = {c.key: _content_minimum(console, c, cells[c.key]) for c in cols}
+    minimum_folded = {"country": _content_minimum(console, country, folded["country"])}
+    order = [k for k in DROP_ORDER if k in minimum or k == "bar"]
+    keys = [c.key for c in cols]
     for n in range(len(order) + 1):
         hidden = order[:n]
         shown = [k for k in keys if k not in hidden]
-        widths = {**minimum, **(folded if "offers" in hidden else {})}
+        widths = {**minimum, **(minimum_folded if "offers" in hidden else {})}
         for bar_width in BAR_WIDTHS if "bar" not in hidden else BAR_WIDTHS[:1]:
             if "bar" in hidden:
                 needed = _minimum_width(shown, widths)
             else:
                 needed = _minimum_width([*shown, "bar"], {**widths, "bar": bar_width})
             if needed <= width:
-                table = _build(cmp, hidden, bar_width)
-                if _fits(console, table, width):
-                    return table, hidden
-                return fit_table_by_trial(cmp, console, width)
+                made = {**cells, **(folded if "offers" in hidden else {})}
+                return _build(cmp, hidden, bar_width, TextTable, made), hidden
     return fit_table_by_trial(cmp, console, width)
 
 

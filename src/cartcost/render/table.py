@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from rich import box
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.table import Column, Table
 from rich.text import Text
 
 from cartcost.estimate import CATEGORIES, Estimate, LineItem
@@ -20,6 +22,82 @@ _CATEGORY_TITLES = {
     "travel": "Travel",
     "services": "Services",
 }
+
+
+class TextTable(Table):
+    """A Rich Table that measures its columns by arithmetic when every cell is Text.
+
+    Rich lays a table out by measuring every cell of every column (Measurement.get on
+    the cell wrapped in its Padding), once for each width it tries: most of the time a
+    table takes to draw. A Text cell's measurement does not depend on the width (its
+    longest word and longest line), so a column's comes down to that of its widest cell,
+    padded and clamped as Rich pads and clamps it. Same numbers, so the same layout and
+    the same output (tests/test_render_speed_identity.py checks it against Table); a
+    column with any other kind of cell (a str is markup) is measured by Rich as usual.
+    """
+
+    # The widest word and line of each column's cells, or None if a cell is not Text: kept
+    # for one draw (Rich measures a column again when it has to narrow the table).
+    _widest: dict[int, tuple[int, int] | None] | None = None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        self._widest = {}
+        yield from super().__rich_console__(console, options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        self._widest = {}
+        return super().__rich_measure__(console, options)
+
+    def _widest_cell(
+        self, console: Console, options: ConsoleOptions, column: Column
+    ) -> tuple[int, int] | None:
+        if self._widest is not None and column._index in self._widest:
+            return self._widest[column._index]
+        cells: list[object] = list(column.cells)
+        if self.show_header:
+            cells.append(column.header)
+        if self.show_footer:
+            cells.append(column.footer)
+        widest: tuple[int, int] | None = None
+        if cells and all(type(cell) is Text for cell in cells):
+            measured = [
+                cast(Text, cell).__rich_measure__(console, options).normalize() for cell in cells
+            ]
+            widest = max(m.minimum for m in measured), max(m.maximum for m in measured)
+        if self._widest is not None:
+            self._widest[column._index] = widest
+        return widest
+
+    def _measure_column(
+        self, console: Console, options: ConsoleOptions, column: Column
+    ) -> Measurement:
+        max_width = options.max_width
+        if max_width < 1 or column.width is not None:  # Rich measures no cell for these
+            return super()._measure_column(console, options, column)
+        widest = self._widest_cell(console, options, column)
+        if widest is None:
+            return super()._measure_column(console, options, column)
+        widest_word, widest_line = widest
+        # The padding of each cell, as Table._get_cells gives it (left and right only).
+        first, last = column._index == 0, column._index == len(self.columns) - 1
+        _, right, _, left = self.padding
+        if self.collapse_padding and not first:
+            left = max(0, left - right)
+        if not self.pad_edge:
+            left = 0 if first else left
+            right = 0 if last else right
+        padded = any(self.padding)
+        if padded and max_width - (left + right) < 1:
+            lo = hi = max_width  # Padding.__rich_measure__: no room for the content
+        else:
+            extra = left + right if padded else 0
+            lo = min(min(widest_word, max_width) + extra, max_width)
+            hi = min(min(widest_line, max_width) + extra, max_width)
+        padding_width = self._get_padding_width(column._index)
+        return Measurement(lo, hi).clamp(
+            None if column.min_width is None else column.min_width + padding_width,
+            None if column.max_width is None else column.max_width + padding_width,
+        )
 
 
 def _basis(item: LineItem) -> str:
@@ -48,7 +126,7 @@ def estimate_table(
     # Text rather than str throughout, as Rich would make it (style "table.title" for the
     # title): a str is scanned for markup and emoji codes, whose table alone takes a few
     # ms to import, and what cartcost writes here has neither.
-    table = Table(
+    table = TextTable(
         title=Text(_title(est), style="table.title"),
         box=box.SIMPLE_HEAD,
         title_justify="left",
