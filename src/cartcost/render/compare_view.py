@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -105,8 +105,7 @@ def _offers(row: Row) -> Text:
     return Text(", ".join(row.brands))
 
 
-@dataclass(frozen=True)
-class _Column:
+class _Column(NamedTuple):
     key: str
     header: str
     cell: Callable[[Row], Text]
