@@ -91,8 +91,11 @@ def test_compare_counts_trials_only_when_asked(rates: Rates) -> None:
     mm = Scenario(country="", indication="MM")
     default = compare(rates, mm)
     assert [r.country for r in default.rows] == ["CN"]
+    assert default.not_offered == ("US",)
+    assert any("clinical-trial offers left out (CN, US)" in n for n in default.notes)
     with_trials = compare(rates, mm._replace(pathways=("commercial", "trial")))
     assert sorted(r.country for r in with_trials.rows) == ["CN", "US"]
+    assert not any("clinical-trial" in n for n in with_trials.notes)
     us = next(r for r in with_trials.rows if r.country == "US")
     assert us.subtotals.product.low == 0 and us.subtotals.product.high == 0
 

@@ -26,6 +26,7 @@ from cartcost.estimate import (
     Estimate,
     estimate,
     resolve,
+    trials_left_out,
     wanted,
 )
 from cartcost.money import Range, total
@@ -283,6 +284,12 @@ def compare(
         )
     if base.lives_nearby and home is None:
         notes.append("--lives-nearby applies only to the home row; there is none")
+    trials = [cc for cc in considered if trials_left_out(rates, base._replace(country=cc))]
+    if trials:
+        notes.append(
+            f"clinical-trial offers left out ({', '.join(trials)}); "
+            "--pathway trial compares what they would cost"
+        )
 
     estimates: list[tuple[str, str | None, Estimate]] = []
     skipped: list[Skipped] = []
