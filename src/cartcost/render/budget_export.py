@@ -26,7 +26,7 @@ from cartcost.render.export import (
     estimate_json_obj,
     range_json,
 )
-from cartcost.render.fmt import json_number, plain
+from cartcost.render.fmt import JsonNumber, json_number, plain
 
 BUDGET_CSV_COLUMNS = ("p10", "p50", "p90", "mean", "draws", "seed")
 DRIVER_CSV_COLUMN = "narrows_spread_by"
@@ -74,7 +74,7 @@ def estimate_budget_csv(b: Budget) -> str:
     return csv_text(header, out)
 
 
-def spread_json(s: Spread) -> dict[str, int | float]:
+def spread_json(s: Spread) -> dict[str, JsonNumber]:
     return {
         "p10": json_number(s.p10),
         "p50": json_number(s.p50),

@@ -14,7 +14,7 @@ from cartcost.compare import Comparison, Delta, Row
 from cartcost.estimate import CATEGORIES
 from cartcost.money import Range
 from cartcost.render.export import csv_text, item_json, range_json
-from cartcost.render.fmt import json_number, plain
+from cartcost.render.fmt import JsonNumber, json_number, plain
 
 _PAIRS = (
     "product",
@@ -88,7 +88,7 @@ def compare_csv(cmp: Comparison) -> str:
     return csv_text(COMPARE_CSV_COLUMNS, compare_csv_rows(cmp))
 
 
-def _delta_json(d: Delta) -> dict[str, int | float]:
+def _delta_json(d: Delta) -> dict[str, JsonNumber]:
     return {"low": json_number(d.low), "high": json_number(d.high)}
 
 

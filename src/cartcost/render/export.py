@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cartcost.estimate import Estimate, LineItem
 from cartcost.money import Range
-from cartcost.render.fmt import json_number, plain
+from cartcost.render.fmt import ExactNumber, JsonNumber, json_number, plain
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -95,7 +96,7 @@ def estimate_csv(est: Estimate) -> str:
     return csv_text(ESTIMATE_CSV_COLUMNS, estimate_csv_rows(est))
 
 
-def range_json(r: Range) -> dict[str, int | float]:
+def range_json(r: Range) -> dict[str, JsonNumber]:
     return {"low": json_number(r.low), "high": json_number(r.high)}
 
 
@@ -161,5 +162,20 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
     }
 
 
+def _exact(value: object) -> str:
+    if isinstance(value, ExactNumber):
+        return f"\0{value.text}\0"  # a placeholder string, unquoted below
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+# The placeholder as json writes it: NUL cannot occur in any other string here (a rate
+# table's text and every option are refused with control characters in them).
+_PLACEHOLDER = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+
+
 def dumps(obj: Mapping[str, Any] | list[Any]) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    """JSON text; every amount written to the cent, as many digits as it has."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, default=_exact)
+    if "\\u0000" in text:
+        text = _PLACEHOLDER.sub(r"\1", text)
+    return text + "\n"

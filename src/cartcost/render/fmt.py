@@ -49,8 +49,33 @@ def money_span(r: Range, currency: str) -> str:
     return f"{currency} {text}"
 
 
-def json_number(d: Decimal) -> int | float:
-    """A JSON number for an amount. Floats are exact here: at most 13 integer digits and
-    two decimals round-trip through repr unchanged."""
+class ExactNumber:
+    """An amount a float cannot hold to the cent (15 or more digits, e.g. 1e13 and up):
+    export.dumps writes its digits as a JSON number, exactly as the CSV does."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ExactNumber) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+JsonNumber = int | float | ExactNumber
+
+
+def json_number(d: Decimal) -> JsonNumber:
+    """A JSON number for an amount, to the cent: an int when whole, a float when a float
+    holds it exactly (below about 1e13), else an ExactNumber."""
     q = cents(d)
-    return int(q) if q == q.to_integral() else float(q)
+    if q == q.to_integral():
+        return int(q)
+    f = float(q)
+    return f if Decimal(repr(f)) == q else ExactNumber(f"{q:f}")
