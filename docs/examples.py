@@ -1,0 +1,104 @@
+"""The real outputs quoted in README.md and docs/: re-run them, check or rewrite them.
+
+    python docs/examples.py            # list the examples that no longer match
+    python docs/examples.py --write    # rewrite them from the current code and table
+
+Each example is a command whose output a document quotes in a fenced block: either the
+block's first line is `$ COMMAND`, or (README.md) the block follows a line naming the
+command in backticks. They run as a user would see them: the shipped table, no config
+file, a fixed date for the freshness notes, at the width given; trailing spaces dropped.
+tests/test_docs_examples.py fails when one is stale.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = "2026-11-22"
+
+# (document, command, terminal columns)
+EXAMPLES: list[tuple[str, str, int]] = [
+    ("README.md", "cartcost estimate --country CN --indication MM --from NZ", 80),
+    ("README.md", "cartcost compare --indication LBCL --from GB --countries CN,IN,US", 80),
+    ("docs/compare.md", "cartcost compare --indication MM --from NZ", 80),
+    ("docs/compare.md", "cartcost compare -i LBCL --from GB -c CN,IN,US", 80),
+    ("docs/compare.md", "cartcost compare -i LBCL --from GB -c CN,IN,US --format csv", 80),
+    ("docs/compare.md", "cartcost compare -i MM -c CN,XX,Chna,UK", 80),
+    ("docs/compare.md", "cartcost compare -i MM -c GB,NZ,NL", 80),
+    ("docs/budget.md", "cartcost estimate --country CN --indication MM --from NZ --budget", 100),
+    ("docs/budget.md", "cartcost compare --indication MM --from NZ --budget", 100),
+]
+
+
+def output(command: str, columns: int) -> list[str]:
+    """What the command prints (stdout, then stderr), line by line, right-trimmed."""
+    args = shlex.split(command)[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "COLUMNS": str(columns),
+            "CARTCOST_TODAY": TODAY,
+            "CARTCOST_CONFIG_DIR": str(Path(tmp) / "config"),
+            "CARTCOST_CACHE_DIR": str(Path(tmp) / "cache"),
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        }
+        for name in ("CARTCOST_RATES", "CARTCOST_BASE_RATES", "NO_COLOR", "FORCE_COLOR"):
+            env.pop(name, None)
+        done = subprocess.run(
+            [sys.executable, "-m", "cartcost", *args], env=env, capture_output=True, text=True
+        )
+    return [line.rstrip() for line in (done.stdout + done.stderr).rstrip("\n").split("\n")]
+
+
+def block(lines: list[str], command: str) -> tuple[int, int]:
+    """[start, end) of the quoted output of `command` in a document's lines."""
+    for i, line in enumerate(lines):
+        if line == f"$ {command}" and i > 0 and lines[i - 1].startswith("```"):
+            start = i + 1
+            break
+        if f"`{command}`" in line:
+            start = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```")) + 1
+            break
+    else:
+        raise LookupError(f"no example of `{command}`")
+    end = next(j for j in range(start, len(lines)) if lines[j].startswith("```"))
+    return start, end
+
+
+def stale() -> list[tuple[str, str, list[str], list[str]]]:
+    """(document, command, quoted, actual) for each example that no longer matches."""
+    found = []
+    for doc, command, columns in EXAMPLES:
+        lines = (ROOT / doc).read_text(encoding="utf-8").split("\n")
+        start, end = block(lines, command)
+        quoted = [line.rstrip() for line in lines[start:end]]
+        actual = output(command, columns)
+        if quoted != actual:
+            found.append((doc, command, quoted, actual))
+    return found
+
+
+def write() -> None:
+    for doc, command, columns in EXAMPLES:
+        path = ROOT / doc
+        lines = path.read_text(encoding="utf-8").split("\n")
+        start, end = block(lines, command)
+        lines[start:end] = output(command, columns)
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    if "--write" in sys.argv[1:]:
+        write()
+    for doc, command, _, _ in stale():
+        print(f"{doc}: `{command}` is stale (python docs/examples.py --write)")
+
+
+if __name__ == "__main__":
+    main()
