@@ -11,10 +11,7 @@ schema's models one for one (tests/test_rates_model.py holds the two together).
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
-
-if TYPE_CHECKING:
-    from cartcost.errors import Problem
+from typing import Any, Literal, NamedTuple
 
 # Larger than any plausible figure in any currency (KRW and IDR included): a value above
 # it is a typo such as 1e400, not a price.
@@ -289,11 +286,5 @@ def validate(data: Mapping[str, Any], file: str = "<rates>") -> Rates:
 
     The checking lives in schema.py (pydantic), imported only when a table is checked."""
     from cartcost.schema import validate as check
-
-    return check(data, file)
-
-
-def check_references(data: Mapping[str, Any], file: str) -> "list[Problem]":
-    from cartcost.schema import check_references as check
 
     return check(data, file)
