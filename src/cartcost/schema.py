@@ -258,10 +258,6 @@ class Country(Model):
     services: Services | None = None
     entry: Entry | None = None
 
-    @property
-    def is_destination(self) -> bool:
-        return bool(self.offers)
-
     @model_validator(mode="after")
     def _destination_complete(self) -> Country:
         parts = {
@@ -335,24 +331,6 @@ class Rates(Model):
     # A factory, not Flights(): an instance here would build every schema at import.
     flights: Flights = Field(default_factory=Flights)
     events: dict[EventId, Event] = {}
-
-    def destinations(self) -> list[str]:
-        return sorted(cc for cc, c in self.countries.items() if c.is_destination)
-
-    def fare(self, origin: str, destination: str) -> tuple[str, Money] | None:
-        """Return-fare figure and its key path: route, reverse route, region pair, reverse."""
-        routes = self.flights.routes
-        for a, b in ((origin, destination), (destination, origin)):
-            found = routes.get(a, {}).get(b)
-            if found is not None:
-                return f"flights.routes.{a}.{b}.fare", found.fare
-        ra, rb = self.countries[origin].region, self.countries[destination].region
-        regions = self.flights.regions
-        for a2, b2 in ((ra, rb), (rb, ra)):
-            found = regions.get(a2, {}).get(b2)
-            if found is not None:
-                return f"flights.regions.{a2}.{b2}.fare", found.fare
-        return None
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:
