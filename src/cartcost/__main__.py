@@ -1,3 +1,3 @@
-from cartcost.cli import main
+from cartcost.cli import run
 
-main()
+run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cartcost.cli.root import main
+from cartcost.cli.root import main, run
 
 if TYPE_CHECKING:
     import typer
@@ -27,4 +27,4 @@ else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
