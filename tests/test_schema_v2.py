@@ -34,7 +34,11 @@ def test_keyed_hospital_living_and_city_validate_into_records() -> None:
     d = data()
     cn = d["countries"]["CN"]
     cn["hospital"]["inpatient_day"] = {"public": money(1, 2), "private": money(5, 9, basis="cash")}
-    cn["living"]["meals_day"] = {"budget": money(1, 2), "standard": money(3, 4), "comfort": money(5, 6)}
+    cn["living"]["meals_day"] = {
+        "budget": money(1, 2),
+        "standard": money(3, 4),
+        "comfort": money(5, 6),
+    }
     cn["cities"] = {"shanghai": {"name": "Shanghai", "living": {"lodging_night": money(7, 8)}}}
     cn["default_city"] = "shanghai"
     cn["default_hospital"] = "public"
@@ -55,7 +59,9 @@ def test_a_keyed_figure_missing_a_listed_kind_is_named() -> None:
     cn["hospitals"] = ["public", "private"]
     cn["hospital"]["workup"] = {"private": money(1, 2)}
     found = problems(d)
-    assert any("countries.CN" in p and "hospital.workup has no figure for public" in p for p in found)
+    assert any(
+        "countries.CN" in p and "hospital.workup has no figure for public" in p for p in found
+    )
 
 
 def test_living_keyed_needs_all_three_choices_and_known_choice_names() -> None:

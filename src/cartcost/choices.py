@@ -219,6 +219,4 @@ def resolve_country(country: Country, hospital: str, living: str, city: str) -> 
                 )
             values[name] = money
         living_rec = living_rec._replace(**values)
-    return Resolved(
-        country._replace(hospital=hosp, services=services, living=living_rec), paths
-    )
+    return Resolved(country._replace(hospital=hosp, services=services, living=living_rec), paths)

@@ -510,7 +510,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
     assert dest.hospital and dest.durations and dest.living and dest.entry
 
     def real(path: str) -> str:
-        head, _, tail = path.partition(f"countries.{scenario.country}.")
+        _, _, tail = path.partition(f"countries.{scenario.country}.")
         return f"countries.{scenario.country}." + res.paths.get(tail, tail)
 
     chosen = select_offers(rates, scenario)

@@ -177,7 +177,11 @@ class ByLiving(Model):
 def _plain_or_keyed(value: Any) -> str:
     # A table with `range` is one figure; any other table is keyed by choice. The tag
     # names start with "tagged-union" so that error paths leave them out.
-    return "tagged-union-plain" if isinstance(value, Mapping) and "range" in value else "tagged-union-keyed"
+    return (
+        "tagged-union-plain"
+        if isinstance(value, Mapping) and "range" in value
+        else "tagged-union-keyed"
+    )
 
 
 HospitalMoney = Annotated[

@@ -333,11 +333,7 @@ def starter_overlay(rates: Rates, country: str, name: str, today: str) -> str:
         "note": "per inpatient day, from the hospital's quote",
     }
     figure = {
-        "countries": {
-            country: {
-                "hospital": {"inpatient_day": ({kind: quote} if kind else quote)}
-            }
-        }
+        "countries": {country: {"hospital": {"inpatient_day": ({kind: quote} if kind else quote)}}}
     }
     offer = next(iter(c.offers.values()))
     was = figure_text(figure_data(day))
