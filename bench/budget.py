@@ -83,7 +83,7 @@ def main() -> None:
 
     from cartcost.budget import simulate
     from cartcost.cli import app
-    from cartcost.estimate import estimate
+    from cartcost.estimation import estimate
     from cartcost.ratesfile import load_rates
     from cartcost.scenario import Scenario
 

@@ -57,8 +57,8 @@ def main() -> None:
         rates, _ = load_rates()
         table = f"{MINI} (the real table did not load)"
 
-    from cartcost.compare import compare
-    from cartcost.estimate import estimate
+    from cartcost.comparison import compare
+    from cartcost.estimation import estimate
     from cartcost.render.compare_view import compare_view
     from cartcost.render.table import estimate_table, make_console
     from cartcost.scenario import Scenario

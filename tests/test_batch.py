@@ -33,7 +33,7 @@ from cartcost.batch import (
     scenario_from_fields,
 )
 from cartcost.errors import CartcostError, UsageProblem
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.rates import Rates
 from cartcost.render.fmt import plain
 from cartcost.scenario import Scenario
@@ -295,13 +295,23 @@ def test_json_fields_text_forms() -> None:
         "",
         "true",
         "",
+        "",
+        "",
+        "",
+        "",
     )
 
 
 def test_scenario_from_fields_defaults() -> None:
-    sc = scenario_from_fields(("CN", "MM", "a, b;a", "", "", "", "No", ""))
+    sc = scenario_from_fields(("CN", "MM", "a, b;a", "", "", "", "No", "", "", "", "", ""))
     assert sc == Scenario("CN", "MM", products=("a", "b"), origin=None, caregivers=1)
-    assert len(INPUT_FIELDS) == 8
+    assert len(INPUT_FIELDS) == 12
+    sc = scenario_from_fields(
+        ("CN", "MM", "", "", "", "", "", "", "public", "budget", "Shanghai", "42")
+    )
+    assert (sc.hospital, sc.living, sc.city, sc.age) == ("public", "budget", "Shanghai", 42)
+    with pytest.raises(UsageProblem, match="age must be a whole number"):
+        scenario_from_fields(("CN", "MM", "", "", "", "", "", "", "", "", "", "4_2"))
 
 
 # ---------------------------------------------------------------- streaming and memo
@@ -350,6 +360,10 @@ CELLS = {
     "currency": ["", "USD", "NZD", "gbp", "XYZ"],
     "lives_nearby": ["", "true", "no", "perhaps"],
     "pathway": ["", "commercial", "trial", "bogus"],
+    "hospital": ["", "public", "private", "any", "vip"],
+    "living": ["", "budget", "comfort", "any", "palace"],
+    "city": ["", "other", "Atlantis"],
+    "age": ["", "30", "0", "130", "x"],
 }
 
 row_strategy = st.tuples(*(st.sampled_from(v) for v in CELLS.values()))
@@ -375,7 +389,7 @@ def test_memo_never_changes_a_row_and_every_row_comes_out(
         assert not isinstance(result, Failure)
         assert isinstance(result, str)
         cells_out = next(csv.reader([result]))
-        assert cells_out[8:10] == [plain(est.total.low), plain(est.total.high)]
+        assert cells_out[12:14] == [plain(est.total.low), plain(est.total.high)]
         assert cells_out[-1] == ""
 
 

@@ -37,7 +37,7 @@ from cartcost.budget import (
     simulate,
 )
 from cartcost.errors import UsageProblem
-from cartcost.estimate import Estimate, estimate
+from cartcost.estimation import Estimate, estimate
 from cartcost.money import Range
 from cartcost.rates import Rates, validate
 from cartcost.ratesfile import merge, normalise_offers
@@ -139,12 +139,19 @@ def test_midpoint_is_the_mode_when_no_typical_is_given() -> None:
     assert float(b.total.p90) == pytest.approx(1776.39, abs=4)
 
 
-def test_sum_of_independent_items_has_the_known_mean_and_variance() -> None:
-    # Three one-off items, independent, in USD:
+def test_sum_of_items_has_the_known_mean_and_variance_with_the_hospital_factor() -> None:
+    # Three one-off items in USD:
     #   work-up CNY 7,000-14,000 = USD 1,000-2,000, mode 1,500: mean 1,500, var 41,666.67
     #   coordinator USD 1,000-2,000, mode 1,200:                mean 1,400, var 46,666.67
     #   lymphodepletion CNY 0-7,000 = USD 0-1,000, mode 500:    mean   500, var 41,666.67
     # Triangular variance = (a² + b² + c² - ab - ac - bc) / 18.
+    # Work-up and lymphodepletion are prices of one hospital: each takes the hospital's
+    # shared uniform with probability SHARED = 0.8, so both take it (and move as one)
+    # with probability 0.64, else they are independent. Moving as one, both are 1,000 x
+    # the same symmetric triangle on [0, 1] (variance 1/24): covariance 1e6/24 =
+    # 41,666.67; overall 0.64 x that = 26,666.67, a correlation of 0.64. The
+    # coordinator (services) is independent of both.
+    #   Var(total) = 41,666.67 + 46,666.67 + 41,666.67 + 2 x 26,666.67 = 183,333.33
     rates = variant(
         only(
             {
@@ -157,10 +164,11 @@ def test_sum_of_independent_items_has_the_known_mean_and_variance() -> None:
     est = estimate(rates, Scenario("CN", "MM", origin="GB", currency="USD"))
     s = sample(rates, est, draws=400_000, seed=5)
     assert s.total.mean() == pytest.approx(1500 + 1400 + 500, rel=0.002)
-    assert s.total.var() == pytest.approx(41_666.67 + 46_666.67 + 41_666.67, rel=0.02)
-    # Independent: the lines do not move together.
+    assert s.total.var() == pytest.approx(183_333.33, rel=0.02)
     r = np.corrcoef(s.lines["hospital.workup"], s.lines["services.coordinator"])[0, 1]
     assert abs(r) < 0.01
+    r = np.corrcoef(s.lines["hospital.workup"], s.lines["hospital.lymphodepletion"])[0, 1]
+    assert r == pytest.approx(0.64, abs=0.01)
 
 
 def test_quantiles_equal_numpy_on_fixed_cases() -> None:
@@ -258,18 +266,6 @@ def test_events_that_never_happen_cost_nothing() -> None:
     assert np.all(s.lines["hospital.complications"] == 0)
     assert np.all(np.abs(s.total - float(est.total.low)) <= 1e-9 * float(est.total.low))
     assert not any(s.happened.values())
-
-
-def test_a_line_the_simulation_would_count_differently_is_refused(mini_rates: Rates) -> None:
-    est = estimate(mini_rates, Scenario("CN", "MM", origin="NZ"))
-    items = tuple(
-        i._replace(quantity=Range(i.quantity.low, i.quantity.high + 1))
-        if i.key == "living.meals" and i.quantity
-        else i
-        for i in est.items
-    )
-    with pytest.raises(RuntimeError, match=r"quantity of living\.meals"):
-        simulate(mini_rates, est._replace(items=items), draws=1_000)
 
 
 # ---------------------------------------------------------------- shared draws

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cartcost.budget import simulate
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.rates import Rates
 from cartcost.render.fmt import whole
 from cartcost.scenario import Scenario
@@ -90,7 +90,7 @@ def test_csv_adds_percentile_columns() -> None:
         "sources",
         "note",
     ]
-    assert header[10:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
+    assert header[14:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
     for row in rows:
         if row["low"] == "":
             assert row["p10"] == ""

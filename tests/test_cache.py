@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from cartcost import cache, ratesfile
 from cartcost.errors import RatesError
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.rates import Rates
 from cartcost.ratesfile import Layers, load_rates
 from cartcost.scenario import Scenario

@@ -83,7 +83,7 @@ def test_estimate_export_on_a_cache_hit_imports_only_what_it_uses(tmp_path: Path
     assert "cartcost.budget" not in modules
     # Only the command that runs: no other command module, no other command's core.
     assert modules & COMMAND_MODULES == {"cartcost.cli.estimate_cmd"}
-    assert not modules & {"cartcost.compare", "cartcost.batch", "cartcost.render.listing"}
+    assert not modules & {"cartcost.comparison", "cartcost.batch", "cartcost.render.listing"}
 
 
 def test_compare_export_imports_no_rich_and_no_other_command(tmp_path: Path) -> None:

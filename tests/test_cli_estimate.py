@@ -190,12 +190,12 @@ def test_broken_overlay_names_file_and_key(tmp_path: Path) -> None:
 
 
 def test_internal_error_is_short_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    import cartcost.estimate
+    import cartcost.estimation
 
     def boom(*_: object) -> None:
         raise RuntimeError("secret patient detail")
 
-    monkeypatch.setattr(cartcost.estimate, "estimate", boom)
+    monkeypatch.setattr(cartcost.estimation, "estimate", boom)
     result = run("estimate", "-c", "CN", "-i", "MM")
     assert result.exit_code == 1
     assert "internal error" in result.stderr

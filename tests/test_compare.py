@@ -28,7 +28,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartcost.compare import Comparison, Delta, Row, compare, saving
+from cartcost.comparison import Comparison, Delta, Row, compare, saving
 from cartcost.errors import NothingMatches, UsageProblem
 from cartcost.money import Range
 from cartcost.rates import Rates, validate
@@ -207,7 +207,7 @@ def test_saving_sign() -> None:
 
 
 def test_compare_is_estimate_per_country() -> None:
-    from cartcost.estimate import estimate
+    from cartcost.estimation import estimate
 
     rates = home_rates()
     cmp = compare(rates, mm(origin="NZ", caregivers=2))

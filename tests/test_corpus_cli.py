@@ -154,13 +154,13 @@ def test_pretty_exceptions_never_show_locals() -> None:
 CRASH = textwrap.dedent(
     """
     import sys
-    import cartcost.estimate
+    import cartcost.estimation
 
     def boom(rates, scenario):
         patient_name = "Jane Secretname"  # a local: must never be printed
         raise {error}
 
-    cartcost.estimate.estimate = boom
+    cartcost.estimation.estimate = boom
     from cartcost.cli import main
     sys.argv = ["cartcost", "estimate", "-c", "CN", "-i", "MM", "-F", "json"]
     main()

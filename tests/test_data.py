@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cartcost.errors import NothingMatches
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.money import FxTable
 from cartcost.rates import Money, Rates, walk_figures
 from cartcost.ratesfile import load_rates

@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.rates import validate
 from cartcost.render.export import dumps, estimate_csv, estimate_json_obj
 from tests.conftest import MINI

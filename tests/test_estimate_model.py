@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from cartcost.errors import NothingMatches, UsageProblem
-from cartcost.estimate import Estimate, LineItem, estimate
+from cartcost.estimation import Estimate, LineItem, estimate
 from cartcost.money import Range
 from cartcost.rates import Rates
 from cartcost.scenario import Scenario

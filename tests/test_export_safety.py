@@ -233,22 +233,22 @@ def test_interrupted_streaming_export_leaves_the_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """batch writes row by row: an interruption after some rows keeps the old file."""
-    import cartcost.estimate
+    import cartcost.estimation
 
     source = tmp_path / "in.csv"
     source.write_text("country,indication,caregivers\n" + "CN,MM,1\nCN,MM,2\nCN,MM,3\n" * 20)
     target = tmp_path / "out.csv"
     target.write_text(PREVIOUS)
-    real = cartcost.estimate.estimate
+    real = cartcost.estimation.estimate
     calls = {"n": 0}
 
-    def flaky(*args: object) -> object:
+    def flaky(*args: object, **kwargs: object) -> object:
         calls["n"] += 1
         if calls["n"] == 5:
             raise KeyboardInterrupt
-        return real(*args)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cartcost.estimate, "estimate", flaky)
+    monkeypatch.setattr(cartcost.estimation, "estimate", flaky)
     result = run("batch", str(source), "-o", str(target), "--no-cache", "--no-progress")
     assert result.exit_code == 130
     assert calls["n"] == 5

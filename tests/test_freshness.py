@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.freshness import months_between, stale_figures
 from cartcost.rates import Rates
 from cartcost.scenario import Scenario

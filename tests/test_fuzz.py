@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from cartcost.errors import CartcostError
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.rates import MAX_AMOUNT as MAX
 from cartcost.rates import Rates, validate
 from cartcost.ratesfile import parse_toml

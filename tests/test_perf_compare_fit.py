@@ -9,7 +9,7 @@ import io
 import pytest
 from rich.console import Console
 
-from cartcost.compare import Comparison, compare
+from cartcost.comparison import Comparison, compare
 from cartcost.render import compare_view as cv
 from cartcost.scenario import Scenario
 from tests.test_compare import home_rates

@@ -1,6 +1,6 @@
-"""estimate()'s per-table cache (issue 8): the figures, offers, fixed lines and product
-lines worked out once per rate table must give exactly the estimates worked out afresh,
-never those of another table, and resolve() must carry every field of the scenario."""
+"""estimate()'s memo of the complications reserve: worked out once per kind of journey
+and table, it must give exactly the estimates worked out afresh, never those of another
+table; and resolve() must carry every field of the scenario."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cartcost import estimate as model
+from cartcost import estimation as model
 from cartcost.errors import CartcostError
-from cartcost.estimate import Estimate, estimate, resolve
+from cartcost.estimation import Estimate, estimate, resolve
 from cartcost.rates import Rates, validate
 from cartcost.ratesfile import merge, read_toml
 from cartcost.scenario import Scenario
@@ -39,8 +39,8 @@ HOME_RATES = validate(merge(read_toml(MINI), read_toml(FIXTURES / "compare-home.
 
 
 def _fresh(rates: Rates, scenario: Scenario) -> Estimate | str:
-    """The estimate with the per-table cache emptied first: worked out from scratch."""
-    model._PREPARED.clear()
+    """The estimate with the memo emptied first: worked out from scratch."""
+    model._RESERVES.clear()
     return _run(rates, scenario)
 
 
@@ -68,7 +68,7 @@ scenarios = st.builds(
 @given(st.lists(scenarios, min_size=1, max_size=6), st.sampled_from([MINI_RATES, HOME_RATES]))
 def test_cached_estimates_equal_fresh_ones(batch: list[Scenario], rates: Rates) -> None:
     fresh = [_fresh(rates, s) for s in batch]
-    model._PREPARED.clear()
+    model._RESERVES.clear()
     # Twice over with the cache warm (every line cached the second time), in order.
     assert [_run(rates, s) for s in batch] == fresh
     assert [_run(rates, s) for s in batch] == fresh
@@ -93,16 +93,17 @@ def test_a_changed_table_is_never_answered_from_the_cache_of_another() -> None:
         assert (lodging_a.rate.low, lodging_b.rate.low) == (10, 90)
 
 
-def test_the_cache_holds_a_few_tables_only() -> None:
-    model._PREPARED.clear()
+def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    model._RESERVES.clear()
+    monkeypatch.setattr(model, "_MAX_RESERVES", 3)
     sc = Scenario(country="CN", indication="MM")
-    tables = [_rates(workup=Decimal(100 + n)) for n in range(model._MAX_PREPARED + 3)]
+    tables = [_rates(workup=Decimal(100 + n)) for n in range(6)]
     for n, rates in enumerate(tables):
         item = next(i for i in estimate(rates, sc).items if i.key == "hospital.workup")
         assert item.amount is not None
         # Fixture FX: 1 USD = 7 CNY; CN's work-up is quoted in CNY, shown in USD.
         assert item.amount.low == Decimal(100 + n) / 7
-        assert len(model._PREPARED) <= model._MAX_PREPARED
+        assert len(model._RESERVES) <= 3
 
 
 def test_resolve_carries_every_field_of_the_scenario() -> None:
@@ -117,6 +118,10 @@ def test_resolve_carries_every_field_of_the_scenario() -> None:
         "currency",
         "lives_nearby",
         "pathways",
+        "hospital",
+        "living",
+        "city",
+        "age",
     ]
     sc = Scenario(
         country="cn",
@@ -129,7 +134,14 @@ def test_resolve_carries_every_field_of_the_scenario() -> None:
         pathways=("commercial",),
     )
     assert resolve(MINI_RATES, sc) == sc._replace(
-        country="CN", indication="MM", products=("a-cel",), origin="GB", currency="NZD"
+        country="CN",
+        indication="MM",
+        products=("a-cel",),
+        origin="GB",
+        currency="NZD",
+        hospital="private",  # the defaults: mini.toml's CN names no usual kind or city
+        living="standard",
+        city="other",
     )
 
 

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cartcost.errors import CartcostError
-from cartcost.estimate import Estimate, estimate
+from cartcost.estimation import Estimate, estimate
 from cartcost.money import Range
 from cartcost.rates import Rates, validate
 from cartcost.render.export import dumps, estimate_csv, estimate_json_obj

@@ -19,8 +19,8 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from cartcost.compare import Comparison, compare
-from cartcost.estimate import Estimate, estimate
+from cartcost.comparison import Comparison, compare
+from cartcost.estimation import Estimate, estimate
 from cartcost.rates import Rates
 from cartcost.render import compare_view as cv
 from cartcost.render import table as tv

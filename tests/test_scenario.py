@@ -103,6 +103,10 @@ def test_round_trip_property(tmp_path: Path, options: list[str]) -> None:
         pathways=st.lists(st.sampled_from(["commercial", "academic", "trial"]), unique=True).map(
             tuple
         ),
+        hospital=st.sampled_from([None, "public", "private", "any"]),
+        living=st.sampled_from([None, "budget", "standard", "comfort", "any"]),
+        city=st.sampled_from([None, "Shanghai", "other"]),
+        age=st.one_of(st.none(), st.integers(0, 120)),
     )
 )
 def test_scenario_toml_parses_back_to_the_same_values(scenario: Scenario) -> None:
@@ -118,6 +122,10 @@ def test_scenario_toml_parses_back_to_the_same_values(scenario: Scenario) -> Non
         currency=scenario.currency,
         lives_nearby=scenario.lives_nearby,
         pathways=scenario.pathways,
+        hospital=scenario.hospital,
+        living=scenario.living,
+        city=scenario.city,
+        age=scenario.age,
         rates=(Path("/cases/q.toml"),),
     )
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from cartcost.compare import compare
+from cartcost.comparison import compare
 from cartcost.errors import NothingMatches
-from cartcost.estimate import estimate
+from cartcost.estimation import estimate
 from cartcost.rates import Rates, validate
 from cartcost.ratesfile import merge, read_toml
 from cartcost.scenario import Scenario

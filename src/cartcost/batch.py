@@ -32,7 +32,7 @@ from typing import Any
 
 from cartcost.errors import CartcostError, UsageProblem, suggest
 from cartcost.rates import Rates
-from cartcost.scenario import Scenario
+from cartcost.scenario import MAX_CAREGIVERS, PATHWAYS, Scenario
 
 INPUT_FIELDS = (
     "country",
@@ -43,6 +43,10 @@ INPUT_FIELDS = (
     "currency",
     "lives_nearby",
     "pathway",
+    "hospital",
+    "living",
+    "city",
+    "age",
 )
 REQUIRED_FIELDS = ("country", "indication")
 # Other spellings a header (or a JSON key) may use for the same field.
@@ -76,14 +80,12 @@ ITEM_COLUMNS = (
 )
 ERROR_COLUMNS = (*SCENARIO_COLUMNS, "error")
 
-MAX_CAREGIVERS = 10  # as `estimate --caregivers`
 MAX_FIELD_CHARS = 200
 # Memo entries: a summary row is about 0.3 KB, an --items entry (a dozen rows) ~4 KB.
 # 16k entries bound the memo near 5 MiB: at 32k, 1M random rows of the real table held
 # 30k distinct scenarios and peak memory reached 1.19x that of 10k rows (target 1.2x).
 DEFAULT_CACHE_SIZE = 16_384
 ITEMS_CACHE_SIZE = 4_096
-PATHWAYS = ("commercial", "academic", "trial")
 _TRUE = frozenset({"true", "yes", "y", "1", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "f", ""})
 _SEP = "\x1f"  # joins a CSV row's cells into its memo key (unit separator)
@@ -309,7 +311,20 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
             raise UsageProblem(f"{field}: {len(value)} characters; at most {MAX_FIELD_CHARS}")
         if _not_utf8(value):
             raise UsageProblem(f"{field}: not UTF-8 text")
-    country, indication, product, origin, caregivers, currency, nearby, pathway = fields
+    (
+        country,
+        indication,
+        product,
+        origin,
+        caregivers,
+        currency,
+        nearby,
+        pathway,
+        hospital,
+        living,
+        city,
+        age,
+    ) = fields
     if not country:
         raise UsageProblem("country is empty")
     if not indication:
@@ -334,6 +349,11 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
             f"unknown pathway {wrong[0][:40]!r}; known: {', '.join(PATHWAYS)}",
             suggest(wrong[0], PATHWAYS),
         )
+    years = None
+    if age:
+        if not age.isascii() or not age.isdigit():
+            raise UsageProblem(f"age must be a whole number of years, got {age[:40]!r}")
+        years = int(age)
     return Scenario(
         country=country,
         indication=indication,
@@ -343,6 +363,10 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         currency=currency or None,
         lives_nearby=flag in _TRUE,
         pathways=pathways,
+        hospital=hospital or None,
+        living=living or None,
+        city=city or None,
+        age=years,
     )
 
 
@@ -375,12 +399,14 @@ def failure(error: str, fields: tuple[str, ...], items: bool) -> Failure:
 
 def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
     """Estimate one row; a domain error becomes a Failure (the batch goes on)."""
-    from cartcost.estimate import estimate
+    from cartcost.estimation import estimate
     from cartcost.render.export import estimate_csv_rows
     from cartcost.render.fmt import plain
 
     try:
-        est = estimate(rates, scenario_from_fields(fields))
+        # No likely total per row (batch --budget is for that); the complications
+        # reserve is the estimate's own, worked out once per kind of journey.
+        est = estimate(rates, scenario_from_fields(fields), draws=0)
     except CartcostError as error:
         return failure(describe(error), fields, items)
     sc = est.scenario
@@ -393,6 +419,11 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
         est.currency,
         _bool(sc.lives_nearby),
         ";".join(sc.pathways),
+        *(
+            (est.choices.hospital, est.choices.living, est.choices.city, str(sc.age or ""))
+            if est.choices is not None
+            else ("", "", "", "")
+        ),
     )
     if not items:
         return _csv_line(

@@ -33,23 +33,17 @@ Pure: no I/O, no printing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any
 
-from cartcost.complications import (
-    DAY_LINES,
-    ICU_DAY_FACTOR,
-    RESERVE_KEY,
-    Num,
-    VisaRule,
-    day_units,
-)
+from cartcost import engine
 from cartcost.errors import UsageProblem
-from cartcost.estimate import Category, Estimate, LineItem, select_offers
-from cartcost.money import FxTable, Range
-from cartcost.rates import Figure, Money, Rates
+from cartcost.estimation import Category, Estimate, LineItem
+from cartcost.lines import RESERVE as RESERVE_KEY
+from cartcost.money import Range
+from cartcost.rates import Figure, Rates
 
 if TYPE_CHECKING:
     import numpy as np
@@ -184,69 +178,18 @@ class Budget:
     def line(self, key: str) -> LineBudget | None:
         return next((line for line in self.lines if line.key == key), None)
 
+    def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
+        """What `cartcost estimate --budget -F json` writes, as plain JSON data."""
+        import json
 
-# ---------------------------------------------------------------- the model of one draw
+        from cartcost.render.budget_export import estimate_budget_json_obj
+        from cartcost.render.export import dumps
 
-
-@dataclass(frozen=True)
-class _Tri:
-    """A triangular distribution (low, mode, high) as floats."""
-
-    a: float
-    c: float
-    b: float
+        found: dict[str, Any] = json.loads(dumps(estimate_budget_json_obj(self, layers)))
+        return found
 
 
-def _typical(fig: Figure) -> Decimal:
-    low, high = fig.range
-    return fig.typical if fig.typical is not None else (low + high) / 2
-
-
-def _tri(fig: Figure, convert: Callable[[Decimal], Decimal] | None = None) -> _Tri:
-    low, high = fig.range
-    ends = (low, _typical(fig), high)
-    a, c, b = (float(convert(x) if convert else x) for x in ends)
-    return _Tri(a, c, b)
-
-
-@dataclass(frozen=True)
-class _Days(Generic[Num]):
-    """The phase durations of one draw (arrays) or of one end of the ranges (Decimal)."""
-
-    workup: Num
-    manufacturing: Num
-    inpatient: Num
-    nearby: Num
-    visits_per_week: Num
-
-    @property
-    def outside(self) -> Num:
-        """Days the patient is not in a ward."""
-        return self.workup + self.manufacturing + self.nearby
-
-    @property
-    def stay(self) -> Num:
-        return self.outside + self.inpatient
-
-
-def _quantity(key: str, d: _Days[Num], caregivers: int) -> Num | None:
-    """How many units a line buys, as estimate() counts them; None for one-off lines."""
-    if key == "hospital.inpatient":
-        return d.inpatient
-    if key == "hospital.outpatient":
-        return d.nearby * d.visits_per_week / 7
-    if key in DAY_LINES:
-        return day_units(key, d.outside, d.inpatient, caregivers)
-    return None
-
-
-def _figure_at(rates: Rates, path: str) -> Figure:
-    node: object = rates
-    for part in path.split("."):
-        node = node.get(part) if isinstance(node, Mapping) else getattr(node, part, None)
-    if not isinstance(node, Figure):
-        raise RuntimeError(f"budget: no figure at {path}")
-    return node
+# ---------------------------------------------------------------- the draws
 
 
 def _snap(value: float, low: Decimal, high: Decimal) -> Decimal:
@@ -260,247 +203,15 @@ def _snap(value: float, low: Decimal, high: Decimal) -> Decimal:
     return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
-class _Model:
-    """Everything one draw needs, prepared once from the table and the estimate."""
-
-    def __init__(self, rates: Rates, est: Estimate) -> None:
-        sc = est.scenario
-        self.rates = rates
-        self.est = est
-        self.sc = sc
-        self.display = est.currency
-        self.fx = FxTable(rates.fx.base, rates.fx.rates)
-        from cartcost.choices import DEFAULT_LIVING, default_city, default_hospital, resolve_country
-
-        dest = rates.countries[sc.country]
-        dest = resolve_country(
-            dest, default_hospital(dest), DEFAULT_LIVING, default_city(dest)
-        ).country
-        assert dest.hospital and dest.durations and dest.entry
-        self.hospital = dest.hospital
-        self.entry = dest.entry
-        offers = select_offers(rates, sc)
-        if [oid for oid, _ in offers] != [o.id for o in est.offers]:
-            raise RuntimeError("budget: the offers differ from the estimate's")
-        self.offer_price = [_tri(o.price, self._to(o.price)) for _, o in offers]
-        self.offer_days = [_tri(o.manufacturing_days) for _, o in offers]
-        self.includes = [set(o.includes) for _, o in offers]
-        dur = dest.durations
-        inpatient = dur.inpatient_days
-        if sc.caregivers == 0 and dur.inpatient_days_without_carer is not None:
-            inpatient = dur.inpatient_days_without_carer
-        self.workup = _tri(dur.workup_days)
-        self.inpatient = _tri(inpatient)
-        self.nearby = _tri(dur.nearby_days)
-        self.visits = _tri(dur.outpatient_visits_per_week)
-        self.items = [i for i in est.items if i.amount is not None]
-        self.visa = (
-            VisaRule.of(self.entry, sc.origin)
-            if sc.origin is not None and any(i.key == "travel.visa" for i in self.items)
-            else None
-        )
-        self._check_quantities(
-            _Days(
-                workup=dur.workup_days.range[0],
-                manufacturing=min(o.manufacturing_days.range[0] for _, o in offers),
-                inpatient=inpatient.range[0],
-                nearby=dur.nearby_days.range[0],
-                visits_per_week=dur.outpatient_visits_per_week.range[0],
-            ),
-            _Days(
-                workup=dur.workup_days.range[1],
-                manufacturing=max(o.manufacturing_days.range[1] for _, o in offers),
-                inpatient=inpatient.range[1],
-                nearby=dur.nearby_days.range[1],
-                visits_per_week=dur.outpatient_visits_per_week.range[1],
-            ),
-        )
-
-    def _to(self, money: Money) -> Callable[[Decimal], Decimal]:
-        def convert(x: Decimal) -> Decimal:
-            return self.fx.convert(x, money.currency, self.display)
-
-        return convert
-
-    def money(self, fig: Money) -> _Tri:
-        return _tri(fig, self._to(fig))
-
-    def _check_quantities(self, low: _Days[Decimal], high: _Days[Decimal]) -> None:
-        """The simulation counts what the estimate counts: same quantity at both ends."""
-        travellers = Decimal(self.sc.travellers)
-        for item in self.items:
-            if item.quantity is None:
-                continue
-            if item.key in ("travel.flights", "travel.visa"):
-                ends = (travellers, travellers)
-            else:
-                q_low = _quantity(item.key, low, self.sc.caregivers)
-                q_high = _quantity(item.key, high, self.sc.caregivers)
-                if q_low is None or q_high is None:
-                    raise RuntimeError(f"budget: cannot simulate line {item.key}")
-                ends = (q_low, q_high)
-            if ends != (item.quantity.low, item.quantity.high):
-                raise RuntimeError(
-                    f"budget: quantity of {item.key} is {ends}, the estimate's "
-                    f"{item.quantity.low}..{item.quantity.high}"
-                )
+def _typical(fig: Figure) -> Decimal:
+    low, high = fig.range
+    return fig.typical if fig.typical is not None else (low + high) / 2
 
 
-def _triangular(u: Array, t: _Tri) -> Array:
-    """Inverse CDF of a triangular distribution; a point (a == b) gives a exactly."""
-    import numpy as np
-
-    w = t.b - t.a
-    if w <= 0:
-        return np.full(u.shape, t.a)
-    fc = (t.c - t.a) / w
-    left = t.a + np.sqrt(u * (w * (t.c - t.a)))
-    right = t.b - np.sqrt((1.0 - u) * (w * (t.b - t.c)))
-    out: Array = np.where(u < fc, left, right)
-    return out
-
-
-def _triangular_each(u: Array, a: Array, c: Array, b: Array) -> Array:
-    """As _triangular, with parameters per draw (the drawn offer's)."""
-    import numpy as np
-
-    w = b - a
-    fc = np.divide(c - a, w, out=np.zeros_like(w), where=w > 0)
-    left = a + np.sqrt(u * w * (c - a))
-    right = b - np.sqrt((1.0 - u) * w * (b - c))
-    out: Array = np.where(u < fc, left, right)
-    return out
-
-
-@dataclass
-class _Draws:
-    lines: dict[str, Array]  # key -> amount in the display currency
-    stay: Array
-    happened: dict[str, Flags]  # event id -> whether it happened, per draw
-
-
-def _draw(model: _Model, rng: Any, n: int) -> _Draws:
-    """n draws of every line (see the module docstring for what one draw is)."""
-    import numpy as np
-
-    def u() -> Array:
-        out: Array = rng.random(n)
-        return out
-
-    sc = model.sc
-    zeros = np.zeros(n)
-    k = len(model.offer_price)
-    pick = np.minimum((u() * k).astype(np.intp), k - 1)
-
-    def per_offer(params: Sequence[_Tri]) -> Array:
-        a = np.array([t.a for t in params])[pick]
-        c = np.array([t.c for t in params])[pick]
-        b = np.array([t.b for t in params])[pick]
-        return _triangular_each(u(), a, c, b)
-
-    price = per_offer(model.offer_price)
-    days = _Days(
-        workup=_triangular(u(), model.workup),
-        manufacturing=per_offer(model.offer_days),
-        inpatient=_triangular(u(), model.inpatient),
-        nearby=_triangular(u(), model.nearby),
-        visits_per_week=_triangular(u(), model.visits),
-    )
-    stay = days.stay
-    travellers = float(sc.travellers)
-    lines: dict[str, Array] = {}
-    rate_of: dict[str, Array] = {}  # per-unit draws other lines share (events)
-    fee: Array | None = None
-    free: Array | None = None
-
-    def entry_fee(at: Array) -> Array:
-        assert model.visa is not None and fee is not None and free is not None
-        out: Array = np.where(at > model.visa.free_days, fee, free)
-        return out
-
-    for item in model.items:
-        key = item.key
-        if key == "product.price":
-            lines[key] = price
-        elif key == RESERVE_KEY and model.rates.events:
-            continue  # priced below, from the other lines' draws
-        elif key == "travel.visa":
-            rule = model.visa
-            assert rule is not None
-            fee = _triangular(u(), model.money(rule.fee))
-            free = _triangular(u(), model.money(rule.free_fee)) if rule.free_fee else zeros
-            lines[key] = entry_fee(stay) * travellers
-        elif item.quantity is None:
-            fig = _figure_at(model.rates, item.figure_paths[0])
-            assert isinstance(fig, Money)
-            amount = _triangular(u(), model.money(fig))
-            name = key.removeprefix("hospital.")
-            covered = np.array([name in inc for inc in model.includes])
-            if key.startswith("hospital.") and covered.any():
-                amount = np.where(covered[pick], 0.0, amount)
-            lines[key] = amount
-        else:
-            fig = _figure_at(model.rates, item.figure_paths[0])
-            assert isinstance(fig, Money)
-            rate = _triangular(u(), model.money(fig))
-            rate_of[key] = rate
-            if key == "travel.flights":
-                lines[key] = rate * travellers
-            else:
-                q = _quantity(key, days, sc.caregivers)
-                assert q is not None
-                lines[key] = rate * q
-
-    happened: dict[str, Flags] = {}
-    if model.rates.events and any(i.key == RESERVE_KEY for i in model.items):
-        extra_out = np.zeros(n)
-        extra_in = np.zeros(n)
-        reserve = np.zeros(n)
-        h = model.hospital
-        ward = rate_of["hospital.inpatient"]
-        icu = (
-            _triangular(u(), model.money(h.icu_day))
-            if isinstance(h.icu_day, Money)
-            else ward * float(ICU_DAY_FACTOR)
-        )
-        for eid, ev in model.rates.events.items():
-            # Drawing the probability from its triangle and then the event is the same,
-            # draw by draw, as drawing the event with the triangle's mean probability.
-            p = _tri(ev.probability)
-            occurs = u() < (p.a + p.c + p.b) / 3
-            happened[eid] = occurs
-            at: Index = np.flatnonzero(occurs)  # effects drawn only where it happened
-
-            def effect(t: _Tri, at: Index = at) -> Array:
-                out: Array = _triangular(rng.random(at.size), t)
-                return out
-
-            if ev.icu_days is not None:
-                d = effect(_tri(ev.icu_days))
-                extra_in[at] += d
-                reserve[at] += d * icu[at]
-            if ev.inpatient_days is not None:
-                d = effect(_tri(ev.inpatient_days))
-                extra_in[at] += d
-                reserve[at] += d * ward[at]
-            if ev.wait_days is not None:
-                extra_out[at] += effect(_tri(ev.wait_days))
-            for name in ev.repeat:
-                fig_r: Money | None = getattr(h, name)
-                if fig_r is not None:
-                    reserve[at] += effect(model.money(fig_r))
-            if ev.cost is not None:
-                reserve[at] += effect(model.money(ev.cost))
-        for key in DAY_LINES:
-            if key in rate_of:
-                reserve += rate_of[key] * day_units(key, extra_out, extra_in, sc.caregivers)
-        if "travel.visa" in lines:
-            longer = entry_fee(stay + extra_out + extra_in)
-            reserve += np.maximum(longer - entry_fee(stay), 0.0) * travellers
-        lines[RESERVE_KEY] = reserve
-        stay = stay + extra_out + extra_in
-    ordered = {i.key: lines[i.key] for i in model.items}
-    return _Draws(ordered, stay, happened)
+def _prepared(rates: Rates, est: Estimate) -> engine.Prepared:
+    """The engine's plan for the estimate's own scenario and offers."""
+    offers = [(o.id, rates.countries[est.scenario.country].offers[o.id]) for o in est.offers]
+    return engine.prepare(engine.plan(rates, est.scenario, offers))
 
 
 # ---------------------------------------------------------------- the summary
@@ -574,30 +285,28 @@ class Samples:
     kept: int
 
 
-def _run(model: _Model, draws: int, seed: int, keep: int) -> Samples:
+def _run(pr: engine.Prepared, keys: Sequence[str], draws: int, seed: int, keep: int) -> Samples:
     import numpy as np
 
     rng = np.random.Generator(np.random.PCG64(seed))
     totals: list[Array] = []
-    detail: dict[str, list[Array]] = {i.key: [] for i in model.items}
+    detail: dict[str, list[Array]] = {k: [] for k in keys}
     stays: list[Array] = []
-    happened = dict.fromkeys(model.rates.events, 0)
+    happened = {eid: 0 for eid, _ in pr.plan.events}
     kept = 0
     done = 0
     while done < draws:
         n = min(CHUNK, draws - done)
-        d = _draw(model, rng, n)
-        chunk_total = np.zeros(n)
-        for values in d.lines.values():
-            chunk_total += values
-        totals.append(chunk_total)
+        d = engine.draw(pr, engine.NumpyBackend(rng, n))
+        totals.append(np.asarray(d.total, dtype=float))
         for eid, occurs in d.happened.items():
             happened[eid] += int(occurs.sum())
         if kept < keep:
             take = min(n, keep - kept)
-            for key, values in d.lines.items():
+            for key in keys:
+                values = np.broadcast_to(np.asarray(d.lines[key], dtype=float), (n,))
                 detail[key].append(values[:take])
-            stays.append(d.stay[:take])
+            stays.append(np.asarray(d.stay, dtype=float)[:take])
             kept += take
         done += n
     return Samples(
@@ -614,7 +323,8 @@ def sample(rates: Rates, est: Estimate, draws: int, seed: int = DEFAULT_SEED) ->
     simulate() summarises the same draws."""
     check_draws(draws)
     check_seed(seed)
-    return _run(_Model(rates, est), draws, seed, keep=draws)
+    items = [i for i in est.items if i.amount is not None]
+    return _run(_prepared(rates, est), [i.key for i in items], draws, seed, keep=draws)
 
 
 def simulate(
@@ -630,8 +340,8 @@ def simulate(
 
     check_draws(draws)
     check_seed(seed)
-    model = _Model(rates, est)
-    run = _run(model, draws, seed, keep=DETAIL_MAX)
+    items = [i for i in est.items if i.amount is not None]
+    run = _run(_prepared(rates, est), [i.key for i in items], draws, seed, keep=DETAIL_MAX)
     total, lines, kept, happened = run.total, run.lines, run.kept, run.happened
     total_detail = total[:kept]
     plain = est.total
@@ -647,7 +357,7 @@ def simulate(
         counts = (draws,) + (0,) * (HIST_BINS - 1)
 
     line_budgets = []
-    for item in model.items:
+    for item in items:
         assert item.amount is not None
         line_budgets.append(
             LineBudget(
@@ -660,7 +370,7 @@ def simulate(
         )
     found_drivers: tuple[Driver, ...] | None = None
     if drivers:
-        found_drivers = _drivers(model.items, lines, total_detail)
+        found_drivers = _drivers(items, lines, total_detail)
     events = tuple(
         EventOdds(
             id=eid,

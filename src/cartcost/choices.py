@@ -220,3 +220,22 @@ def resolve_country(country: Country, hospital: str, living: str, city: str) -> 
             values[name] = money
         living_rec = living_rec._replace(**values)
     return Resolved(country._replace(hospital=hosp, services=services, living=living_rec), paths)
+
+
+def describe(choices: Choices, kinds: Sequence[str] = ()) -> str:
+    """'private hospital (international or private department), standard living
+    (serviced apartment), Shanghai': the choices an estimate assumed, in words."""
+    if choices.hospital == ANY:
+        hospital = "any kind of hospital"
+    else:
+        hospital = f"{choices.hospital} hospital ({HOSPITAL_LABELS[choices.hospital]})"
+    if choices.living == ANY:
+        living = "any way of living"
+    else:
+        living = f"{choices.living} living ({LIVING_LABELS[choices.living]})"
+    parts = [hospital, living]
+    if choices.city_name:
+        parts.append(choices.city_name)
+    if choices.age is not None:
+        parts.append(f"patient aged {choices.age}")
+    return ", ".join(parts)

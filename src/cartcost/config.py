@@ -17,6 +17,7 @@ Pure: reading and checking only; no printing.
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -26,7 +27,6 @@ from cartcost.errors import RatesError, UsageProblem
 APP_NAME = "cartcost"
 DIR_ENV_VAR = "CARTCOST_CONFIG_DIR"
 FILE_NAME = "config.toml"
-MAX_CAREGIVERS = 10
 
 # Patterns, compiled (and cached by re) on first use: not at import, which every command
 # pays.
@@ -34,7 +34,7 @@ _CC = r"^[A-Za-z]{2}$"
 _CCY = r"^[A-Za-z]{3}$"
 
 TOP_KEYS = ("rates", "defaults")
-DEFAULT_KEYS = ("from", "caregivers", "currency")
+DEFAULT_KEYS = ("from", "caregivers", "currency", "hospital", "living")
 
 
 class Defaults(NamedTuple):
@@ -43,6 +43,8 @@ class Defaults(NamedTuple):
     origin: str | None = None
     caregivers: int | None = None
     currency: str | None = None
+    hospital: str | None = None
+    living: str | None = None
 
 
 class Config(NamedTuple):
@@ -56,9 +58,15 @@ def config_dir() -> Path:
     env = os.environ.get(DIR_ENV_VAR)
     if env:
         return Path(env).expanduser()
-    from typer import get_app_dir
-
-    return Path(get_app_dir(APP_NAME))
+    # Where Click's get_app_dir puts it (so existing config files stay found), without
+    # importing the command-line toolkit into the core.
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / APP_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_NAME
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg).expanduser() / APP_NAME
 
 
 def config_path() -> Path:
@@ -124,6 +132,8 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         problems.append(
             f"defaults.currency: expected a currency code such as NZD, got {currency!r}"
         )
+    from cartcost.scenario import MAX_CAREGIVERS
+
     carers = raw_defaults.get("caregivers")
     if carers is not None and (
         isinstance(carers, bool) or not isinstance(carers, int) or not 0 <= carers <= MAX_CAREGIVERS
@@ -131,12 +141,23 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         problems.append(
             f"defaults.caregivers: expected a whole number from 0 to {MAX_CAREGIVERS}, got {carers!r}"
         )
+    from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES
+
+    choice: dict[str, str | None] = {}
+    for key, valid in (("hospital", (*HOSPITAL_KINDS, ANY)), ("living", (*LIVING_CHOICES, ANY))):
+        value = raw_defaults.get(key)
+        if value is not None and (not isinstance(value, str) or value.lower() not in valid):
+            problems.append(f"defaults.{key}: expected one of {', '.join(valid)}, got {value!r}")
+            value = None
+        choice[key] = value.lower() if isinstance(value, str) else None
     if problems:
         raise file_problems("config file", path, problems)
     defaults = Defaults(
         origin=origin.upper() if isinstance(origin, str) else None,
         caregivers=carers if isinstance(carers, int) else None,
         currency=currency.upper() if isinstance(currency, str) else None,
+        hospital=choice["hospital"],
+        living=choice["living"],
     )
     return Config(path=path, exists=True, rates=tuple(rates), defaults=defaults)
 

@@ -8,7 +8,7 @@ warning, so nobody plans a budget on a price list from years ago without knowing
 from datetime import date
 from typing import NamedTuple
 
-from cartcost.estimate import Estimate
+from cartcost.estimation import Estimate
 from cartcost.rates import Rates
 
 STALE_MONTHS = 18

@@ -449,6 +449,7 @@ def load_rates(
     *,
     overlays: Sequence[Path] | None = None,
     with_data: bool = False,
+    use_cache: bool = True,
 ) -> tuple[Rates, Layers]:
     """The validated, merged table for a command.
 
@@ -467,7 +468,7 @@ def load_rates(
     read = _read_all(layer_files(overlays))
     whole = [(name, raw) for name, raw in read if isinstance(raw, bytes)]
     # A layer that cannot be read is an error to report, never something to cache.
-    key = cache.table_key(whole) if len(whole) == len(read) else None
+    key = cache.table_key(whole) if use_cache and len(whole) == len(read) else None
     if key is not None:
         hit = _cached(cache.load(key, _cacheable), tuple(name for name, _ in read))
         if hit is not None:

@@ -11,6 +11,10 @@ JSON export uses:
     currency = "NZD"
     lives_nearby = false
     pathways = ["commercial"]
+    hospital = "private"        # public | private | any
+    living = "standard"         # budget | standard | comfort | any
+    city = "Shanghai"
+    age = 54
     rates = ["quote.toml"]      # overlays, relative to this file's directory
 
 Every key is optional; command-line options override the file (see cli/scenario_opts.py).
@@ -20,7 +24,9 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args
+
+from cartcost.rates import Pathway
 
 SCENARIO_KEYS = (
     "country",
@@ -31,9 +37,13 @@ SCENARIO_KEYS = (
     "currency",
     "lives_nearby",
     "pathways",
+    "hospital",
+    "living",
+    "city",
+    "age",
     "rates",
 )
-PATHWAYS = ("commercial", "academic", "trial")
+PATHWAYS: tuple[str, ...] = get_args(Pathway)
 # What a scenario that names no pathway gets. A clinical trial is not something one
 # buys: its "price" is whatever the trial charges (often nothing), so mixing it into a
 # default estimate would drag every low end to zero. Trials are shown when asked for.
@@ -61,6 +71,10 @@ class Scenario(NamedTuple):
     currency: str | None = None
     lives_nearby: bool = False
     pathways: tuple[str, ...] = ()
+    hospital: str | None = None  # public | private | any; None: the country's usual
+    living: str | None = None  # budget | standard | comfort | any; None: standard
+    city: str | None = None  # a city key or name, or "other"; None: the country's usual
+    age: int | None = None  # the patient's age in years; None: not said
 
     @property
     def domestic(self) -> bool:
@@ -83,6 +97,10 @@ class ScenarioFile(NamedTuple):
     currency: str | None = None
     lives_nearby: bool | None = None
     pathways: tuple[str, ...] = ()
+    hospital: str | None = None
+    living: str | None = None
+    city: str | None = None
+    age: int | None = None
     rates: tuple[Path, ...] = ()
 
 
@@ -138,6 +156,23 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         if p not in PATHWAYS:
             problems.append(f"pathways: unknown pathway {p!r}; allowed: {', '.join(PATHWAYS)}")
     rates = strings("rates", 'a list of overlay file paths, e.g. ["quote.toml"]')
+    from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES, MAX_PATIENT_AGE, MIN_AGE
+
+    hospital = text("hospital", "public, private or any")
+    if hospital is not None and hospital.lower() not in (*HOSPITAL_KINDS, ANY):
+        bad("hospital", "public, private or any")
+        hospital = None
+    living = text("living", "budget, standard, comfort or any")
+    if living is not None and living.lower() not in (*LIVING_CHOICES, ANY):
+        bad("living", "budget, standard, comfort or any")
+        living = None
+    city = text("city", "a city name such as Shanghai")
+    age = data.get("age")
+    if age is not None and (
+        isinstance(age, bool) or not isinstance(age, int) or not MIN_AGE <= age <= MAX_PATIENT_AGE
+    ):
+        bad("age", f"a whole number of years from {MIN_AGE} to {MAX_PATIENT_AGE}")
+        age = None
 
     caregivers = data.get("caregivers")
     if caregivers is not None and (
@@ -165,6 +200,10 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         currency=currency,
         lives_nearby=lives_nearby,
         pathways=pathways,
+        hospital=hospital.lower() if hospital else None,
+        living=living.lower() if living else None,
+        city=city,
+        age=age,
         rates=tuple(
             p if p.is_absolute() else Path(os.path.normpath(here / p))
             for p in (Path(r).expanduser() for r in rates)
@@ -195,7 +234,8 @@ HEADER = """\
 # Use:  cartcost estimate --scenario {name}
 # Options given on the command line override the values here.
 # Keys: country, indication, products, from, caregivers, currency, lives_nearby,
-#       pathways, rates (overlay files, relative to this file).
+#       pathways, hospital, living, city, age, rates (overlay files, relative to
+#       this file).
 
 """
 
@@ -220,6 +260,10 @@ def scenario_toml(
     data["lives_nearby"] = scenario.lives_nearby
     if scenario.pathways:
         data["pathways"] = list(scenario.pathways)
+    for key in ("hospital", "living", "city", "age"):
+        value = getattr(scenario, key)
+        if value is not None:
+            data[key] = value
     if rates:
         data["rates"] = list(rates)
     return HEADER.format(name=name) + tomli_w.dumps(data)

@@ -9,14 +9,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli.options import (
+    AgeOpt,
     BudgetOpt,
+    CityOpt,
     CurrencyOpt,
     DrawsOpt,
     DriversOpt,
     Format,
     FormatOpt,
     FromOpt,
+    HospitalOpt,
     IndicationOpt,
+    LivingOpt,
     MaybeCaregiversOpt,
     MaybeLivesNearbyOpt,
     OutputOpt,
@@ -31,7 +35,7 @@ from cartcost.cli.output import emit_rich, emit_text, guard
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
-    from cartcost.compare import Comparison
+    from cartcost.comparison import Comparison
     from cartcost.rates import Rates
     from cartcost.scenario import Scenario
 
@@ -114,6 +118,10 @@ def question(
     pathway: list[str] | None,
     scenario_file: Path | None = None,
     rates: list[Path] | None = None,
+    hospital: str | None = None,
+    living: str | None = None,
+    city: str | None = None,
+    age: int | None = None,
 ) -> tuple[Scenario, tuple[str, ...] | None, list[Path]]:
     """Options -> (base scenario, countries or None, overlays). The one place compare's
     options become a question: command line > scenario file > config [defaults]."""
@@ -133,6 +141,10 @@ def question(
         currency=currency,
         lives_nearby=lives_nearby,
         pathway=pathway,
+        hospital=hospital,
+        living=living,
+        city=city,
+        age=age,
         need_country=False,
     )
     # A scenario file's destination is one country; compare asks about many, so it is
@@ -150,6 +162,10 @@ def compare_command(
     currency: CurrencyOpt = None,
     lives_nearby: MaybeLivesNearbyOpt = None,
     pathway: PathwayOptT = None,
+    hospital: HospitalOpt = None,
+    living: LivingOpt = None,
+    city: CityOpt = None,
+    age: AgeOpt = None,
     by: ByOpt = By.country,
     sort: SortOpt = Sort.low,
     fmt: FormatOpt = Format.table,
@@ -180,10 +196,14 @@ def compare_command(
         [p.value for p in pathway or []],
         scenario_file,
         rates,
+        hospital,
+        living,
+        city,
+        age,
     )
 
     from cartcost.cli.output import atomic_write, err, to_stdout
-    from cartcost.compare import compare
+    from cartcost.comparison import compare
     from cartcost.errors import UsageProblem
 
     if svg is not None and not (svg.parent if str(svg.parent) else Path(".")).is_dir():

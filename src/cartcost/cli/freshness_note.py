@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cartcost.estimate import Estimate
+    from cartcost.estimation import Estimate
     from cartcost.rates import Rates
 
 MAX_LISTED = 4

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from cartcost.scenario import MAX_CAREGIVERS
+
 
 class Format(StrEnum):
     table = "table"
@@ -62,7 +64,10 @@ FromOpt = Annotated[
     ),
 ]
 CaregiversOpt = Annotated[
-    int, typer.Option("--caregivers", min=0, max=10, help="Caregivers who travel and stay too.")
+    int,
+    typer.Option(
+        "--caregivers", min=0, max=MAX_CAREGIVERS, help="Caregivers who travel and stay too."
+    ),
 ]
 CurrencyOpt = Annotated[
     str | None,
@@ -82,6 +87,46 @@ PathwayOptT = Annotated[
         "--pathway",
         help="Only offers on this pathway (repeatable). Default: commercial and academic; "
         "clinical trials only when asked for.",
+    ),
+]
+HospitalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--hospital",
+        metavar="KIND",
+        help="public (public or general ward), private (international or private "
+        "department) or any (the span of both). [default: the country's usual for "
+        "foreign patients]",
+        show_default=False,
+    ),
+]
+LivingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--living",
+        metavar="HOW",
+        help="budget (long-stay rental, cooking), standard (serviced apartment), comfort "
+        "(hotel, restaurants) or any. [default: standard]",
+        show_default=False,
+    ),
+]
+CityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--city",
+        metavar="NAME",
+        help="City where the table has city figures (e.g. Shanghai, Beijing, Guangzhou, "
+        "other). [default: the country's usual]",
+        show_default=False,
+    ),
+]
+AgeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--age",
+        metavar="N",
+        help="The patient's age: leaves out products whose label excludes it.",
+        show_default=False,
     ),
 ]
 SourcesOpt = Annotated[
@@ -105,7 +150,7 @@ MaybeCaregiversOpt = Annotated[
     typer.Option(
         "--caregivers",
         min=0,
-        max=10,
+        max=MAX_CAREGIVERS,
         help="Caregivers who travel and stay too. [default: 1, or the scenario/config value]",
         show_default=False,
     ),

@@ -226,7 +226,7 @@ def show_command(
     table, layers = load_rates(rates or [], with_data=True)
     path = key or ""
     if country:
-        from cartcost.estimate import check_country
+        from cartcost.estimation import check_country
 
         check_country(table, country)
         path = f"countries.{country.upper()}"
@@ -384,7 +384,7 @@ def init_command(
         raise UsageProblem(f"{path} exists; pass --force to overwrite it")
     table, _ = load_rates(rates or [])
     if country:
-        from cartcost.estimate import check_country
+        from cartcost.estimation import check_country
 
         check_country(table, country)
         cc = country.upper()

@@ -93,7 +93,7 @@ def init_command(
     from cartcost.cli.output import atomic_write, err
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.errors import UsageProblem
-    from cartcost.estimate import resolve
+    from cartcost.estimation import resolve
     from cartcost.ratesfile import load_rates
     from cartcost.scenario import read_scenario, relative_to_file, scenario_toml
 

@@ -42,6 +42,10 @@ def scenario_from_options(
     currency: str | None = None,
     lives_nearby: bool | None = None,
     pathway: Sequence[str] | None = None,
+    hospital: str | None = None,
+    living: str | None = None,
+    city: str | None = None,
+    age: int | None = None,
     need_country: bool = True,
     config: Config | None = None,
 ) -> ScenarioChoice:
@@ -72,6 +76,12 @@ def scenario_from_options(
     def first(*values: int | None) -> int:
         return next(v for v in values if v is not None)
 
+    from cartcost.estimation import check_choices
+
+    # Checked here too, so a bad value is named before the table loads.
+    check_choices_early = Scenario(country="", indication="", hospital=hospital, living=living)
+    check_choices(None, "", check_choices_early)
+
     scenario = Scenario(
         country=chosen_country or "",
         indication=chosen_indication,
@@ -87,6 +97,10 @@ def scenario_from_options(
             else False
         ),
         pathways=tuple(str(p) for p in pathway) if pathway else sf.pathways,
+        hospital=hospital or sf.hospital or defaults.hospital,
+        living=living or sf.living or defaults.living,
+        city=city or sf.city,
+        age=first(age, sf.age) if age is not None or sf.age is not None else None,
     )
     overlays = overlay_paths(rates or (), config_paths=cfg.rates, scenario_paths=sf.rates)
     return ScenarioChoice(scenario, overlays)

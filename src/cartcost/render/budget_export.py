@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from cartcost.budget import Budget, Spread
-from cartcost.compare import Comparison
+from cartcost.comparison import Comparison
 from cartcost.render.compare_export import COMPARE_CSV_COLUMNS, compare_csv_rows, compare_json_obj
 from cartcost.render.export import (
     ESTIMATE_CSV_COLUMNS,
@@ -54,11 +54,12 @@ def _spread_cells(s: Spread | None) -> list[object]:
 def estimate_budget_csv(b: Budget) -> str:
     """The estimate's CSV rows (items, then the total) with the budget columns added."""
     est = b.estimate
-    header = [*ESTIMATE_CSV_COLUMNS, *BUDGET_CSV_COLUMNS]
+    # The budget's own P10/P50/P90 replace the plain estimate's likely-total columns.
+    header = [*ESTIMATE_CSV_COLUMNS[:-3], *BUDGET_CSV_COLUMNS]
     drivers = {d.key: d for d in b.drivers} if b.drivers is not None else None
     if drivers is not None:
         header.append(DRIVER_CSV_COLUMN)
-    rows = estimate_csv_rows(est)
+    rows = [r[:-3] for r in estimate_csv_rows(est) if r[3] != "likely"]
     keys = [i.key for i in est.items]
     out: list[list[object]] = []
     for i, row in enumerate(rows):

@@ -18,8 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cartcost.budget import Budget, Driver, LineBudget, Spread
-from cartcost.compare import Comparison, Row
-from cartcost.estimate import CATEGORIES, Estimate
+from cartcost.comparison import Comparison, Row
+from cartcost.estimation import CATEGORIES, Estimate
 from cartcost.money import Range
 from cartcost.rates import Source
 from cartcost.render.fmt import days, whole

@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cartcost.compare import Comparison, Delta, Row
-from cartcost.estimate import CATEGORIES
+from cartcost.comparison import Comparison, Delta, Row
+from cartcost.estimation import CATEGORIES
 from cartcost.money import Range
-from cartcost.render.export import csv_text, item_json, range_json
+from cartcost.render.export import csv_text, item_json, likely_json, range_json
 from cartcost.render.fmt import JsonNumber, json_number, plain
 
 _PAIRS = (
@@ -38,7 +38,24 @@ COMPARE_CSV_COLUMNS = (
     *(f"{name}_{end}" for name in _PAIRS for end in ("low", "high")),
     "fx_as_of",
     "data_as_of",
+    "hospital",
+    "living",
+    "city",
+    "p10",
+    "p50",
+    "p90",
 )
+
+
+def _choice_and_likely(row: Row) -> list[object]:
+    est = row.estimate
+    c = est.choices
+    cells: list[object] = ["", "", ""] if c is None else [c.hospital, c.living, c.city]
+    if len(est.likely) == 1:
+        lk = est.likely[0]
+        return [*cells, _number(lk.p10), _number(lk.p50), _number(lk.p90)]
+    # Offers on several pathways: no single likely total (estimate -F csv has each).
+    return [*cells, "", "", ""]
 
 
 def _number(d: Decimal) -> Decimal:
@@ -79,6 +96,7 @@ def compare_csv_rows(cmp: Comparison) -> list[list[object]]:
                 *_pair(row.days_to_infusion),
                 cmp.fx_as_of.isoformat(),
                 cmp.data_as_of.isoformat(),
+                *_choice_and_likely(row),
             ]
         )
     return rows
@@ -114,6 +132,8 @@ def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
         "stay_days": range_json(row.stay_days),
         "days_to_infusion": range_json(row.days_to_infusion),
         "vs_home": vs_home,
+        "choices": est.choices.to_dict() if est.choices is not None else None,
+        "likely": likely_json(est),
         "items": [item_json(i) for i in est.items],
         "notes": list(est.notes),
     }

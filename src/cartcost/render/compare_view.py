@@ -18,7 +18,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from cartcost.compare import Comparison, Delta, Row
+from cartcost.comparison import Comparison, Delta, Row
 from cartcost.money import Range
 from cartcost.render.fmt import span, whole
 from cartcost.render.table import TextTable
@@ -38,6 +38,7 @@ DROP_ORDER = (
     "hospital",
     "travel",
     "product",
+    "likely",
     "infusion",
     "bar",
 )
@@ -101,6 +102,17 @@ def _country(row: Row, with_offers: bool = False) -> Text:
     return text
 
 
+def _likely(row: Row) -> Text:
+    """P50 above P90; with offers on several pathways, the P50 of each (a mixed
+    percentile would be a total nobody pays)."""
+    likely = row.estimate.likely
+    if not likely:
+        return Text("—\n—", style="dim")
+    if len(likely) == 1:
+        return Text(f"{whole(likely[0].p50)}\n{whole(likely[0].p90)}")
+    return Text("\n".join(f"{lk.pathway[:4]}. {whole(lk.p50)}" for lk in likely if lk.pathway))
+
+
 def _offers(row: Row) -> Text:
     return Text(", ".join(row.brands))
 
@@ -143,6 +155,7 @@ def _columns(cmp: Comparison, fold_offers: bool = False) -> list[_Column]:
         _Column("travel", "Travel\n+visa", lambda r: _stacked(r.subtotals.travel)),
         _Column("services", "Services", lambda r: _stacked(r.subtotals.services)),
         _Column("total", "Total", lambda r: Text(_stacked(r.total).plain, style="bold")),
+        _Column("likely", "Likely\nP50/P90", _likely),
     ]
     if cmp.home is not None:
         cols.append(_Column("saving", "Saving\nvs home", _saving))

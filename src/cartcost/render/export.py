@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from cartcost.estimate import Estimate, LineItem
+from cartcost.estimation import Estimate, LineItem
 from cartcost.money import Range
 from cartcost.render.fmt import ExactNumber, JsonNumber, json_number, plain
 
@@ -30,6 +30,13 @@ ESTIMATE_CSV_COLUMNS = (
     "currency",
     "sources",
     "note",
+    "hospital",
+    "living",
+    "city",
+    "age",
+    "p10",
+    "p50",
+    "p90",
 )
 
 
@@ -57,9 +64,18 @@ def _products(est: Estimate) -> str:
     return ";".join(dict.fromkeys(o.product for o in est.offers))
 
 
+def _choice_cells(est: Estimate) -> list[object]:
+    c = est.choices
+    if c is None:
+        return ["", "", "", ""]
+    return [c.hospital, c.living, c.city, "" if c.age is None else c.age]
+
+
 def estimate_csv_rows(est: Estimate) -> list[list[object]]:
     sc = est.scenario
     rows: list[list[object]] = []
+    choice = _choice_cells(est)
+    blank = ["", "", ""]
     for item in est.items:
         rows.append(
             [
@@ -73,8 +89,11 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 est.currency,
                 ";".join(item.sources),
                 item.note if item.amount else f"not included: {item.note}",
+                *choice,
+                *blank,
             ]
         )
+    single = est.likely[0] if len(est.likely) == 1 else None
     rows.append(
         [
             sc.country,
@@ -87,8 +106,35 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
             est.currency,
             "",
             "",
+            *choice,
+            *(
+                [plain(single.p10), plain(single.p50), plain(single.p90)]
+                if single is not None
+                else blank
+            ),
         ]
     )
+    if len(est.likely) > 1:
+        # Offers on several pathways: a likely total for each, never their average.
+        for lk in est.likely:
+            rows.append(
+                [
+                    sc.country,
+                    sc.indication,
+                    _products(est),
+                    "likely",
+                    f"Likely total, {lk.pathway} offers",
+                    "",
+                    "",
+                    est.currency,
+                    "",
+                    f"{lk.draws} simulated journeys, seed {lk.seed}",
+                    *choice,
+                    plain(lk.p10),
+                    plain(lk.p50),
+                    plain(lk.p90),
+                ]
+            )
     return rows
 
 
@@ -111,6 +157,10 @@ def scenario_json(est: Estimate) -> dict[str, Any]:
         "currency": sc.currency,
         "lives_nearby": sc.lives_nearby,
         "pathways": list(sc.pathways),
+        "hospital": sc.hospital,
+        "living": sc.living,
+        "city": sc.city,
+        "age": sc.age,
     }
 
 
@@ -157,9 +207,39 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
         "total": range_json(est.total),
         "stay_days": range_json(est.stay_days),
         "days_to_infusion": range_json(est.days_to_infusion),
+        "choices": est.choices.to_dict() if est.choices is not None else None,
+        "likely": likely_json(est),
+        "complications_worst_case": (
+            json_number(est.worst_case) if est.worst_case is not None else None
+        ),
         "notes": list(est.notes),
         "disclaimer": est.disclaimer,
     }
+
+
+def likely_json(est: Estimate) -> dict[str, Any] | None:
+    """{p10, p50, p90, draws, seed}; with offers on several pathways the percentiles are
+    given per pathway only (their mix is a total nobody pays)."""
+    if not est.likely:
+        return None
+    first = est.likely[0]
+    out: dict[str, Any] = {"draws": first.draws, "seed": first.seed}
+    if len(est.likely) == 1:
+        out.update(
+            p10=json_number(first.p10), p50=json_number(first.p50), p90=json_number(first.p90)
+        )
+    else:
+        out.update(p10=None, p50=None, p90=None)
+        out["by_pathway"] = [
+            {
+                "pathway": lk.pathway,
+                "p10": json_number(lk.p10),
+                "p50": json_number(lk.p50),
+                "p90": json_number(lk.p90),
+            }
+            for lk in est.likely
+        ]
+    return out
 
 
 def _exact(value: object) -> str:

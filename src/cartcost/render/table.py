@@ -11,7 +11,7 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
-from cartcost.estimate import CATEGORIES, Estimate, LineItem
+from cartcost.estimation import CATEGORIES, Estimate, LineItem
 from cartcost.rates import Source
 from cartcost.render.fmt import money_span, span, whole
 
@@ -114,7 +114,30 @@ def _title(est: Estimate) -> str:
     if sc.domestic:
         who = "living in the country"
     carers = f"{sc.caregivers} caregiver{'s' if sc.caregivers != 1 else ''}"
-    return f"CAR-T for {sc.indication} in {est.country_name} ({sc.country}), {who}, {carers}"
+    title = f"CAR-T for {sc.indication} in {est.country_name} ({sc.country}), {who}, {carers}"
+    if est.choices is not None:
+        from cartcost.choices import describe
+
+        title += "\nChoices: " + describe(est.choices)
+    return title
+
+
+def likely_lines(est: Estimate) -> list[str]:
+    """'Likely total (P50) ...; to be 90% sure (P90) ...', one line per pathway shown."""
+    out = []
+    for lk in est.likely:
+        what = f" ({lk.pathway} offers)" if lk.pathway else ""
+        out.append(
+            f"Likely total{what}: {est.currency} {whole(lk.p50)} (P50); "
+            f"to be 90% sure: {est.currency} {whole(lk.p90)} (P90)"
+        )
+    if est.likely:
+        lk = est.likely[0]
+        out.append(
+            f"From {lk.draws:,} simulated journeys (seed {lk.seed}); --budget simulates more "
+            "and shows each line."
+        )
+    return out
 
 
 def estimate_table(
@@ -177,6 +200,7 @@ def estimate_table(
         *([Text("")] if show_sources else []),
     )
     lines = [
+        *likely_lines(est),
         f"Stay abroad: {span(est.stay_days, 'days')}   "
         f"Days to infusion: {span(est.days_to_infusion, 'days')}",
     ]

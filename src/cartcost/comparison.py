@@ -16,10 +16,11 @@ row of the same product (no saving when home does not offer that product).
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
+from cartcost.choices import find_city
 from cartcost.errors import NothingMatches, UsageProblem, suggest
-from cartcost.estimate import (
+from cartcost.estimation import (
     CATEGORIES,
     DISCLAIMER,
     Category,
@@ -121,6 +122,16 @@ class Comparison(NamedTuple):
     data_as_of: date
     notes: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER
+
+    def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
+        """What `cartcost compare -F json` writes, as plain JSON data."""
+        import json
+
+        from cartcost.render.compare_export import compare_json_obj
+        from cartcost.render.export import dumps
+
+        found: dict[str, Any] = json.loads(dumps(compare_json_obj(self, tuple(layers))))
+        return found
 
 
 # ---------------------------------------------------------------- resolving the question
@@ -293,8 +304,13 @@ def compare(
 
     estimates: list[tuple[str, str | None, Estimate]] = []
     skipped: list[Skipped] = []
+    no_city: list[str] = []
     for cc in offering:
         country_scenario = base._replace(country=cc, lives_nearby=base.lives_nearby and cc == home)
+        if base.city is not None and find_city(rates.countries[cc], base.city) is None:
+            # A city is one country's choice: elsewhere the country's usual city.
+            country_scenario = country_scenario._replace(city=None)
+            no_city.append(cc)
         jobs: list[tuple[str | None, Scenario]]
         if by == "product":
             jobs = [
@@ -310,6 +326,10 @@ def compare(
                 skipped.append(
                     Skipped(cc, rates.countries[cc].name, product, problem.message, problem.hint)
                 )
+    if no_city:
+        notes.append(
+            f"no figures for {base.city} in {', '.join(no_city)}: their usual city is used"
+        )
     if not estimates:
         reasons = "; ".join(s.reason for s in skipped)
         raise NothingMatches(f"no country could be estimated: {reasons}")

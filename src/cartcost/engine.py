@@ -1,0 +1,857 @@
+"""The one cost model: the line declarations of lines.py, evaluated.
+
+    plan(rates, scenario)  -> Plan: the figures each line uses for this scenario's
+                              choices, resolved once
+    ends(plan)             -> every line at its low and high end, exact Decimal
+    draw(plan, backend)    -> every line in one or many simulated journeys (floats, or
+                              NumPy arrays), and the complications events
+
+Both evaluators read the same declarations (what a line counts, which figure prices it)
+and the same quantity functions; the estimate, the complications reserve, the budget,
+compare and batch all go through them. With every range collapsed to a point and no
+events, a draw equals the estimate (tests/test_engine.py).
+
+What a simulated journey draws (and only this: what the family chooses is not drawn):
+- each phase's days (work-up, inpatient, nearby, visits a week) from a triangular
+  distribution on (low, typical, high), typical being the table's or the midpoint;
+- one of the offers (equally likely): its price, its manufacturing days and the hospital
+  items its price includes;
+- each price from its triangle, with a shared factor per group: the prices of one
+  hospital move together, and so do those of one city's living (lodging, meals, local
+  transport). A price takes its group's uniform with probability SHARED (else its own),
+  so each price keeps its own distribution and any two in a group correlate at about
+  SHARED: an expensive hospital is expensive across the board, an expensive city for
+  lodging is one for meals;
+- with `--hospital any` or `--living any`, one combination of choices per journey;
+- each event (ICU, severe CRS/ICANS, manufacturing failure, readmission) by its
+  probability; its effects lengthen the stay (the day-driven lines and the visa follow)
+  and add costs at the journey's own ward and ICU rates. Events count only what falls
+  within the stay abroad: the table's probabilities are for that window.
+FX is the table's, one set of rates for every line of every journey.
+
+Pure: no I/O, no printing. NumPy is imported only by NumpyBackend.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from itertools import product as combinations
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from cartcost import lines as L
+from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES, hospital_kinds, resolve_country
+from cartcost.lines import Days, Line
+from cartcost.money import FxTable, Range
+from cartcost.rates import Country, Duration, Entry, Event, Money, Offer, Probability, Rates
+
+if TYPE_CHECKING:
+    from cartcost.scenario import Scenario
+
+# Within a group (one hospital, one city), a price takes the group's shared uniform with
+# this probability: any two prices of the group then correlate at about 0.8.
+SHARED = 0.8
+GROUPS = ("hospital", "living")
+# ICU day cost when the table gives no hospital.icu_day: a multiple of the all-in ward
+# day. Basis (docs/rates-schema.md): KTPH Singapore ICU S$1,019 vs A1 ward S$606 and
+# non-resident B1 S$361 a day (1.7-2.8x); an assumption, used only as a fallback.
+ICU_DAY_FACTOR = Decimal(2)
+
+
+class Tri(NamedTuple):
+    """A triangular distribution (low, mode, high) in floats, in the display currency."""
+
+    a: float
+    c: float
+    b: float
+
+
+class Priced(NamedTuple):
+    """A money figure as one line uses it for one combination of choices."""
+
+    money: Money
+    path: str  # its key path in the table
+
+
+class PlanLine(NamedTuple):
+    line: Line
+    alts: tuple[Priced, ...]  # one per combination of choices (or one for all)
+    covered: tuple[bool, ...] = ()  # per offer: its price includes this hospital item
+
+
+class VisaRule(NamedTuple):
+    """What one traveller of a nationality pays to enter, by length of stay: the visa fee
+    beyond `free_days`, else the visa-free fee (an ESTA or ETA), else nothing."""
+
+    free_days: int
+    fee: Money
+    free_fee: Money | None
+    path: str
+    free_sources: tuple[str, ...]
+    visa: str
+
+    @classmethod
+    def of(cls, entry: Entry, nationality: str, path: str) -> VisaRule:
+        return cls(
+            free_days=entry.visa_free_days.get(nationality, 0),
+            fee=entry.visa_fee.get(nationality, entry.visa_fee["default"]),
+            free_fee=entry.visa_free_fee.get(nationality, entry.visa_free_fee.get("default")),
+            path=path,
+            free_sources=tuple(entry.visa_free_sources),
+            visa=entry.visa,
+        )
+
+
+class Plan(NamedTuple):
+    """Everything the evaluators need for one scenario, resolved from the table once."""
+
+    rates: Rates
+    scenario: Scenario
+    fx: FxTable
+    display: str
+    country: Country  # as the first combination of choices resolves it
+    combos: tuple[tuple[str, str], ...]  # (hospital, living) per combination
+    offers: tuple[tuple[str, Offer], ...]
+    lines: tuple[PlanLine, ...]
+    workup: Duration
+    inpatient: Duration
+    nearby: Duration
+    visits: Duration
+    visa: VisaRule | None
+    missing: tuple[tuple[str, str], ...]  # (line key, note) of lines not included
+    icu: tuple[Priced | None, ...]  # per combination: the ICU day figure, if any
+    repeats: dict[str, tuple[Priced, ...]]  # hospital items events repeat: per combination
+    events: tuple[tuple[str, Event], ...]
+    notes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def combos_for(country: Country, hospital: str, living: str) -> tuple[tuple[str, str], ...]:
+    kinds = hospital_kinds(country) or HOSPITAL_KINDS[-1:]
+    hospitals = kinds if hospital == ANY else (hospital,)
+    livings = LIVING_CHOICES if living == ANY else (living,)
+    return tuple(combinations(hospitals, livings))
+
+
+def _figure(country: Country, part: str, name: str) -> Money | None:
+    table = getattr(country, part)
+    if table is None:
+        return None
+    value = getattr(table, name)
+    assert value is None or isinstance(value, Money)  # resolve_country made it plain
+    return value
+
+
+def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospital: str) -> bool:
+    """Whether the family and the hospital have a language in common (False when the
+    table does not say)."""
+    if scenario.origin is None or country.services is None:
+        return False
+    spoken = set(rates.countries[scenario.origin].languages)
+    served = country.services.hospital_languages
+    kinds = (hospital,) if hospital in served else tuple(served)
+    return any(spoken & set(served[k]) for k in kinds)
+
+
+def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) -> Plan:
+    """The figures each line uses for the scenario (resolved: codes checked, choices
+    concrete or "any", offers selected)."""
+    cc = scenario.country
+    base = rates.countries[cc]
+    assert scenario.hospital and scenario.living and scenario.city and scenario.currency
+    combos = combos_for(base, scenario.hospital, scenario.living)
+    resolved = [resolve_country(base, h, lv, scenario.city) for h, lv in combos]
+    first = resolved[0].country
+    assert first.durations is not None and first.entry is not None
+    prefix = f"countries.{cc}."
+    notes: list[str] = []
+
+    def path(i: int, part: str, name: str) -> str:
+        p = f"{part}.{name}"
+        return prefix + resolved[i].paths.get(p, p)
+
+    away = not scenario.lives_nearby
+    abroad = scenario.origin is not None and not scenario.domestic
+    plan_lines: list[PlanLine] = []
+    missing: list[tuple[str, str]] = []
+    fare: tuple[str, Money] | None = None
+    if abroad:
+        assert scenario.origin is not None
+        fare = rates.fare(scenario.origin, cc)
+    for line in L.LINES:
+        if (line.when == "away" and not away) or (line.when == "no-events" and rates.events):
+            continue
+        if line.when in ("abroad", "interpreter") and not abroad:
+            if line.part == "fare" and scenario.origin is None:
+                missing.append((line.key, "add --from COUNTRY to include"))
+            continue
+        if line.when == "interpreter" and all(
+            _languages_shared(rates, scenario, r.country, h)
+            for r, (h, _) in zip(resolved, combos, strict=True)
+        ):
+            continue
+        if line.part == "fare":
+            if fare is None:
+                continue  # estimate() raises for a missing fare before planning
+            alts: tuple[Priced, ...] = (Priced(fare[1], fare[0]),)
+        else:
+            found = [_figure(r.country, line.part, line.field) for r in resolved]
+            if any(f is None for f in found):
+                if not line.optional:
+                    raise AssertionError(f"{line.key}: validated tables have this figure")
+                continue
+            alts = tuple(
+                Priced(f, path(i, line.part, line.field))
+                for i, f in enumerate(found)
+                if f is not None
+            )
+            if all(a.money is alts[0].money for a in alts):
+                alts = alts[:1]
+        covered: tuple[bool, ...] = ()
+        if line.item is not None:
+            covered = tuple(line.item in o.includes for _, o in offers)
+            if all(covered):
+                continue
+            if not any(covered):
+                covered = ()
+        plan_lines.append(PlanLine(line, alts, covered))
+
+    visa = None
+    if abroad:
+        assert scenario.origin is not None
+        visa = VisaRule.of(first.entry, scenario.origin, f"{prefix}entry")
+    elif scenario.origin is None:
+        missing.append((L.VISA, "add --from COUNTRY to include"))
+    if scenario.lives_nearby:
+        notes.append("lives near the centre: no lodging or local transport")
+
+    dur = first.durations
+    inpatient = dur.inpatient_days
+    if scenario.caregivers == 0 and dur.inpatient_days_without_carer is not None:
+        inpatient = dur.inpatient_days_without_carer
+        notes.append("no caregiver: inpatient stay uses the longer without-carer figure")
+
+    icu: list[Priced | None] = []
+    for i, r in enumerate(resolved):
+        fig = _figure(r.country, "hospital", "icu_day")
+        icu.append(None if fig is None else Priced(fig, path(i, "hospital", "icu_day")))
+    # Repeated items are billed again even where an offer's price included the first.
+    repeats: dict[str, tuple[Priced, ...]] = {}
+    for name in sorted({n for ev in rates.events.values() for n in ev.repeat}):
+        figs = [_figure(r.country, "hospital", name) for r in resolved]
+        if all(f is not None for f in figs):
+            repeats[name] = tuple(
+                Priced(f, path(i, "hospital", name)) for i, f in enumerate(figs) if f is not None
+            )
+    return Plan(
+        rates=rates,
+        scenario=scenario,
+        fx=FxTable(rates.fx.base, rates.fx.rates),
+        display=scenario.currency,
+        country=first,
+        combos=combos,
+        offers=tuple(offers),
+        lines=tuple(plan_lines),
+        workup=dur.workup_days,
+        inpatient=inpatient,
+        nearby=dur.nearby_days,
+        visits=dur.outpatient_visits_per_week,
+        visa=visa,
+        missing=tuple(missing),
+        icu=tuple(icu),
+        repeats=repeats,
+        events=tuple(rates.events.items()),
+        notes=tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------- the ends, in Decimal
+
+
+def _low(d: Duration) -> Decimal:
+    return d.range[0]
+
+
+def _high(d: Duration) -> Decimal:
+    return d.range[1]
+
+
+def days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
+    """The phases at one end of their ranges; manufacturing spans the offers."""
+    pick = min if end is _low else max
+    return Days(
+        workup=end(p.workup),
+        manufacturing=pick(end(o.manufacturing_days) for _, o in p.offers),
+        inpatient=end(p.inpatient),
+        nearby=end(p.nearby),
+        visits_per_week=end(p.visits),
+    )
+
+
+def low_days(p: Plan) -> Days:
+    return days_at(p, _low)
+
+
+def high_days(p: Plan) -> Days:
+    return days_at(p, _high)
+
+
+class LineEnds(NamedTuple):
+    """One line at both ends: the rate (per unit, or the one-off amount) in its native
+    currency, the quantity, and the amount in the display currency."""
+
+    line: Line
+    rate: Range
+    currency: str
+    quantity: Range | None
+    native: Range
+    amount: Range
+    sources: tuple[str, ...]
+    paths: tuple[str, ...]
+    note: str
+
+
+def _rate_range(p: Plan, pl: PlanLine) -> tuple[Range, str]:
+    """The line's rate across the combinations of choices: the cheapest low and the
+    dearest high, in the figures' currency (the table's base when they differ)."""
+    if len(pl.alts) == 1:
+        m = pl.alts[0].money
+        return Range(m.range[0], m.range[1]), m.currency
+    currencies = {a.money.currency for a in pl.alts}
+    ccy = currencies.pop() if len(currencies) == 1 else p.fx.base
+
+    def conv(m: Money, i: int) -> Decimal:
+        return p.fx.convert(m.range[i], m.currency, ccy)
+
+    return (
+        Range(min(conv(a.money, 0) for a in pl.alts), max(conv(a.money, 1) for a in pl.alts)),
+        ccy,
+    )
+
+
+def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
+    rate, ccy = _rate_range(p, pl)
+    line = pl.line
+    quantity: Range | None
+    if line.part == "fare":
+        quantity = Range.of(p.scenario.travellers)
+    elif line.quantity is not None:
+        quantity = Range(
+            line.quantity(low, p.scenario.caregivers), line.quantity(high, p.scenario.caregivers)
+        )
+    else:
+        quantity = None
+    native = rate * quantity if quantity is not None else rate
+    note = ""
+    if pl.covered:
+        native = Range(Decimal(0), native.high)
+        note = "some offers include it in the product price"
+    elif len(pl.alts) == 1:
+        note = pl.alts[0].money.note
+    sources = tuple(dict.fromkeys(s for a in pl.alts for s in a.money.sources))
+    return LineEnds(
+        line=line,
+        rate=rate,
+        currency=ccy,
+        quantity=quantity,
+        native=native,
+        amount=p.fx.convert_range(native, ccy, p.display),
+        sources=sources,
+        paths=tuple(dict.fromkeys(a.path for a in pl.alts)),
+        note=note,
+    )
+
+
+def visa_ends(p: Plan, stay: Range) -> LineEnds:
+    """The visa line: at each end, the fee the stay at that end pays, covering both fees
+    where the range of stays crosses the visa-free limit."""
+    rule = p.visa
+    assert rule is not None
+    fx = p.fx
+    travellers = Decimal(p.scenario.travellers)
+
+    def end(stay_days: Decimal, which: int) -> tuple[Decimal, str, tuple[str, ...]]:
+        if stay_days > rule.free_days:
+            return rule.fee.range[which], rule.fee.currency, tuple(rule.fee.sources)
+        if rule.free_fee is not None:
+            f = rule.free_fee
+            return f.range[which], f.currency, tuple(f.sources)
+        return Decimal(0), rule.fee.currency, rule.free_sources
+
+    low, low_ccy, low_src = end(stay.low, 0)
+    high, ccy, high_src = end(stay.high, 1)
+    if low_ccy != ccy:
+        low = fx.convert(low, low_ccy, ccy)
+    # A stay range across the visa-free limit may pay either fee: cover both, so a
+    # visa-free fee dearer than the visa cannot make low > high.
+    alt_low, alt_low_ccy, _ = end(stay.high, 0)
+    alt_high, alt_high_ccy, _ = end(stay.low, 1)
+    low = min(low, fx.convert(alt_low, alt_low_ccy, ccy))
+    high = max(high, fx.convert(alt_high, alt_high_ccy, ccy))
+    rate = Range(low, high)
+    native = rate * travellers
+    free = rule.free_days
+    if stay.low > free:
+        note = f"{rule.visa}; stay exceeds {free} visa-free days" if free else rule.visa
+    elif stay.high > free:
+        note = f"{rule.visa} needed if the stay exceeds {free} visa-free days"
+    else:
+        note = f"visa-free for up to {free} days"
+    return LineEnds(
+        line=Line(L.VISA, "travel", "Visas", "entry", "visa_fee", unit="travellers"),
+        rate=rate,
+        currency=ccy,
+        quantity=Range.of(p.scenario.travellers),
+        native=native,
+        amount=fx.convert_range(native, ccy, p.display),
+        sources=tuple(dict.fromkeys((*low_src, *high_src, *rule.free_sources))),
+        paths=(f"{rule.path}.visa_fee",),
+        note=note,
+    )
+
+
+def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
+    """Every ordinary line and the visa at both ends (the product and the reserve are
+    built by estimate(), from the offers and from draw())."""
+    low, high = low_days(p), high_days(p)
+    found = [line_ends(p, pl, low, high) for pl in p.lines]
+    if p.visa is not None:
+        found.append(visa_ends(p, Range(low.stay, high.stay)))
+    return found, low, high
+
+
+# ---------------------------------------------------------------- draws
+
+
+class Backend:
+    """How draw() gets random numbers and does the few things operators cannot: one
+    journey at a time in floats (Python's random), or many at once (NumpyBackend).
+
+    A uniform is a float in [0, 1) here; `pick(k)` which of k alternatives a journey
+    uses; `take(values, index)` the chosen one's value."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def uniform(self) -> Any:
+        return self.rng.random()
+
+    def pick(self, k: int) -> Any:
+        return min(int(self.rng.random() * k), k - 1)
+
+    def take(self, values: Sequence[float], index: Any) -> Any:
+        return values[index]
+
+    def where(self, cond: Any, yes: Any, no: Any) -> Any:
+        return yes if cond else no
+
+    def positive(self, x: Any) -> Any:
+        return x if x > 0 else 0.0
+
+    def sqrt(self, x: Any) -> Any:
+        return math.sqrt(x)
+
+    def occurs(self, u: Any, p: float) -> Any:
+        return 1.0 if u < p else 0.0
+
+    def zeros(self) -> Any:
+        return 0.0
+
+    def mixed(self, shared: Any, p: float) -> Any:
+        """A uniform that is `shared` with probability p, else a fresh one."""
+        u, fresh = self.uniform(), self.uniform()
+        return self.where(u < p, shared, fresh)
+
+    def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
+        """Inverse CDF of a triangular distribution; a point (a == hi) gives a exactly,
+        and u = 1 gives hi exactly."""
+        w = hi - a
+        if w <= 0:
+            return a
+        if u >= 1.0:
+            return hi
+        if u < (c - a) / w:
+            return a + math.sqrt(u * w * (c - a))
+        return hi - math.sqrt((1.0 - u) * w * (hi - c))
+
+
+class EndBackend(Backend):
+    """Every uniform at its top (1.0) and every event happening: the worst case, every
+    figure and effect at its high end, in the dearest alternative."""
+
+    def __init__(self) -> None:
+        super().__init__(random.Random(0))
+
+    def uniform(self) -> Any:
+        return 1.0
+
+    def pick(self, k: int) -> Any:
+        return -1  # "the dearest": take() picks the largest value
+
+    def take(self, values: Sequence[float], index: Any) -> Any:
+        return max(values) if index == -1 else values[index]
+
+    def occurs(self, u: Any, p: float) -> Any:
+        return 1.0
+
+
+def triangular(b: Backend, u: Any, a: Any, c: Any, hi: Any) -> Any:
+    """A triangular draw (a, c, hi) from the uniform u, by the backend."""
+    return b.triangular(u, a, c, hi)
+
+
+def _tri(fig: Money | Duration | Probability, to: Callable[[Decimal], Decimal] | None) -> Tri:
+    low, high = fig.range
+    typical = fig.typical if fig.typical is not None else (low + high) / 2
+    ends3 = (low, typical, high)
+    a, c, hi = (float(to(x) if to else x) for x in ends3)
+    return Tri(a, c, hi)
+
+
+class Draws(NamedTuple):
+    """One draw (floats) or many (arrays) of every line, in the display currency."""
+
+    lines: dict[str, Any]  # line key -> amount (the reserve included)
+    stay: Any
+    happened: dict[str, Any]  # event id -> 1.0/0.0 (or a flag array)
+    total: Any
+
+
+class Prepared(NamedTuple):
+    """The plan's figures as floats in the display currency, ready to draw."""
+
+    plan: Plan
+    prices: tuple[Tri, ...]  # per offer
+    manufacturing: tuple[Tri, ...]  # per offer
+    workup: Tri
+    inpatient: Tri
+    nearby: Tri
+    visits: Tri
+    rates: tuple[tuple[Tri, ...], ...]  # per plan line: per alternative
+    keep: tuple[
+        tuple[float, ...], ...
+    ]  # per plan line, per offer: 0.0 where its price includes the item
+    fee: Tri | None
+    free_fee: Tri | None
+    icu: tuple[Tri | None, ...]
+    events: tuple[tuple[str, float, Tri | None, Tri | None, Tri | None, Tri | None], ...]
+    repeats: dict[str, tuple[int | None, tuple[Tri, ...]]]  # item -> its plan line, figure
+
+
+def prepare(p: Plan) -> Prepared:
+    fx, display = p.fx, p.display
+
+    def to(m: Money) -> Callable[[Decimal], Decimal]:
+        return lambda x: fx.convert(x, m.currency, display)
+
+    def money(m: Money) -> Tri:
+        return _tri(m, to(m))
+
+    events = []
+    for eid, ev in p.events:
+        prob = _tri(ev.probability, None)
+        events.append(
+            (
+                eid,
+                (prob.a + prob.c + prob.b) / 3,
+                None if ev.icu_days is None else _tri(ev.icu_days, None),
+                None if ev.inpatient_days is None else _tri(ev.inpatient_days, None),
+                None if ev.wait_days is None else _tri(ev.wait_days, None),
+                None if ev.cost is None else money(ev.cost),
+            )
+        )
+    return Prepared(
+        plan=p,
+        prices=tuple(money(o.price) for _, o in p.offers),
+        manufacturing=tuple(_tri(o.manufacturing_days, None) for _, o in p.offers),
+        workup=_tri(p.workup, None),
+        inpatient=_tri(p.inpatient, None),
+        nearby=_tri(p.nearby, None),
+        visits=_tri(p.visits, None),
+        rates=tuple(tuple(money(a.money) for a in pl.alts) for pl in p.lines),
+        keep=tuple(tuple(0.0 if c else 1.0 for c in pl.covered) for pl in p.lines),
+        fee=None if p.visa is None else money(p.visa.fee),
+        free_fee=None if p.visa is None or p.visa.free_fee is None else money(p.visa.free_fee),
+        icu=tuple(None if f is None else money(f.money) for f in p.icu),
+        events=tuple(events),
+        repeats={
+            item: (
+                next((i for i, pl in enumerate(p.lines) if pl.line.item == item), None),
+                tuple(money(a.money) for a in alts),
+            )
+            for item, alts in p.repeats.items()
+        },
+    )
+
+
+def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
+    if len(alts) == 1:
+        t = alts[0]
+        return triangular(b, u, t.a, t.c, t.b)
+    return triangular(
+        b,
+        u,
+        b.take([t.a for t in alts], which),
+        b.take([t.c for t in alts], which),
+        b.take([t.b for t in alts], which),
+    )
+
+
+def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
+    """One journey (Backend) or many (NumpyBackend): every line, the stay and the events.
+
+    The reserve (events) counts the ICU and ward days at this journey's rates, repeated
+    hospital items, one-off costs, the longer stay on every day-driven line and a visa
+    the longer stay may need."""
+    p = pr.plan
+    caregivers = p.scenario.caregivers
+    travellers = float(p.scenario.travellers)
+    combo = b.pick(len(p.combos)) if len(p.combos) > 1 else 0
+    offer = b.pick(len(p.offers)) if len(p.offers) > 1 else 0
+    shared = {g: b.uniform() for g in GROUPS}
+
+    def u_for(group: str) -> Any:
+        if group not in shared:
+            return b.uniform()
+        return b.mixed(shared[group], SHARED)
+
+    price = _choose(b, b.uniform(), pr.prices, offer)
+    days = Days(
+        workup=triangular(b, b.uniform(), *pr.workup),
+        manufacturing=_choose(b, b.uniform(), pr.manufacturing, offer),
+        inpatient=triangular(b, b.uniform(), *pr.inpatient),
+        nearby=triangular(b, b.uniform(), *pr.nearby),
+        visits_per_week=triangular(b, b.uniform(), *pr.visits),
+    )
+    amounts: dict[str, Any] = {L.PRODUCT: price}
+    rate_of: list[Any] = []
+    for pl, alts, keep in zip(p.lines, pr.rates, pr.keep, strict=True):
+        line = pl.line
+        rate = _choose(b, u_for(line.group), alts, combo)
+        rate_of.append(rate)
+        if line.part == "fare":
+            amount = rate * travellers
+        elif line.quantity is not None:
+            amount = rate * line.quantity(days, caregivers)
+        else:
+            amount = rate
+        if keep:
+            amount = amount * b.take(keep, offer)
+        amounts[line.key] = amount
+
+    fee: Any = 0.0
+    fee_free: Any = 0.0
+    free_days = p.visa.free_days if p.visa is not None else 0
+    if pr.fee is not None:
+        fee = triangular(b, u_for("travel"), *pr.fee)
+        if pr.free_fee is not None:
+            fee_free = triangular(b, u_for("travel"), *pr.free_fee)
+
+    def visa_at(stay: Any) -> Any:
+        return b.where(stay > free_days, fee, fee_free) * travellers
+
+    stay = days.stay
+    if pr.fee is not None:
+        amounts[L.VISA] = visa_at(stay)
+
+    happened: dict[str, Any] = {}
+    if events and pr.events:
+        ward = rate_of[
+            next(i for i, pl in enumerate(p.lines) if pl.line.key == "hospital.inpatient")
+        ]
+        icu_alts = [t for t in pr.icu if t is not None]
+        if len(icu_alts) == len(pr.icu) and icu_alts:
+            icu = _choose(b, u_for("hospital"), icu_alts, combo)
+        else:
+            icu = ward * float(ICU_DAY_FACTOR)
+        extra_in = b.zeros()
+        extra_out = b.zeros()
+        direct = b.zeros()
+        for eid, prob, icu_days, ward_days, wait_days, cost in pr.events:
+            occurs = b.occurs(b.uniform(), prob)
+            happened[eid] = occurs
+            if icu_days is not None:
+                d = triangular(b, b.uniform(), *icu_days) * occurs
+                extra_in = extra_in + d
+                direct = direct + d * icu
+            if ward_days is not None:
+                d = triangular(b, b.uniform(), *ward_days) * occurs
+                extra_in = extra_in + d
+                direct = direct + d * ward
+            if wait_days is not None:
+                extra_out = extra_out + triangular(b, b.uniform(), *wait_days) * occurs
+            ev = p.rates.events[eid]
+            for item in ev.repeat:
+                if item in pr.repeats:
+                    i, alts = pr.repeats[item]
+                    again = (
+                        rate_of[i] if i is not None else _choose(b, u_for("hospital"), alts, combo)
+                    )
+                    direct = direct + again * occurs
+            if cost is not None:
+                direct = direct + triangular(b, b.uniform(), *cost) * occurs
+        longer = days._replace(extra_outside=extra_out, extra_inpatient=extra_in)
+        reserve = direct
+        for pl, rate in zip(p.lines, rate_of, strict=True):
+            if pl.line.key in L.DAY_LINES:
+                q = pl.line.quantity
+                reserve = reserve + rate * (q(longer, caregivers) - q(days, caregivers))
+        if pr.fee is not None:
+            reserve = reserve + b.positive(visa_at(longer.stay) - amounts[L.VISA])
+        amounts[L.RESERVE] = reserve
+        stay = longer.stay
+    total = b.zeros()
+    for value in amounts.values():
+        total = total + value
+    return Draws(amounts, stay, happened, total)
+
+
+class NumpyBackend(Backend):
+    """n journeys at once, as NumPy arrays (imported here, only when a budget is asked)."""
+
+    def __init__(self, rng: Any, n: int) -> None:
+        import numpy as np
+
+        self.np = np
+        self.gen = rng
+        self.n = n
+
+    def uniform(self) -> Any:
+        return self.gen.random(self.n)
+
+    def pick(self, k: int) -> Any:
+        np = self.np
+        return np.minimum((self.gen.random(self.n) * k).astype(np.intp), k - 1)
+
+    def take(self, values: Sequence[float], index: Any) -> Any:
+        return self.np.asarray(values, dtype=float)[index]
+
+    def where(self, cond: Any, yes: Any, no: Any) -> Any:
+        return self.np.where(cond, yes, no)
+
+    def positive(self, x: Any) -> Any:
+        return self.np.maximum(x, 0.0)
+
+    def sqrt(self, x: Any) -> Any:
+        return self.np.sqrt(x)
+
+    def occurs(self, u: Any, p: float) -> Any:
+        return (u < p).astype(float)
+
+    def zeros(self) -> Any:
+        return self.np.zeros(self.n)
+
+    def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
+        np = self.np
+        a = np.broadcast_to(np.asarray(a, dtype=float), (self.n,))
+        c = np.broadcast_to(np.asarray(c, dtype=float), (self.n,))
+        hi = np.broadcast_to(np.asarray(hi, dtype=float), (self.n,))
+        w = hi - a
+        fc = np.divide(c - a, w, out=np.zeros_like(w), where=w > 0)
+        left = a + np.sqrt(u * w * (c - a))
+        right = hi - np.sqrt((1.0 - u) * w * (hi - c))
+        return np.where(w > 0, np.where(u < fc, left, right), a)
+
+
+class Vec(list[float]):
+    """n floats with elementwise arithmetic: what draw() needs of an array, in plain
+    Python, for the few hundred journeys of the plain estimate (importing NumPy would
+    cost more than drawing them)."""
+
+    __slots__ = ()
+
+    def __add__(self, o: Any) -> Vec:  # type: ignore[override]
+        if isinstance(o, list):
+            return Vec([x + y for x, y in zip(self, o, strict=True)])
+        return Vec([x + o for x in self])
+
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> Vec:
+        if isinstance(o, list):
+            return Vec([x - y for x, y in zip(self, o, strict=True)])
+        return Vec([x - o for x in self])
+
+    def __rsub__(self, o: Any) -> Vec:
+        return Vec([o - x for x in self])
+
+    def __mul__(self, o: Any) -> Vec:
+        if isinstance(o, list):
+            return Vec([x * y for x, y in zip(self, o, strict=True)])
+        return Vec([x * o for x in self])
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> Vec:
+        return Vec([x / o for x in self])
+
+    def __gt__(self, o: Any) -> Vec:  # type: ignore[override]
+        return Vec([float(x > o) for x in self])
+
+    def __lt__(self, o: Any) -> Vec:  # type: ignore[override]
+        return Vec([float(x < o) for x in self])
+
+
+class ListBackend(Backend):
+    """n journeys at once as Vecs of floats (Python's random, seeded)."""
+
+    def __init__(self, rng: random.Random, n: int) -> None:
+        super().__init__(rng)
+        self.n = n
+
+    def uniform(self) -> Any:
+        r = self.rng.random
+        return Vec([r() for _ in range(self.n)])
+
+    def pick(self, k: int) -> Any:
+        r = self.rng.random
+        return [min(int(r() * k), k - 1) for _ in range(self.n)]
+
+    def take(self, values: Sequence[float], index: Any) -> Any:
+        return Vec([values[i] for i in index])
+
+    def where(self, cond: Any, yes: Any, no: Any) -> Any:
+        n = self.n
+        ys = yes if isinstance(yes, list) else [yes] * n
+        ns = no if isinstance(no, list) else [no] * n
+        return Vec([y if c else z for c, y, z in zip(cond, ys, ns, strict=True)])
+
+    def positive(self, x: Any) -> Any:
+        return Vec([v if v > 0 else 0.0 for v in x])
+
+    def occurs(self, u: Any, p: float) -> Any:
+        return Vec([1.0 if v < p else 0.0 for v in u])
+
+    def zeros(self) -> Any:
+        return Vec([0.0] * self.n)
+
+    def mixed(self, shared: Any, p: float) -> Any:
+        r = self.rng.random
+        return Vec([s if r() < p else r() for s in shared])
+
+    def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
+        if isinstance(a, list):
+            one = Backend.triangular
+            return Vec([one(self, *args) for args in zip(u, a, c, hi, strict=True)])
+        # The scalar formula of Backend.triangular, inlined: this is the hot loop of
+        # the plain estimate.
+        w = hi - a
+        if w <= 0:
+            return Vec([a] * len(u))
+        fc, wl, wr, sqrt = (c - a) / w, w * (c - a), w * (hi - c), math.sqrt
+        return Vec([a + sqrt(v * wl) if v < fc else hi - sqrt((1.0 - v) * wr) for v in u])
+
+
+def draw_small(pr: Prepared, n: int, seed: int, events: bool = True) -> Draws:
+    """n journeys in plain Python (ListBackend): for the few hundred draws of the plain
+    estimate's likely total and reserve."""
+    return draw(pr, ListBackend(random.Random(seed), n), events)
+
+
+def worst(pr: Prepared) -> Draws:
+    """Every event at once, every effect and figure at its high end."""
+    return draw(pr, EndBackend())

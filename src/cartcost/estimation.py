@@ -1,0 +1,734 @@
+"""The cost model: Scenario x Rates -> Estimate. Pure: no I/O, no printing, no state but
+a cache of what each rate table's figures become (see _Prepared), which never changes a
+result, only how soon it comes.
+
+Phases and their durations (each a low/high range of days):
+
+    work-up -> manufacturing (vein-to-vein) -> inpatient -> nearby monitoring
+
+    days to infusion = work-up + manufacturing
+    stay             = work-up + manufacturing + inpatient + nearby
+
+Every line item is computed in the currency its figure was quoted in and converted into
+the display currency once, at the end. Totals are exact sums of the converted items.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from cartcost import engine
+from cartcost import lines as L
+from cartcost.choices import (
+    ANY,
+    DEFAULT_LIVING,
+    HOSPITAL_KINDS,
+    LIVING_CHOICES,
+    MAX_PATIENT_AGE,
+    MIN_AGE,
+    Choices,
+    age_limit,
+    city_keys,
+    city_name,
+    default_city,
+    default_hospital,
+    find_city,
+    hospital_kinds,
+)
+from cartcost.errors import NothingMatches, UsageProblem, suggest
+from cartcost.lines import CATEGORIES, Category
+from cartcost.money import FxTable, Range, total
+from cartcost.rates import Country, Offer, Rates
+from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
+
+__all__ = ["CATEGORIES", "Category", "Estimate", "LineItem", "estimate"]
+
+DISCLAIMER = (
+    "An estimate from published figures, not a quote: prices change after examination, "
+    "and a hospital's own quote is what you pay."
+)
+DEFAULT_CURRENCY = "USD"
+
+
+class LineItem(NamedTuple):
+    """One cost, low/high, in the display currency, with how it was built and from what.
+
+    amount None means "not included" (e.g. travel when no origin was given); note says why.
+    """
+
+    category: Category
+    key: str
+    label: str
+    amount: Range | None
+    native: Range | None = None
+    native_currency: str | None = None
+    quantity: Range | None = None
+    unit: str = ""
+    rate: Range | None = None
+    sources: tuple[str, ...] = ()
+    note: str = ""
+    figure_paths: tuple[str, ...] = ()
+
+
+class OfferChoice(NamedTuple):
+    """An offer that entered the estimate."""
+
+    id: str
+    product: str
+    brand: str
+    pathway: str
+    price: Range
+    currency: str
+    manufacturing_days: Range
+
+
+class Likely(NamedTuple):
+    """Where the simulated totals fall: P50 is the likely total, P90 what to have to be
+    90% sure. `pathway`: the offers' pathway when an estimate shows one per pathway."""
+
+    p10: Decimal
+    p50: Decimal
+    p90: Decimal
+    draws: int
+    seed: int
+    pathway: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "p10": self.p10,
+            "p50": self.p50,
+            "p90": self.p90,
+            "draws": self.draws,
+            "seed": self.seed,
+        }
+        if self.pathway is not None:
+            out["pathway"] = self.pathway
+        return out
+
+
+class Estimate(NamedTuple):
+    scenario: Scenario
+    currency: str
+    items: tuple[LineItem, ...]
+    total: Range
+    stay_days: Range
+    days_to_infusion: Range
+    offers: tuple[OfferChoice, ...]
+    product_low: str
+    product_high: str
+    fx_as_of: date
+    data_as_of: date
+    country_name: str
+    origin_name: str | None
+    notes: tuple[str, ...] = ()
+    disclaimer: str = DISCLAIMER
+    choices: Choices | None = None
+    likely: tuple[Likely, ...] = ()  # one, or one per pathway when offers span several
+    worst_case: Decimal | None = None  # the reserve with every event at its worst at once
+
+    def by_category(self, category: Category) -> list[LineItem]:
+        return [i for i in self.items if i.category == category]
+
+    def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
+        """What `cartcost estimate -F json` writes, as plain JSON data. `layers`: the
+        rate-table layers to name (the embedded table alone by default)."""
+        import json
+
+        from cartcost.render.export import dumps, estimate_json_obj
+
+        found: dict[str, Any] = json.loads(dumps(estimate_json_obj(self, layers)))
+        return found
+
+
+# ---------------------------------------------------------------- look-ups and errors
+
+
+def _listing(codes: Sequence[str]) -> str:
+    return ", ".join(codes) if codes else "none"
+
+
+def check_country(rates: Rates, code: str, what: str = "country") -> Country:
+    country = rates.countries.get(code.upper())
+    if country is None:
+        names = {c.name.upper(): cc for cc, c in rates.countries.items()}
+        by_name = names.get(code.upper())
+        hint = f"did you mean {by_name}?" if by_name else suggest(code, list(rates.countries))
+        raise UsageProblem(
+            f"unknown {what} {code!r}; known: {_listing(sorted(rates.countries))}", hint
+        )
+    return country
+
+
+def check_indication(rates: Rates, code: str) -> str:
+    if code.upper() in rates.indications:
+        return code.upper()
+    raise UsageProblem(
+        f"unknown indication {code!r}; known: "
+        + ", ".join(f"{k} ({v.name})" for k, v in sorted(rates.indications.items())),
+        suggest(code, list(rates.indications)),
+    )
+
+
+def check_currency(rates: Rates, code: str) -> str:
+    if code.upper() in rates.fx.rates:
+        return code.upper()
+    raise UsageProblem(
+        f"unknown currency {code!r}; known: {_listing(sorted(rates.fx.rates))}",
+        suggest(code, list(rates.fx.rates)),
+    )
+
+
+def check_product(rates: Rates, key: str) -> str:
+    if key.lower() in rates.products:
+        return key.lower()
+    by_brand = {p.brand.lower(): k for k, p in rates.products.items()}
+    by_generic = {p.generic.lower(): k for k, p in rates.products.items()}
+    for table in (by_brand, by_generic):
+        if key.lower() in table:
+            return table[key.lower()]
+    for country in rates.countries.values():
+        for offer in country.offers.values():
+            if offer.brand and offer.brand.lower() == key.lower():
+                return offer.product
+    raise UsageProblem(
+        f"unknown product {key!r}; known: {_listing(sorted(rates.products))}",
+        suggest(key, [*rates.products, *(p.brand for p in rates.products.values())]),
+    )
+
+
+def countries_offering(rates: Rates, indication: str, products: Sequence[str] = ()) -> list[str]:
+    return sorted(
+        cc
+        for cc, c in rates.countries.items()
+        if any(
+            indication in o.indications and (not products or o.product in products)
+            for o in c.offers.values()
+        )
+    )
+
+
+def wanted(offer: Offer, scenario: Scenario) -> bool:
+    """Whether an offer answers the scenario: its indication, products, pathways
+    (DEFAULT_PATHWAYS, i.e. no clinical trials, when it names none) and, when the age is
+    known, the label's age limits."""
+    return (
+        scenario.indication in offer.indications
+        and (not scenario.products or offer.product in scenario.products)
+        and offer.pathway in (scenario.pathways or DEFAULT_PATHWAYS)
+        and age_fits(offer, scenario)
+        and not closed_to(offer, scenario)
+    )
+
+
+def closed_to(offer: Offer, scenario: Scenario) -> bool:
+    """Whether the table marks the offer as not open to foreign patients and the patient
+    comes from abroad."""
+    foreign = scenario.origin is not None and scenario.origin != scenario.country
+    return foreign and offer.foreign_patients == "no"
+
+
+def age_fits(offer: Offer, scenario: Scenario) -> bool:
+    limits = offer.age_limits.get(scenario.indication)
+    return scenario.age is None or limits is None or limits[0] <= scenario.age <= limits[1]
+
+
+def age_notes(rates: Rates, scenario: Scenario) -> list[str]:
+    """What the patient's age did to the offers (or, without an age, which depend on it)."""
+    country = rates.countries[scenario.country]
+    unaged = scenario._replace(age=None)
+    notes = []
+    for oid, o in country.offers.items():
+        limits = o.age_limits.get(scenario.indication)
+        if limits is None or not wanted(o, unaged):
+            continue
+        name = o.brand or rates.products[o.product].brand
+        if scenario.age is None:
+            notes.append(f"{name} ({oid}) is for {age_limit(limits)} for {scenario.indication}")
+        elif not age_fits(o, scenario):
+            notes.append(
+                f"{name} ({oid}) left out: its label is for {age_limit(limits)} "
+                f"for {scenario.indication}, the patient is {scenario.age}"
+            )
+    if scenario.age is None and notes:
+        notes.append("give the patient's age to leave out offers they are not eligible for")
+    for oid, o in country.offers.items():
+        if closed_to(o, scenario) and wanted(o, scenario._replace(origin=None)):
+            name = o.brand or rates.products[o.product].brand
+            notes.append(f"{name} ({oid}) left out: not open to patients from abroad")
+    return notes
+
+
+def trials_left_out(rates: Rates, scenario: Scenario) -> list[str]:
+    """Ids of the country's trial offers for the question that the default left out."""
+    if scenario.pathways:
+        return []
+    return [
+        oid
+        for oid, o in rates.countries[scenario.country].offers.items()
+        if o.pathway == "trial" and wanted(o, scenario._replace(pathways=("trial",)))
+    ]
+
+
+def select_offers(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
+    country = rates.countries[scenario.country]
+    chosen = [(oid, o) for oid, o in country.offers.items() if wanted(o, scenario)]
+    if not chosen:
+        what = scenario.indication
+        if scenario.products:
+            what += " with " + ", ".join(scenario.products)
+        if scenario.pathways:
+            what += " on the " + "/".join(scenario.pathways) + " pathway"
+        elif trials_left_out(rates, scenario):
+            raise NothingMatches(
+                f"no commercial or academic offer for {what} in {scenario.country} "
+                f"({country.name}); only a clinical trial",
+                "clinical trials are left out unless asked for: add --pathway trial",
+            )
+        elsewhere = [
+            cc
+            for cc in countries_offering(rates, scenario.indication, scenario.products)
+            if cc != scenario.country
+        ]
+        raise NothingMatches(
+            f"no offer for {what} in {scenario.country} ({country.name}) in the rate table",
+            f"offered in: {_listing(elsewhere)}"
+            if elsewhere
+            else "no country in the table offers it",
+        )
+    return chosen
+
+
+def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> Scenario:
+    """Normalise codes and fill defaults; raise UsageProblem naming what is unknown.
+
+    with_destination=False (compare's base question) leaves the destination empty."""
+    # Checked as typed, so an error quotes the user's own spelling.
+    if with_destination:
+        check_country(rates, scenario.country)
+    dest = scenario.country.upper() if with_destination else ""
+    if scenario.origin:
+        check_country(rates, scenario.origin, "origin country")
+    origin = scenario.origin.upper() if scenario.origin else None
+    indication = check_indication(rates, scenario.indication)
+    products = tuple(dict.fromkeys(check_product(rates, p) for p in scenario.products))
+    if scenario.caregivers < 0:
+        raise UsageProblem(f"caregivers must be 0 or more, got {scenario.caregivers}")
+    if scenario.currency:
+        currency = check_currency(rates, scenario.currency)
+    elif origin is not None:
+        currency = rates.countries[origin].currency
+    else:
+        currency = DEFAULT_CURRENCY
+    if scenario.age is not None and not MIN_AGE <= scenario.age <= MAX_PATIENT_AGE:
+        raise UsageProblem(
+            f"age must be a whole number of years from {MIN_AGE} to {MAX_PATIENT_AGE}, "
+            f"got {scenario.age}"
+        )
+    hospital, living, city = check_choices(rates, dest, scenario)
+    # Every field named (NamedTuple._replace costs more than the rest of resolve);
+    # tests/test_perf_estimate.py fails if Scenario gains a field this does not name.
+    return Scenario(
+        country=dest,
+        indication=indication,
+        products=products,
+        origin=origin,
+        caregivers=scenario.caregivers,
+        currency=currency,
+        lives_nearby=scenario.lives_nearby,
+        pathways=scenario.pathways,
+        hospital=hospital,
+        living=living,
+        city=city,
+        age=scenario.age,
+    )
+
+
+def check_choices(
+    rates: Rates | None, dest: str, scenario: Scenario
+) -> tuple[str | None, str | None, str | None]:
+    """The scenario's choices, checked (values anywhere; city against the destination)
+    and, with a destination, filled with its defaults."""
+    hospital = scenario.hospital.lower() if scenario.hospital else None
+    living = scenario.living.lower() if scenario.living else None
+    if hospital is not None and hospital not in (*HOSPITAL_KINDS, ANY):
+        raise UsageProblem(
+            f"unknown kind of hospital {scenario.hospital!r}; valid: "
+            + ", ".join((*HOSPITAL_KINDS, ANY)),
+            suggest(hospital, [*HOSPITAL_KINDS, ANY]),
+        )
+    if living is not None and living not in (*LIVING_CHOICES, ANY):
+        raise UsageProblem(
+            f"unknown way of living {scenario.living!r}; valid: "
+            + ", ".join((*LIVING_CHOICES, ANY)),
+            suggest(living, [*LIVING_CHOICES, ANY]),
+        )
+    if not dest or rates is None:
+        return hospital, living, scenario.city
+    country = rates.countries[dest]
+    city = default_city(country)
+    if scenario.city is not None:
+        found = find_city(country, scenario.city)
+        if found is None:
+            keys = city_keys(country)
+            raise UsageProblem(
+                f"no city {scenario.city!r} in the table for {dest} ({country.name}); "
+                + (f"valid: {', '.join(keys)}" if keys else "it has no figures by city"),
+                suggest(scenario.city.lower(), list(keys)) if keys else "",
+            )
+        city = found
+    return hospital or default_hospital(country), living or DEFAULT_LIVING, city
+
+
+# ---------------------------------------------------------------- the model
+
+# Draws behind the plain estimate's likely total and the complications reserve: one at a
+# time in floats (no NumPy to import). P50 and P90 move by about 1-2% from seed to seed
+# at this many; `--budget` draws 100,000.
+LIKELY_DRAWS = 400
+RESERVE_DRAWS = LIKELY_DRAWS
+DEFAULT_SEED = 2026
+RESERVE_PERCENTILE = 0.95
+_CENT = Decimal("0.01")
+
+
+def _ends(low: str, high: str) -> str:
+    return f"{low} at both ends" if low == high else f"low end {low}, high end {high}"
+
+
+def _offer_name(rates: Rates, o: Offer) -> str:
+    return f"{o.brand or rates.products[o.product].brand} ({o.product})"
+
+
+def product_item(
+    rates: Rates, scenario: Scenario, chosen: Sequence[tuple[str, Offer]], fx: FxTable
+) -> tuple[LineItem, str, str]:
+    """The product line: the offers' prices, cheapest low to dearest high; and the names
+    of the offers at its two ends."""
+    base = rates.fx.base
+    display = scenario.currency
+    assert display is not None
+
+    def in_base(amount: Decimal, currency: str) -> Decimal:
+        return fx.convert(amount, currency, base)
+
+    _, low_offer = min(chosen, key=lambda x: in_base(x[1].price.range[0], x[1].price.currency))
+    _, high_offer = max(chosen, key=lambda x: in_base(x[1].price.range[1], x[1].price.currency))
+    if low_offer.price.currency == high_offer.price.currency:
+        native_currency = low_offer.price.currency
+        native = Range(low_offer.price.range[0], high_offer.price.range[1])
+    else:
+        native_currency = base
+        native = Range(
+            in_base(low_offer.price.range[0], low_offer.price.currency),
+            in_base(high_offer.price.range[1], high_offer.price.currency),
+        )
+    sources: list[str] = []
+    for _, o in chosen:
+        sources += [s for s in o.price.sources if s not in sources]
+    names = list(dict.fromkeys(_offer_name(rates, o) for _, o in chosen))
+    low_name, high_name = _offer_name(rates, low_offer), _offer_name(rates, high_offer)
+    if len(names) == 1:
+        label = f"CAR-T product: {names[0]}"
+        note = low_offer.price.note if len(chosen) == 1 else ""
+    elif len(names) <= 3:
+        label = "CAR-T product: " + ", ".join(names)
+        note = _ends(low_name, high_name)
+    else:
+        label = f"CAR-T product: {len(names)} offers"
+        note = _ends(low_name, high_name)
+    item = LineItem(
+        category="product",
+        key=L.PRODUCT,
+        label=label,
+        amount=fx.convert_range(native, native_currency, display),
+        native=native,
+        native_currency=native_currency,
+        sources=tuple(sources),
+        note=note,
+        figure_paths=tuple(f"countries.{scenario.country}.offers.{oid}.price" for oid, _ in chosen),
+    )
+    return item, low_name, high_name
+
+
+def offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
+    return OfferChoice(
+        id=oid,
+        product=o.product,
+        brand=o.brand or rates.products[o.product].brand,
+        pathway=o.pathway,
+        price=Range(*o.price.range),
+        currency=o.price.currency,
+        manufacturing_days=Range(*o.manufacturing_days.range),
+    )
+
+
+def _pct(p: Decimal) -> str:
+    return f"{(p * 100).normalize():f}"
+
+
+def event_summary(rates: Rates) -> str:
+    """'ICU admission 16-35%, ...': each event and its probability range."""
+    parts = []
+    for ev in rates.events.values():
+        low, high = ev.probability.range
+        odds = f"{_pct(low)}%" if low == high else f"{_pct(low)}–{_pct(high)}%"
+        parts.append(f"{ev.label} {odds}")
+    return ", ".join(parts)
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    """The linear-interpolation quantile (NumPy's default) of sorted values."""
+    n = len(sorted_values)
+    h = (n - 1) * q
+    k = int(h)
+    if k + 1 >= n:
+        return sorted_values[-1]
+    a, b = sorted_values[k], sorted_values[k + 1]
+    return a + (b - a) * (h - k)
+
+
+def _cents(x: float) -> Decimal:
+    return Decimal(x).quantize(_CENT) + 0
+
+
+def simulate_small(
+    p: engine.Plan, draws: int, seed: int, currency: str
+) -> tuple[list[float], list[float]]:
+    """Totals and reserves of `draws` journeys in `currency` (plain Python floats)."""
+    d = engine.draw_small(engine.prepare(p._replace(display=currency)), draws, seed)
+    return list(d.total), list(d.lines.get(L.RESERVE, [0.0] * draws))
+
+
+def _likely(
+    totals: list[float],
+    draws: int,
+    seed: int,
+    pathway: str | None,
+    fx: FxTable,
+    base: str,
+    display: str,
+) -> Likely:
+    ordered = sorted(totals)
+    q10, q50, q90 = (
+        fx.convert(Decimal(_quantile(ordered, q)), base, display).quantize(_CENT) + 0
+        for q in (0.1, 0.5, 0.9)
+    )
+    return Likely(q10, q50, q90, draws, seed, pathway)
+
+
+# The reserve's high end is the same P95 for everything that prices the same journey:
+# worked out once per (table, what the draws of the journey depend on), in the table's
+# base currency, and kept (bounded). The table's records are immutable and each entry
+# holds the table itself, so an id is never mistaken for another table's.
+_RESERVES: dict[tuple[object, ...], tuple[Rates, Decimal]] = {}
+_MAX_RESERVES = 8192
+
+
+def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
+    """What the simulated reserve depends on: every figure drawn (by identity; the fare's
+    value does not matter, only that there is one), the people and the offers."""
+    return (
+        id(p.rates),
+        tuple((pl.line.key, *(id(a.money) for a in pl.alts), pl.covered) for pl in p.lines),
+        tuple(oid for oid, _ in p.offers),
+        p.combos,
+        p.scenario.caregivers,
+        id(p.workup),
+        id(p.inpatient),
+        id(p.nearby),
+        id(p.visits),
+        None if p.visa is None else (p.visa.free_days, id(p.visa.fee), id(p.visa.free_fee)),
+        tuple(id(f.money) if f else None for f in p.icu),
+    )
+
+
+def _remember_reserve(p: engine.Plan, reserves: list[float]) -> Decimal:
+    value = Decimal(_quantile(sorted(reserves), RESERVE_PERCENTILE))
+    if len(_RESERVES) >= _MAX_RESERVES:
+        _RESERVES.clear()
+    _RESERVES[_reserve_key(p)] = (p.rates, value)
+    return value
+
+
+def _reserve_p95(p: engine.Plan) -> Decimal:
+    """P95 of the simulated complications of RESERVE_DRAWS journeys (seed DEFAULT_SEED),
+    in the table's base currency."""
+    found = _RESERVES.get(_reserve_key(p))
+    if found is not None and found[0] is p.rates:
+        return found[1]
+    _, reserves = simulate_small(p, RESERVE_DRAWS, DEFAULT_SEED, p.rates.fx.base)
+    return _remember_reserve(p, reserves)
+
+
+def estimate(
+    rates: Rates, scenario: Scenario, draws: int = LIKELY_DRAWS, seed: int = DEFAULT_SEED
+) -> Estimate:
+    """Itemised low/high cost of the scenario's journey in its display currency, with the
+    likely total (P50, P90) of `draws` simulated journeys (0: none, and the reserve's high
+    end is then the worst case)."""
+    scenario = resolve(rates, scenario)
+    dest = rates.countries[scenario.country]
+    if not dest.is_destination:
+        offering = countries_offering(rates, scenario.indication)
+        raise NothingMatches(
+            f"{scenario.country} ({dest.name}) has no CAR-T data in the rate table: "
+            "it can be an origin only",
+            f"countries with an offer for {scenario.indication}: {_listing(offering)}",
+        )
+    assert scenario.currency is not None and scenario.hospital and scenario.living
+    assert scenario.city is not None
+    chosen = select_offers(rates, scenario)
+    cc = scenario.country
+    notes: list[str] = []
+    trials = trials_left_out(rates, scenario)
+    if trials:
+        notes.append(
+            f"a clinical-trial offer ({', '.join(trials)}) is left out; "
+            "--pathway trial shows what it would cost"
+        )
+    notes += age_notes(rates, scenario)
+    kinds = hospital_kinds(dest)
+    if scenario.hospital != ANY and kinds and scenario.hospital not in kinds:
+        notes.append(
+            f"{dest.name}'s figures are for {' and '.join(kinds)} hospitals only: {kinds[0]} used"
+        )
+        scenario = scenario._replace(hospital=kinds[0])
+    if (
+        scenario.origin is not None
+        and not scenario.domestic
+        and rates.fare(scenario.origin, cc) is None
+    ):
+        raise NothingMatches(
+            f"no flight fare from {scenario.origin} to {cc} in the rate table",
+            f"add [flights.routes.{scenario.origin}.{cc}] in an overlay (see docs/rates-schema.md)",
+        )
+    p = engine.plan(rates, scenario, chosen)
+    notes += p.notes
+    fx = p.fx
+    display = scenario.currency
+    found, low, high = engine.ends(p)
+    product, product_low, product_high = product_item(rates, scenario, chosen, fx)
+    items: dict[str, LineItem] = {L.PRODUCT: product}
+    for e in found:
+        items[e.line.key] = LineItem(
+            category=e.line.category,
+            key=e.line.key,
+            label=e.line.label,
+            amount=e.amount,
+            native=e.native,
+            native_currency=e.currency,
+            quantity=e.quantity,
+            unit=e.line.unit if e.quantity is not None else "",
+            rate=e.rate if e.quantity is not None else None,
+            sources=e.sources,
+            note=e.note,
+            figure_paths=e.paths,
+        )
+    for key, hint in p.missing:
+        line = L.BY_KEY.get(key)
+        label = "Visas" if key == L.VISA else "Return flights" if line is None else line.label
+        if key == "travel.flights":
+            label = "Return flights"
+        items[key] = LineItem(
+            category="travel" if key in ("travel.flights", L.VISA) else "services",
+            key=key,
+            label=label,
+            amount=None,
+            note=hint,
+        )
+
+    likely: list[Likely] = []
+    worst_case: Decimal | None = None
+    pathways = list(dict.fromkeys(o.pathway for _, o in chosen))
+    base = rates.fx.base
+    assert display is not None
+    if draws:
+        # Drawn in the table's base currency, so that the complications reserve drawn
+        # here serves every display currency (percentiles convert exactly).
+        totals, reserves = simulate_small(p, draws, seed, base)
+        if draws == RESERVE_DRAWS and seed == DEFAULT_SEED and rates.events:
+            _remember_reserve(p, reserves)
+        if len(pathways) == 1:
+            likely.append(_likely(totals, draws, seed, None, fx, base, display))
+        else:
+            # Offers on different pathways (an academic product at a third of the
+            # commercial price) would average into a total nobody pays: one per pathway.
+            for pathway in pathways:
+                sub = [(oid, o) for oid, o in chosen if o.pathway == pathway]
+                sub_totals, _ = simulate_small(engine.plan(rates, scenario, sub), draws, seed, base)
+                likely.append(_likely(sub_totals, draws, seed, pathway, fx, base, display))
+    if rates.events:
+        worst_case = _cents(engine.worst(engine.prepare(p)).lines[L.RESERVE])
+        reserve_high = fx.convert(_reserve_p95(p), base, display).quantize(_CENT) + 0
+        items[L.RESERVE] = LineItem(
+            category="hospital",
+            key=L.RESERVE,
+            label=L.RESERVE_LABEL,
+            amount=Range(Decimal(0), min(reserve_high, worst_case)),
+            sources=_reserve_sources(p),
+            note=(
+                f"low = none happens; high = P{int(RESERVE_PERCENTILE * 100)} of "
+                f"{RESERVE_DRAWS:,} simulated journeys (every event at its worst at once: "
+                f"{worst_case:,.0f} {display}): {event_summary(rates)}"
+            ),
+            figure_paths=_reserve_paths(p),
+        )
+    ordered = tuple(items[k] for k in L.ORDER if k in items)
+    assert scenario.hospital and scenario.living and scenario.city and scenario.currency
+    choices = Choices(
+        hospital=scenario.hospital,
+        living=scenario.living,
+        city=scenario.city,
+        city_name=city_name(dest, scenario.city),
+        age=scenario.age,
+    )
+    return Estimate(
+        scenario=scenario,
+        currency=scenario.currency,
+        items=ordered,
+        total=total(i.amount for i in ordered if i.amount is not None),
+        stay_days=Range(low.stay, high.stay),
+        days_to_infusion=Range(low.to_infusion, high.to_infusion),
+        offers=tuple(offer_choice(rates, oid, o) for oid, o in chosen),
+        product_low=product_low,
+        product_high=product_high,
+        fx_as_of=rates.fx.as_of,
+        data_as_of=rates.meta.as_of,
+        country_name=dest.name,
+        origin_name=rates.countries[scenario.origin].name if scenario.origin else None,
+        notes=tuple(notes),
+        choices=choices,
+        likely=tuple(likely),
+        worst_case=worst_case,
+    )
+
+
+def _reserve_paths(p: engine.Plan) -> tuple[str, ...]:
+    paths: list[str] = []
+    for eid, ev in p.events:
+        base = f"events.{eid}"
+        paths.append(f"{base}.probability")
+        for name in ("icu_days", "inpatient_days", "wait_days", "cost"):
+            if getattr(ev, name) is not None:
+                paths.append(f"{base}.{name}")
+    for pl in p.lines:
+        if pl.line.key == "hospital.inpatient" or pl.line.key in L.DAY_LINES:
+            paths.extend(a.path for a in pl.alts)
+    paths.extend(f.path for f in p.icu if f is not None)
+    return tuple(dict.fromkeys(paths))
+
+
+def _reserve_sources(p: engine.Plan) -> tuple[str, ...]:
+    sources: list[str] = []
+    for _, ev in p.events:
+        for fig in (ev.probability, ev.icu_days, ev.inpatient_days, ev.wait_days, ev.cost):
+            if fig is not None:
+                sources.extend(fig.sources)
+    for pl in p.lines:
+        if pl.line.key == "hospital.inpatient" or pl.line.key in L.DAY_LINES:
+            sources.extend(s for a in pl.alts for s in a.money.sources)
+    for f in p.icu:
+        if f is not None:
+            sources.extend(f.money.sources)
+    return tuple(dict.fromkeys(sources))

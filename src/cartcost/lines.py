@@ -1,0 +1,279 @@
+"""The line items of a CAR-T journey, each declared once.
+
+A line is what it counts (a quantity of days, nights, person-days, visits or
+travellers, or nothing for a one-off), the figure that prices it (a field of the
+destination's hospital, living or services tables, or the route's fare), its category
+and its label. engine.py evaluates these declarations at the low and high ends (exact
+Decimal) and over simulated draws (floats, one draw at a time or NumPy arrays), so the
+estimate, the complications reserve, the budget, compare and batch all count the same
+things. Three lines need more than a figure times a quantity and have their own
+evaluator in the engine: the product (one of several offers), the visa (a fee that
+depends on the length of the stay) and the complications reserve (events).
+
+Adding a line: declare it in LINES (or give it a `when` rule), give its figure a field
+in the table's schema (rates.py and schema.py) and a value in data/rates.toml, and add a
+test with a hand-computed expectation.
+
+The quantity functions use only +, * and / on their arguments, so one function serves
+Decimal ends, float draws and NumPy arrays alike.
+"""
+
+from typing import Any, Literal, NamedTuple
+
+from cartcost.rates import HospitalItem
+
+Category = Literal["product", "hospital", "living", "travel", "services"]
+CATEGORIES: tuple[Category, ...] = ("product", "hospital", "living", "travel", "services")
+
+# A number the quantity functions compute with: Decimal at the ends, a float in one
+# draw, a NumPy array over many draws.
+Num = Any
+
+
+class Days(NamedTuple):
+    """The phases of one journey, in days (visits a week for `visits_per_week`).
+
+    `extra_outside` and `extra_inpatient` are what events add: a second manufacturing
+    wait outside a ward, ICU and ward days in one."""
+
+    workup: Num
+    manufacturing: Num
+    inpatient: Num
+    nearby: Num
+    visits_per_week: Num
+    extra_outside: Num = 0
+    extra_inpatient: Num = 0
+
+    @property
+    def outside(self) -> Num:
+        """Days the patient is not in a ward."""
+        return self.workup + self.manufacturing + self.nearby + self.extra_outside
+
+    @property
+    def in_ward(self) -> Num:
+        return self.inpatient + self.extra_inpatient
+
+    @property
+    def stay(self) -> Num:
+        return self.outside + self.in_ward
+
+    @property
+    def to_infusion(self) -> Num:
+        return self.workup + self.manufacturing
+
+
+def rooms(people: int) -> int:
+    """A room or apartment sleeps two."""
+    return (people + 1) // 2
+
+
+# ---------------------------------------------------------------- quantities
+
+
+def inpatient_days(d: Days, caregivers: int) -> Num:
+    return d.inpatient
+
+
+def outpatient_visits(d: Days, caregivers: int) -> Num:
+    return d.nearby * d.visits_per_week / 7
+
+
+def room_nights(d: Days, caregivers: int) -> Num:
+    # The patient and caregivers share rooms outside a ward; while the patient is
+    # inpatient, the caregivers keep theirs.
+    return d.outside * rooms(1 + caregivers) + d.in_ward * rooms(caregivers)
+
+
+def person_days(d: Days, caregivers: int) -> Num:
+    # The patient eats in the ward while inpatient; every caregiver eats out every day.
+    return d.outside * (1 + caregivers) + d.in_ward * caregivers
+
+
+def stay_days(d: Days, caregivers: int) -> Num:
+    return d.stay
+
+
+class Line(NamedTuple):
+    """One line item: where its figure is, what it counts, and when it applies.
+
+    `part`/`field`: the figure's place in the destination (`hospital.inpatient_day`);
+    part "fare" is the route's fare. `quantity` None: a one-off amount. `group`: the
+    lines whose prices move together in a simulation (one hospital, one city).
+    `when`: "always", "away" (not for a family living near the centre), "abroad" (not
+    for a patient treated at home), "interpreter" (abroad and no common language),
+    "no-events" (only when the table has no [events]).
+    `item`: the hospital item an offer's price may include (then the line is skipped or
+    its low end is 0)."""
+
+    key: str
+    category: Category
+    label: str
+    part: str
+    field: str
+    quantity: Any = None  # Callable[[Days, int], Num] | None
+    unit: str = ""
+    group: str = ""
+    when: str = "always"
+    item: HospitalItem | None = None
+    optional: bool = False  # the figure may be absent from the table (then no line)
+
+
+PRODUCT = "product.price"
+VISA = "travel.visa"
+RESERVE = "hospital.complications"
+RESERVE_LABEL = "Complications reserve (ICU, severe CRS/ICANS, re-collection, readmission)"
+
+HOSPITAL_ITEMS: tuple[Line, ...] = (
+    Line(
+        "hospital.workup",
+        "hospital",
+        "Work-up: consultation, eligibility tests, imaging",
+        "hospital",
+        "workup",
+        group="hospital",
+        item="workup",
+    ),
+    Line(
+        "hospital.apheresis",
+        "hospital",
+        "Leukapheresis (cell collection)",
+        "hospital",
+        "apheresis",
+        group="hospital",
+        item="apheresis",
+    ),
+    Line(
+        "hospital.bridging",
+        "hospital",
+        "Bridging therapy while cells are made",
+        "hospital",
+        "bridging",
+        group="hospital",
+        item="bridging",
+        optional=True,
+    ),
+    Line(
+        "hospital.lymphodepletion",
+        "hospital",
+        "Lymphodepleting chemotherapy",
+        "hospital",
+        "lymphodepletion",
+        group="hospital",
+        item="lymphodepletion",
+    ),
+)
+
+LINES: tuple[Line, ...] = (
+    *HOSPITAL_ITEMS,
+    Line(
+        "hospital.inpatient",
+        "hospital",
+        "Inpatient stay and monitoring",
+        "hospital",
+        "inpatient_day",
+        inpatient_days,
+        "days",
+        group="hospital",
+    ),
+    Line(
+        "hospital.outpatient",
+        "hospital",
+        "Outpatient visits while staying nearby",
+        "hospital",
+        "outpatient_visit",
+        outpatient_visits,
+        "visits",
+        group="hospital",
+    ),
+    # Without [events] in the table, the reserve is the country's own figure.
+    Line(
+        "hospital.complications",
+        "hospital",
+        "Complications reserve (CRS/ICANS, ICU; low = none)",
+        "hospital",
+        "complications",
+        group="hospital",
+        when="no-events",
+        optional=True,
+    ),
+    Line(
+        "living.lodging",
+        "living",
+        "Lodging near the centre",
+        "living",
+        "lodging_night",
+        room_nights,
+        "room-nights",
+        group="living",
+        when="away",
+    ),
+    Line(
+        "living.meals",
+        "living",
+        "Meals and incidentals",
+        "living",
+        "meals_day",
+        person_days,
+        "person-days",
+        group="living",
+    ),
+    Line(
+        "living.transport",
+        "living",
+        "Local transport (no driving after infusion)",
+        "living",
+        "local_transport_day",
+        stay_days,
+        "days",
+        group="living",
+        when="away",
+    ),
+    Line(
+        "travel.flights",
+        "travel",
+        "Return flights (economy)",
+        "fare",
+        "",
+        None,
+        "travellers",
+        group="travel",
+        when="abroad",
+    ),
+    Line(
+        "services.coordinator",
+        "services",
+        "International patient coordinator",
+        "services",
+        "coordinator",
+        group="services",
+        when="abroad",
+        optional=True,
+    ),
+    Line(
+        "services.interpreter",
+        "services",
+        "Interpreter",
+        "services",
+        "interpreter_day",
+        stay_days,
+        "days",
+        group="services",
+        when="interpreter",
+        optional=True,
+    ),
+)
+
+BY_KEY = {line.key: line for line in LINES}
+# The order lines are shown in; the three special lines take their places here.
+ORDER: tuple[str, ...] = (
+    PRODUCT,
+    *(line.key for line in LINES if line.category == "hospital"),
+    *(line.key for line in LINES if line.category == "living"),
+    "travel.flights",
+    VISA,
+    *(line.key for line in LINES if line.category == "services"),
+)
+# Lines whose quantity counts days of the stay: events that lengthen it extend them.
+DAY_LINES = tuple(
+    line.key for line in LINES if line.quantity in (room_nights, person_days, stay_days)
+)
