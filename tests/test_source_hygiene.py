@@ -1,0 +1,95 @@
+"""Source hygiene of the shipped table: every source points at its publisher, not a mirror.
+
+The hosts below were once cited in data/rates.toml and replaced by the publisher's own
+page: web proxies and library proxies that wrap another site, scrapers that republish
+news or papers, and SEO content farms. A source must not come back through them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import REAL
+
+# host -> why it is refused (a host also refuses its subdomains)
+DENIED_HOSTS = {
+    "proxy.weglot.com": "translation proxy wrapping another site",
+    "laibokeji.com": "PubMed mirror",
+    "brum.beds.ac.uk": "university library proxy",
+    "bohrium.dp.tech": "paper mirror",
+    "financetom.com": "scraped news (Reuters)",
+    "einnews.com": "press-release reprints (FDA)",
+    "whbl.com": "radio-station reprint of wire news (Reuters)",
+    "parliamenttoday.com": "reprint of NICE press releases",
+    "parallelparliament.co.uk": "third-party copy of UK Parliament questions",
+    "taketonews.com": "scraped news (NRC)",
+    "europesays.com": "scraped news (iSanidad)",
+    "reportify.ai": "machine summaries of other outlets",
+    "visualfoodie.com": "SEO content farm",
+    "eatsip365.com": "SEO content farm",
+    "winenfood.com": "SEO content farm",
+}
+# library proxies rewrite any host, e.g. www-scmp-com.libproxy1.nus.edu.sg
+DENIED_HOST_PARTS = ("libproxy", "ezproxy")
+
+
+def _sources() -> dict[str, Any]:
+    with REAL.open("rb") as f:
+        table: dict[str, Any] = tomllib.load(f)
+    sources: dict[str, Any] = table["sources"]
+    return sources
+
+
+def _denied(host: str) -> str | None:
+    for denied, why in DENIED_HOSTS.items():
+        if host == denied or host.endswith("." + denied):
+            return why
+    for part in DENIED_HOST_PARTS:
+        if part in host:
+            return "library proxy"
+    return None
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [
+        ("proxy.weglot.com", "translation proxy wrapping another site"),
+        ("api-pubmed-ncbi.laibokeji.com", "PubMed mirror"),
+        ("0-ccforum-biomedcentral-com.brum.beds.ac.uk", "university library proxy"),
+        ("www-scmp-com.libproxy1.nus.edu.sg", "library proxy"),
+        ("pubmed.ncbi.nlm.nih.gov", None),
+        ("www.nice.org.uk", None),
+        ("notfinancetom.com", None),
+    ],
+)
+def test_the_deny_list_matches_hosts_and_their_subdomains(host: str, why: str | None) -> None:
+    assert _denied(host) == why
+
+
+def test_no_source_points_at_a_mirror_proxy_or_content_farm() -> None:
+    bad = []
+    for sid, source in _sources().items():
+        url = source.get("url", "")
+        if not url:
+            continue  # assumption sources have no page
+        host = (urlparse(url).hostname or "").lower()
+        why = _denied(host)
+        if why:
+            bad.append(f"{sid}: {host} ({why})")
+    assert not bad, "sources on the deny-list:\n" + "\n".join(bad)
+
+
+def test_every_source_url_is_an_absolute_web_address() -> None:
+    bad = []
+    for sid, source in _sources().items():
+        url = source.get("url", "")
+        if not url:
+            continue
+        parts = urlparse(url)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            bad.append(f"{sid}: {url!r}")
+    assert not bad, "\n".join(bad)
