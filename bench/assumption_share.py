@@ -16,11 +16,13 @@ Lines left out of the total (`included: false`) are ignored.
 
 Printed: one row per pair with the midpoint total, the assumed / partly / sourced
 shares of it and A+½P (assumed + half of partly), sorted by A+½P; then the number of
-pairs whose A+½P is over the threshold (default 20 %). `--json` prints the rows as JSON.
+pairs whose A+½P is over the threshold (default 20 %). `--json` prints the rows as JSON;
+`--category hospital` measures the hospital lines only (their own midpoint total).
 
-It runs the CLI in a subprocess (the installed `cartcost` beside this Python, else
-`python -m cartcost` with this checkout's src/ on the path), so it depends only on the
-JSON output, not on the cost model's internals.
+It runs the CLI in a subprocess (`python -m cartcost` with this checkout's src/ first on
+the path, so this checkout's data/rates.toml is measured; `--installed` runs the
+`cartcost` beside this Python instead), with a fresh table cache, so it depends only on
+the JSON output, not on the cost model's internals.
 """
 
 from __future__ import annotations
@@ -39,17 +41,24 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
+INSTALLED = False  # --installed: run the `cartcost` beside this Python instead
+
+
 def command() -> list[str]:
     script = Path(sys.executable).parent / "cartcost"
-    if script.is_file():
+    if INSTALLED and script.is_file():
         return [str(script)]
     return [sys.executable, "-m", "cartcost"]
 
 
 def environment(cache_dir: str) -> dict[str, str]:
+    """This checkout's src/ first on the path (so its data/rates.toml is the table), a
+    fresh table cache, and no overlays from the caller's environment."""
     env = dict(os.environ)
-    env.setdefault("CARTCOST_CACHE_DIR", cache_dir)
-    if not (Path(sys.executable).parent / "cartcost").is_file():
+    env["CARTCOST_CACHE_DIR"] = cache_dir
+    env.pop("CARTCOST_RATES", None)
+    env.pop("CARTCOST_BASE_RATES", None)
+    if not INSTALLED:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
         )
@@ -90,11 +99,20 @@ def classify(sources: list[str], kinds: dict[str, str]) -> str:
     return "sourced"
 
 
-def measure(cc: str, ind: str, extra: list[str], kinds: dict[str, str], env: dict[str, str]) -> Row:
+def measure(
+    cc: str,
+    ind: str,
+    extra: list[str],
+    kinds: dict[str, str],
+    env: dict[str, str],
+    category: str | None = None,
+) -> Row:
     est = run_json(["estimate", "-c", cc, "-i", ind, *extra], env)
     parts = {"assumed": Decimal(0), "partly": Decimal(0), "sourced": Decimal(0)}
     for item in est["items"]:
         if not item.get("included", True):
+            continue
+        if category and item.get("category") != category:
             continue
         mid = (Decimal(str(item["low"])) + Decimal(str(item["high"]))) / 2
         parts[classify(list(item.get("sources") or []), kinds)] += mid
@@ -117,9 +135,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--currency", default="USD", help="display currency (default USD)")
     ap.add_argument("--threshold", type=float, default=0.20, help="share to count (0.20)")
     ap.add_argument("--rates", action="append", default=[], help="overlay table (repeatable)")
+    ap.add_argument(
+        "--category",
+        help="only lines of this category (product, hospital, living, travel, services)",
+    )
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument(
+        "--installed",
+        action="store_true",
+        help="run the installed cartcost (and its table), not this checkout's",
+    )
     ap.add_argument("extra", nargs="*", help="more estimate options, after --")
     a = ap.parse_args(argv)
+    global INSTALLED
+    INSTALLED = a.installed
 
     with tempfile.TemporaryDirectory(prefix="cc-share-") as tmp:
         env = environment(tmp)
@@ -132,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         for c in countries:
             for ind in c["indications"]:
                 try:
-                    rows.append(measure(c["code"], ind, extra, kinds, env))
+                    rows.append(measure(c["code"], ind, extra, kinds, env, a.category))
                 except (RuntimeError, KeyError, ValueError) as e:
                     failed.append(f"{c['code']} {ind}: {str(e).splitlines()[-1][:100]}")
 
