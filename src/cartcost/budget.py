@@ -270,7 +270,12 @@ class _Model:
         self.sc = sc
         self.display = est.currency
         self.fx = FxTable(rates.fx.base, rates.fx.rates)
+        from cartcost.choices import DEFAULT_LIVING, default_city, default_hospital, resolve_country
+
         dest = rates.countries[sc.country]
+        dest = resolve_country(
+            dest, default_hospital(dest), DEFAULT_LIVING, default_city(dest)
+        ).country
         assert dest.hospital and dest.durations and dest.entry
         self.hospital = dest.hospital
         self.entry = dest.entry
@@ -455,7 +460,7 @@ def _draw(model: _Model, rng: Any, n: int) -> _Draws:
         ward = rate_of["hospital.inpatient"]
         icu = (
             _triangular(u(), model.money(h.icu_day))
-            if h.icu_day is not None
+            if isinstance(h.icu_day, Money)
             else ward * float(ICU_DAY_FACTOR)
         )
         for eid, ev in model.rates.events.items():

@@ -25,12 +25,12 @@ Pure: no I/O. Works on Decimal (plain estimate) and on NumPy arrays (simulation)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from cartcost.money import FxTable, Range
-from cartcost.rates import Entry, Money, Rates
+from cartcost.rates import Country, Entry, Hospital, Money, Rates
 
 if TYPE_CHECKING:
     import numpy as np
@@ -106,9 +106,9 @@ class BadCase(NamedTuple):
     figure_paths: tuple[str, ...]
 
 
-def icu_rate_high(rates: Rates, country: str, fx: FxTable, display: str) -> Decimal:
-    h = rates.countries[country].hospital
-    assert h is not None
+def icu_rate_high(h: Hospital, fx: FxTable, display: str) -> Decimal:
+    # resolve_country() has made every figure plain.
+    assert isinstance(h.icu_day, Money | None) and isinstance(h.inpatient_day, Money)
     if h.icu_day is not None:
         return fx.convert(h.icu_day.range[1], h.icu_day.currency, display)
     ward = h.inpatient_day
@@ -122,6 +122,8 @@ def bad_case(
     stay: Range,
     fx: FxTable,
     display: str,
+    dest: Country,
+    real: Callable[[str], str],
 ) -> BadCase:
     """The extra cost if every event happens, each at its worst, at the high rates.
 
@@ -129,13 +131,16 @@ def bad_case(
     stay without events (the visa may change with the longer one).
     """
     cc = scenario.country
-    h = rates.countries[cc].hospital
+    h = dest.hospital
     assert h is not None
+    assert isinstance(h.inpatient_day, Money)
     hp = f"countries.{cc}.hospital"
     ward_high = fx.convert(h.inpatient_day.range[1], h.inpatient_day.currency, display)
-    icu_high = icu_rate_high(rates, cc, fx, display)
-    icu_path = f"{hp}.icu_day" if h.icu_day is not None else f"{hp}.inpatient_day"
-    icu_sources = (h.icu_day or h.inpatient_day).sources
+    icu_high = icu_rate_high(h, fx, display)
+    icu_path = real(f"{hp}.icu_day" if h.icu_day is not None else f"{hp}.inpatient_day")
+    icu_fig = h.icu_day or h.inpatient_day
+    assert isinstance(icu_fig, Money)
+    icu_sources = icu_fig.sources
 
     amount = Decimal(0)
     extra_out = Decimal(0)
@@ -161,7 +166,7 @@ def bad_case(
             amount += days * ward_high
             extra_in += days
             cite(f"{ep}.inpatient_days", ev.inpatient_days.sources)
-            cite(f"{hp}.inpatient_day", h.inpatient_day.sources)
+            cite(real(f"{hp}.inpatient_day"), h.inpatient_day.sources)
         if ev.wait_days is not None:
             extra_out += ev.wait_days.range[1]
             cite(f"{ep}.wait_days", ev.wait_days.sources)
@@ -169,7 +174,7 @@ def bad_case(
             fig: Money | None = getattr(h, name)
             if fig is not None:
                 amount += fx.convert(fig.range[1], fig.currency, display)
-                cite(f"{hp}.{name}", fig.sources)
+                cite(real(f"{hp}.{name}"), fig.sources)
         if ev.cost is not None:
             amount += fx.convert(ev.cost.range[1], ev.cost.currency, display)
             cite(f"{ep}.cost", ev.cost.sources)
@@ -184,7 +189,7 @@ def bad_case(
     # A stay pushed past the visa-free days pays the visa.
     visa = next((i for i in items if i.key == "travel.visa" and i.amount is not None), None)
     if visa is not None and scenario.origin is not None:
-        entry = rates.countries[cc].entry
+        entry = dest.entry
         assert entry is not None
         rule = VisaRule.of(entry, scenario.origin)
         longer = rule.at(stay.high + extra_out + extra_in, 1, fx, display)
@@ -224,13 +229,24 @@ def reserve_item(
     fx: FxTable,
     display: str,
     summary: str | None = None,
+    dest: Country | None = None,
+    real: Callable[[str], str] | None = None,
 ) -> LineItem:
     """The plain estimate's complications reserve built from [events]: low = none
     happens, high = the bad case (see bad_case). `summary`: event_summary(rates), when
     the caller has it already."""
     from cartcost.estimate import LineItem
 
-    worst = bad_case(rates, scenario, items, stay, fx, display)
+    worst = bad_case(
+        rates,
+        scenario,
+        items,
+        stay,
+        fx,
+        display,
+        rates.countries[scenario.country] if dest is None else dest,
+        real or (lambda p: p),
+    )
     days = worst.extra_outside + worst.extra_inpatient
     note = (
         f"high = all at once, at their worst (stay up to {days.normalize():f} days longer): "

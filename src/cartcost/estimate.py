@@ -20,7 +20,7 @@ from typing import Literal, NamedTuple
 
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.money import FxTable, Range, total
-from cartcost.rates import Country, Duration, Money, Offer, Rates
+from cartcost.rates import ByHospital, ByLiving, Country, Duration, Money, Offer, Rates
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 Category = Literal["product", "hospital", "living", "travel", "services"]
@@ -343,13 +343,15 @@ class _Builder:
         category: Category,
         key: str,
         label: str,
-        figure: Money,
+        figure: Money | ByHospital | ByLiving,
         path: str,
         quantity: Range | None = None,
         unit: str = "",
         note: str = "",
         floor_zero: bool = False,
     ) -> None:
+        # resolve_country() has made every figure plain before the builder sees it.
+        assert isinstance(figure, Money)
         fixed = None
         if quantity is None:
             # A line priced by its figure alone: the same for every scenario.
@@ -501,6 +503,16 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
     # is_destination guarantees these (validated on load).
     assert dest.hospital and dest.durations and dest.living and dest.entry
     assert scenario.currency is not None
+    from cartcost.choices import DEFAULT_LIVING, default_city, default_hospital, resolve_country
+
+    res = resolve_country(dest, default_hospital(dest), DEFAULT_LIVING, default_city(dest))
+    dest = res.country
+    assert dest.hospital and dest.durations and dest.living and dest.entry
+
+    def real(path: str) -> str:
+        _, _, tail = path.partition(f"countries.{scenario.country}.")
+        return f"countries.{scenario.country}." + res.paths.get(tail, tail)
+
     chosen = select_offers(rates, scenario)
     prep = _prepared(rates)
     b = _Builder(prep, scenario.currency)
@@ -552,7 +564,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
             f"hospital.{key}",
             label,
             fig,
-            f"{hp}.{key}",
+            real(f"{hp}.{key}"),
             note="some offers include it in the product price" if any(covered) else "",
             floor_zero=any(covered),
         )
@@ -561,7 +573,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
         "hospital.inpatient",
         "Inpatient stay and monitoring",
         h.inpatient_day,
-        f"{hp}.inpatient_day",
+        real(f"{hp}.inpatient_day"),
         inpatient,
         "days",
     )
@@ -571,7 +583,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
         "hospital.outpatient",
         "Outpatient visits while staying nearby",
         h.outpatient_visit,
-        f"{hp}.outpatient_visit",
+        real(f"{hp}.outpatient_visit"),
         visits,
         "visits",
     )
@@ -583,7 +595,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
             "hospital.complications",
             "Complications reserve (CRS/ICANS, ICU; low = none)",
             h.complications,
-            f"{hp}.complications",
+            real(f"{hp}.complications"),
         )
 
     # Living -----------------------------------------------------------------------
@@ -598,7 +610,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
             "living.lodging",
             "Lodging near the centre",
             lv.lodging_night,
-            f"{lp}.lodging_night",
+            real(f"{lp}.lodging_night"),
             room_nights,
             "room-nights",
         )
@@ -608,7 +620,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
         "living.meals",
         "Meals and incidentals",
         lv.meals_day,
-        f"{lp}.meals_day",
+        real(f"{lp}.meals_day"),
         person_days,
         "person-days",
     )
@@ -618,7 +630,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
             "living.transport",
             "Local transport (no driving after infusion)",
             lv.local_transport_day,
-            f"{lp}.local_transport_day",
+            real(f"{lp}.local_transport_day"),
             stay,
             "days",
         )
@@ -658,7 +670,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
                 "services.coordinator",
                 "International patient coordinator",
                 sv.coordinator,
-                f"{sp}.coordinator",
+                real(f"{sp}.coordinator"),
             )
         if sv.interpreter_day is not None:
             b.add(
@@ -666,7 +678,7 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
                 "services.interpreter",
                 "Interpreter",
                 sv.interpreter_day,
-                f"{sp}.interpreter_day",
+                real(f"{sp}.interpreter_day"),
                 stay,
                 "days",
             )
@@ -676,7 +688,9 @@ def estimate(rates: Rates, scenario: Scenario) -> Estimate:
 
         if prep.summary is None:
             prep.summary = event_summary(rates)
-        reserve = reserve_item(rates, scenario, b.items, stay, b.fx, b.display, prep.summary)
+        reserve = reserve_item(
+            rates, scenario, b.items, stay, b.fx, b.display, prep.summary, dest, real
+        )
         last_hospital = max(i for i, it in enumerate(b.items) if it.category == "hospital")
         b.items.insert(last_hospital + 1, reserve)
 

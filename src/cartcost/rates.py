@@ -11,7 +11,7 @@ schema's models one for one (tests/test_rates_model.py holds the two together).
 from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, NoReturn, TypeVar
 
 # Larger than any plausible figure in any currency (KRW and IDR included): a value above
 # it is a typo such as 1e400, not a price.
@@ -19,6 +19,30 @@ MAX_AMOUNT = Decimal("1e13")
 # A duration (days, or visits a week) above ten years is a typo, and would make totals
 # of 1e26 out of valid figures.
 MAX_DAYS = 3650
+# The oldest patient age the model accepts (a label's age limits use the same bound).
+MAX_AGE = 120
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenDict(dict[K, V]):
+    """A dict no one can change: the table's mappings, so that nothing computed from a
+    table (a memo, a cached estimate) can go stale under a caller's in-place edit."""
+
+    __slots__ = ()
+
+    def _immutable(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("rate-table records are immutable; build a new table instead")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _immutable
+    __ior__ = _immutable
+
+    def __reduce__(self) -> tuple[type["FrozenDict[K, V]"], tuple[dict[K, V]]]:
+        return (FrozenDict, (dict(self),))
+
+
+EMPTY: Mapping[Any, Any] = FrozenDict()
 
 SourceKind = Literal["official", "paper", "news", "facilitator", "blog", "aggregator", "assumption"]
 Pathway = Literal["commercial", "academic", "trial"]
@@ -34,6 +58,11 @@ Region = Literal[
     "africa",
 ]
 HospitalItem = Literal["workup", "apheresis", "bridging", "lymphodepletion"]
+# What a price is: a list price, what a public payer pays, an insurer's negotiated rate,
+# what a self-paying patient is charged, or what a clinical trial charges.
+Basis = Literal["list", "tariff", "negotiated", "cash", "trial"]
+BASES: tuple[Basis, ...] = ("list", "tariff", "negotiated", "cash", "trial")
+ForeignPatients = Literal["yes", "no", "unknown"]
 
 
 class Money(NamedTuple):
@@ -44,6 +73,26 @@ class Money(NamedTuple):
     currency: str
     typical: Decimal | None = None
     note: str = ""
+    basis: Basis | None = None
+
+
+class ByHospital(NamedTuple):
+    """A money figure keyed by the kind of hospital the family chooses."""
+
+    public: Money | None = None
+    private: Money | None = None
+
+
+class ByLiving(NamedTuple):
+    """A money figure keyed by how the family lives near the centre."""
+
+    budget: Money
+    standard: Money
+    comfort: Money
+
+
+HospitalMoney = Money | ByHospital
+LivingMoney = Money | ByLiving
 
 
 class Duration(NamedTuple):
@@ -111,17 +160,22 @@ class Offer(NamedTuple):
     pathway: Pathway = "commercial"
     includes: tuple[HospitalItem, ...] = ()
     note: str = ""
+    prices: Mapping[str, Money] = EMPTY  # the same offer at other bases, by basis
+    age_limits: Mapping[str, tuple[int, int]] = EMPTY  # indication -> inclusive ages
+    lines_note: str = ""
+    foreign_patients: ForeignPatients = "unknown"
+    status_until: date | None = None
 
 
 class Hospital(NamedTuple):
-    workup: Money
-    apheresis: Money
-    lymphodepletion: Money
-    inpatient_day: Money
-    outpatient_visit: Money
-    bridging: Money | None = None
-    complications: Money | None = None
-    icu_day: Money | None = None  # per ICU day, for [events]; else inpatient_day x 2
+    workup: HospitalMoney
+    apheresis: HospitalMoney
+    lymphodepletion: HospitalMoney
+    inpatient_day: HospitalMoney
+    outpatient_visit: HospitalMoney
+    bridging: HospitalMoney | None = None
+    complications: HospitalMoney | None = None
+    icu_day: HospitalMoney | None = None  # per ICU day, for [events]; else inpatient_day x 2
 
 
 class Durations(NamedTuple):
@@ -133,34 +187,53 @@ class Durations(NamedTuple):
 
 
 class Living(NamedTuple):
-    lodging_night: Money
-    meals_day: Money
-    local_transport_day: Money
+    lodging_night: LivingMoney
+    meals_day: LivingMoney
+    local_transport_day: LivingMoney
+
+
+class CityLiving(NamedTuple):
+    """A city's own living figures; the country's fill what a city leaves out."""
+
+    lodging_night: LivingMoney | None = None
+    meals_day: LivingMoney | None = None
+    local_transport_day: LivingMoney | None = None
+
+
+class City(NamedTuple):
+    name: str
+    living: CityLiving = CityLiving()
 
 
 class Services(NamedTuple):
-    coordinator: Money | None = None
-    interpreter_day: Money | None = None
+    coordinator: HospitalMoney | None = None
+    interpreter_day: HospitalMoney | None = None
+    hospital_languages: Mapping[str, tuple[str, ...]] = EMPTY
 
 
 class Entry(NamedTuple):
     visa: str
     visa_fee: Mapping[str, Money]
     visa_free_sources: tuple[str, ...] = ()
-    visa_free_days: Mapping[str, int] = {}
-    visa_free_fee: Mapping[str, Money] = {}
+    visa_free_days: Mapping[str, int] = EMPTY
+    visa_free_fee: Mapping[str, Money] = EMPTY
 
 
 class Country(NamedTuple):
     name: str
     currency: str
     region: Region
-    offers: Mapping[str, Offer] = {}
+    offers: Mapping[str, Offer] = EMPTY
     hospital: Hospital | None = None
     durations: Durations | None = None
     living: Living | None = None
     services: Services | None = None
     entry: Entry | None = None
+    hospitals: tuple[str, ...] = ()  # kinds of hospital offered; () = not distinguished
+    default_hospital: str | None = None
+    default_city: str | None = None
+    cities: Mapping[str, City] = EMPTY
+    languages: tuple[str, ...] = ()
 
     @property
     def is_destination(self) -> bool:
@@ -185,11 +258,12 @@ class Event(NamedTuple):
 
 class Fare(NamedTuple):
     fare: Money
+    business: Money | None = None
 
 
 class Flights(NamedTuple):
-    routes: Mapping[str, Mapping[str, Fare]] = {}
-    regions: Mapping[str, Mapping[str, Fare]] = {}
+    routes: Mapping[str, Mapping[str, Fare]] = EMPTY
+    regions: Mapping[str, Mapping[str, Fare]] = EMPTY
 
 
 class Rates(NamedTuple):
@@ -200,7 +274,7 @@ class Rates(NamedTuple):
     products: Mapping[str, Product]
     countries: Mapping[str, Country]
     flights: Flights = Flights()
-    events: Mapping[str, Event] = {}
+    events: Mapping[str, Event] = EMPTY
 
     def destinations(self) -> list[str]:
         return sorted(cc for cc, c in self.countries.items() if c.is_destination)
@@ -226,6 +300,8 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
     cls.__name__: cls
     for cls in (
         Money,
+        ByHospital,
+        ByLiving,
         Duration,
         Probability,
         Source,
@@ -237,6 +313,8 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
         Hospital,
         Durations,
         Living,
+        CityLiving,
+        City,
         Services,
         Entry,
         Country,
@@ -278,6 +356,8 @@ def figure_data(fig: Figure) -> dict[str, Any]:
         data["typical"] = fig.typical
     if fig.note:
         data["note"] = fig.note
+    if isinstance(fig, Money) and fig.basis is not None:
+        data["basis"] = fig.basis
     return data
 
 

@@ -487,7 +487,7 @@ def _cacheable(module: str, name: str) -> bool:
     if module == "cartcost.rates":
         from cartcost.rates import RECORDS
 
-        return name in RECORDS
+        return name in RECORDS or name == "FrozenDict"
     return (module, name) in _CACHEABLE
 
 

@@ -14,11 +14,30 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from cartcost import rates as records
 from cartcost.errors import Problem, RatesError, suggest
-from cartcost.rates import MAX_AMOUNT, MAX_DAYS, HospitalItem, Pathway, Region, SourceKind
+from cartcost.rates import (
+    MAX_AGE,
+    MAX_AMOUNT,
+    MAX_DAYS,
+    Basis,
+    ForeignPatients,
+    HospitalItem,
+    Pathway,
+    Region,
+    SourceKind,
+)
 
 _CC = re.compile(r"^[A-Z]{2}$")
 _CCY = re.compile(r"^[A-Z]{3}$")
@@ -64,7 +83,37 @@ def _whole_days(value: Any) -> int:
     return value
 
 
+def _age(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AGE:
+        raise ValueError(f"expected an age in whole years from 0 to {MAX_AGE}, got {value!r}")
+    return value
+
+
+def _pattern(regex: str, what: str) -> Any:
+    compiled = re.compile(regex)
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise ValueError(f"expected {what}, got {value!r}")
+        return value
+
+    return check
+
+
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
+Age = Annotated[int, BeforeValidator(_age)]
+HospitalKind = Annotated[
+    str, BeforeValidator(_pattern("public|private", "a kind of hospital: public or private"))
+]
+CityKey = Annotated[
+    str,
+    BeforeValidator(
+        _pattern("[a-z][a-z0-9]*(-[a-z0-9]+)*", "a city key in lower case such as shanghai")
+    ),
+]
+Language = Annotated[
+    str, BeforeValidator(_pattern("[a-z]{2}", "an ISO 639-1 language code such as en or zh"))
+]
 CountryCode = Annotated[str, BeforeValidator(_country_code)]
 Currency = Annotated[str, BeforeValidator(_currency_code)]
 Text = Annotated[str, BeforeValidator(_text)]
@@ -99,6 +148,50 @@ class Figure(Model):
 
 class Money(Figure):
     currency: Currency
+    basis: Basis | None = None
+
+
+class ByHospital(Model):
+    """A money figure keyed by kind of hospital: a public or general ward, or an
+    international or private department."""
+
+    public: Money | None = None
+    private: Money | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> ByHospital:
+        if self.public is None and self.private is None:
+            raise ValueError("a figure keyed by kind of hospital needs `public` or `private`")
+        return self
+
+
+class ByLiving(Model):
+    """A money figure keyed by how the family lives: a long-stay rental and cooking, a
+    serviced apartment, or a hotel and restaurants."""
+
+    budget: Money
+    standard: Money
+    comfort: Money
+
+
+def _plain_or_keyed(value: Any) -> str:
+    # A table with `range` is one figure; any other table is keyed by choice. The tag
+    # names start with "tagged-union" so that error paths leave them out.
+    return (
+        "tagged-union-plain"
+        if isinstance(value, Mapping) and "range" in value
+        else "tagged-union-keyed"
+    )
+
+
+HospitalMoney = Annotated[
+    Annotated[Money, Tag("tagged-union-plain")] | Annotated[ByHospital, Tag("tagged-union-keyed")],
+    Discriminator(_plain_or_keyed),
+]
+LivingMoney = Annotated[
+    Annotated[Money, Tag("tagged-union-plain")] | Annotated[ByLiving, Tag("tagged-union-keyed")],
+    Discriminator(_plain_or_keyed),
+]
 
 
 class Duration(Figure):
@@ -183,17 +276,34 @@ class Offer(Model):
     manufacturing_days: Duration
     includes: list[HospitalItem] = []
     note: Text = ""
+    prices: dict[Basis, Money] = {}
+    age_limits: dict[NonEmptyText, tuple[Age, Age]] = {}
+    lines_note: Text = ""
+    foreign_patients: ForeignPatients = "unknown"
+    status_until: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Offer:
+        for ind, (low, high) in self.age_limits.items():
+            if low > high:
+                raise ValueError(f"age_limits.{ind}: lowest age {low} is above highest {high}")
+            if ind not in self.indications:
+                raise ValueError(f"age_limits.{ind}: not one of the offer's indications")
+        for basis, money in self.prices.items():
+            if money.basis is not None and money.basis != basis:
+                raise ValueError(f"prices.{basis} says basis = {money.basis!r}")
+        return self
 
 
 class Hospital(Model):
-    workup: Money
-    apheresis: Money
-    lymphodepletion: Money
-    inpatient_day: Money
-    outpatient_visit: Money
-    bridging: Money | None = None
-    complications: Money | None = None
-    icu_day: Money | None = None  # per ICU day, for [events]; else inpatient_day x 2
+    workup: HospitalMoney
+    apheresis: HospitalMoney
+    lymphodepletion: HospitalMoney
+    inpatient_day: HospitalMoney
+    outpatient_visit: HospitalMoney
+    bridging: HospitalMoney | None = None
+    complications: HospitalMoney | None = None
+    icu_day: HospitalMoney | None = None  # per ICU day, for [events]; else inpatient_day x 2
 
 
 class Durations(Model):
@@ -205,14 +315,26 @@ class Durations(Model):
 
 
 class Living(Model):
-    lodging_night: Money
-    meals_day: Money
-    local_transport_day: Money
+    lodging_night: LivingMoney
+    meals_day: LivingMoney
+    local_transport_day: LivingMoney
+
+
+class CityLiving(Model):
+    lodging_night: LivingMoney | None = None
+    meals_day: LivingMoney | None = None
+    local_transport_day: LivingMoney | None = None
+
+
+class City(Model):
+    name: NonEmptyText
+    living: CityLiving = Field(default_factory=CityLiving)
 
 
 class Services(Model):
-    coordinator: Money | None = None
-    interpreter_day: Money | None = None
+    coordinator: HospitalMoney | None = None
+    interpreter_day: HospitalMoney | None = None
+    hospital_languages: dict[HospitalKind, list[Language]] = {}
 
 
 class Entry(Model):
@@ -257,6 +379,43 @@ class Country(Model):
     living: Living | None = None
     services: Services | None = None
     entry: Entry | None = None
+    hospitals: list[HospitalKind] = []
+    default_hospital: HospitalKind | None = None
+    default_city: CityKey | None = None
+    cities: dict[CityKey, City] = {}
+    languages: list[Language] = []
+
+    @model_validator(mode="after")
+    def _choices_complete(self) -> Country:
+        keyed: list[tuple[str, ByHospital]] = []
+        for part, fields in (("hospital", self.hospital), ("services", self.services)):
+            if fields is None:
+                continue
+            for name in type(fields).model_fields:
+                value = getattr(fields, name)
+                if isinstance(value, ByHospital):
+                    keyed.append((f"{part}.{name}", value))
+        kinds = list(self.hospitals) or (
+            sorted({k for _, v in keyed for k in ("public", "private") if getattr(v, k)})
+        )
+        for path, value in keyed:
+            missing = [k for k in kinds if getattr(value, k) is None]
+            if missing:
+                raise ValueError(
+                    f"{path} has no figure for {', '.join(missing)} "
+                    f"(this country's kinds of hospital: {', '.join(kinds)})"
+                )
+        if self.default_hospital is not None and kinds and self.default_hospital not in kinds:
+            raise ValueError(
+                f"default_hospital {self.default_hospital!r} is not one of hospitals: "
+                + ", ".join(kinds)
+            )
+        if self.default_city is not None and self.default_city not in self.cities:
+            raise ValueError(
+                f"default_city {self.default_city!r} has no [cities.{self.default_city}]; "
+                f"cities: {', '.join(self.cities) or 'none'}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _destination_complete(self) -> Country:
@@ -314,6 +473,7 @@ class Event(Model):
 
 class Fare(Model):
     fare: Money
+    business: Money | None = None
 
 
 class Flights(Model):
@@ -606,7 +766,7 @@ def to_records(rates: Rates) -> records.Rates:
             cls = records.RECORDS[type(node).__name__]
             return cls(**{f: convert(getattr(node, f)) for f in cls._fields})  # type: ignore[attr-defined]
         if isinstance(node, dict):
-            return {k: convert(v) for k, v in node.items()}
+            return records.FrozenDict({k: convert(v) for k, v in node.items()})
         if isinstance(node, list | tuple):
             return tuple(convert(v) for v in node)
         return node

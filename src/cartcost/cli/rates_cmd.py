@@ -308,7 +308,9 @@ def starter_overlay(rates: Rates, country: str, name: str, today: str) -> str:
 
     c = rates.countries[country]
     assert c.hospital is not None
-    day = c.hospital.inpatient_day
+    from cartcost.choices import default_hospital, pick
+
+    kind, day = pick(c.hospital.inpatient_day, default_hospital(c))[0]
     sid = "my-hospital-quote"
     when = date.fromisoformat(today)
     source = {
@@ -324,19 +326,14 @@ def starter_overlay(rates: Rates, country: str, name: str, today: str) -> str:
             }
         }
     }
+    quote = {
+        "range": list(day.range),
+        "currency": day.currency,
+        "sources": [sid],
+        "note": "per inpatient day, from the hospital's quote",
+    }
     figure = {
-        "countries": {
-            country: {
-                "hospital": {
-                    "inpatient_day": {
-                        "range": list(day.range),
-                        "currency": day.currency,
-                        "sources": [sid],
-                        "note": "per inpatient day, from the hospital's quote",
-                    }
-                }
-            }
-        }
+        "countries": {country: {"hospital": {"inpatient_day": ({kind: quote} if kind else quote)}}}
     }
     offer = next(iter(c.offers.values()))
     was = figure_text(figure_data(day))
