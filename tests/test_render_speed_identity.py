@@ -123,9 +123,11 @@ def test_text_table_draws_what_table_draws(case: int, every: bool) -> None:
         assert fast == slow, width
 
 
-@pytest.mark.parametrize("settings", SETTINGS, ids=range(len(SETTINGS)))
-def test_text_table_measures_what_table_measures(settings: dict[str, object]) -> None:
-    for width in TABLE_WIDTHS:
+@pytest.mark.parametrize("every", ALL_WIDTHS)
+@pytest.mark.parametrize("case", range(len(SETTINGS)))
+def test_text_table_measures_what_table_measures(case: int, every: bool) -> None:
+    settings = SETTINGS[case]
+    for width in _widths(TABLE_WIDTHS, every, case):
         console = _console(width)
         fast = Measurement.get(console, console.options, _table(tv.TextTable, **settings))
         slow = Measurement.get(console, console.options, _table(Table, **settings))
