@@ -7,7 +7,8 @@ Each example is a command whose output a document quotes in a fenced block: eith
 block's first line is `$ COMMAND`, or (README.md) the block follows a line naming the
 command in backticks. They run as a user would see them: the shipped table, no config
 file, a fixed date for the freshness notes, at the width given; trailing spaces dropped.
-tests/test_docs_examples.py fails when one is stale.
+They share one fresh cache directory (the first validates the table, the rest find it
+there) and run two at a time. tests/test_docs_examples.py fails when one is stale.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,23 +38,23 @@ EXAMPLES: list[tuple[str, str, int]] = [
 ]
 
 
-def output(command: str, columns: int) -> list[str]:
-    """What the command prints (stdout, then stderr), line by line, right-trimmed."""
+def output(command: str, columns: int, tmp: str) -> list[str]:
+    """What the command prints (stdout, then stderr), line by line, right-trimmed, with
+    no config file and the cache in the directory tmp."""
     args = shlex.split(command)[1:]
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "COLUMNS": str(columns),
-            "CARTCOST_TODAY": TODAY,
-            "CARTCOST_CONFIG_DIR": str(Path(tmp) / "config"),
-            "CARTCOST_CACHE_DIR": str(Path(tmp) / "cache"),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-        }
-        for name in ("CARTCOST_RATES", "CARTCOST_BASE_RATES", "NO_COLOR", "FORCE_COLOR"):
-            env.pop(name, None)
-        done = subprocess.run(
-            [sys.executable, "-m", "cartcost", *args], env=env, capture_output=True, text=True
-        )
+    env = {
+        **os.environ,
+        "COLUMNS": str(columns),
+        "CARTCOST_TODAY": TODAY,
+        "CARTCOST_CONFIG_DIR": str(Path(tmp) / "config"),
+        "CARTCOST_CACHE_DIR": str(Path(tmp) / "cache"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    for name in ("CARTCOST_RATES", "CARTCOST_BASE_RATES", "NO_COLOR", "FORCE_COLOR"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "cartcost", *args], env=env, capture_output=True, text=True
+    )
     return [line.rstrip() for line in (done.stdout + done.stderr).rstrip("\n").split("\n")]
 
 
@@ -71,25 +73,34 @@ def block(lines: list[str], command: str) -> tuple[int, int]:
     return start, end
 
 
+def outputs() -> list[list[str]]:
+    """What each example prints, in the order of EXAMPLES."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (_, first, columns), *rest = EXAMPLES
+        done = [output(first, columns, tmp)]  # the table is validated and cached once
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done += pool.map(lambda example: output(example[1], example[2], tmp), rest)
+    return done
+
+
 def stale() -> list[tuple[str, str, list[str], list[str]]]:
     """(document, command, quoted, actual) for each example that no longer matches."""
     found = []
-    for doc, command, columns in EXAMPLES:
+    for (doc, command, _), actual in zip(EXAMPLES, outputs(), strict=True):
         lines = (ROOT / doc).read_text(encoding="utf-8").split("\n")
         start, end = block(lines, command)
         quoted = [line.rstrip() for line in lines[start:end]]
-        actual = output(command, columns)
         if quoted != actual:
             found.append((doc, command, quoted, actual))
     return found
 
 
 def write() -> None:
-    for doc, command, columns in EXAMPLES:
+    for (doc, command, _), actual in zip(EXAMPLES, outputs(), strict=True):
         path = ROOT / doc
         lines = path.read_text(encoding="utf-8").split("\n")
         start, end = block(lines, command)
-        lines[start:end] = output(command, columns)
+        lines[start:end] = actual
         path.write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -1,5 +1,9 @@
 """Shared fixtures. Every test runs against tests/fixtures/mini.toml unless it asks for the
-real table, and never touches the user's config or cache."""
+real table, and never touches the user's config or cache.
+
+Every property test (one with @given) runs twice: as [quick], with a fifth of the examples
+its @settings ask for (at least 5), in the default run; and as [thorough], with all of
+them, marked slow (`python -m pytest -m slow`)."""
 
 from __future__ import annotations
 
@@ -7,10 +11,44 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import is_hypothesis_test, settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini.toml"
 REAL = Path(__file__).parents[1] / "data" / "rates.toml"
+
+
+QUICK_SHARE = 5  # the default run tries 1/QUICK_SHARE of each property test's examples
+QUICK_MIN = 5
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if is_hypothesis_test(metafunc.function):
+        metafunc.parametrize(
+            "hypothesis_examples",
+            [
+                pytest.param("quick", id="quick"),
+                pytest.param("thorough", id="thorough", marks=pytest.mark.slow),
+            ],
+            indirect=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def hypothesis_examples(request: pytest.FixtureRequest) -> Iterator[None]:
+    """[quick] property tests try fewer examples; [thorough] ones as many as they ask."""
+    if getattr(request, "param", None) != "quick":
+        yield
+        return
+    test = getattr(request.function, "__func__", request.function)
+    asked: settings = test._hypothesis_internal_use_settings
+    test._hypothesis_internal_use_settings = settings(
+        asked, max_examples=max(QUICK_MIN, asked.max_examples // QUICK_SHARE)
+    )
+    try:
+        yield
+    finally:
+        test._hypothesis_internal_use_settings = asked
 
 
 @pytest.fixture(autouse=True)

@@ -236,7 +236,17 @@ GENERATED: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(GENERATED))
+# The two biggest take seconds each to build and parse: slow.
+SLOW_GENERATED = {"enormous-array.toml", "100k-keys.toml"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in SLOW_GENERATED else name
+        for name in sorted(GENERATED)
+    ],
+)
 def test_generated_broken_input(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build, needles = GENERATED[name]
     path = tmp_path / name

@@ -9,11 +9,12 @@ deleted, duplicated, truncated). Each one is validated, estimated for a few scen
 rendered as CSV, JSON and a table; some go through the whole CLI. Anything raised other
 than a cartcost.errors.CartcostError fails the test, with the seed to replay it.
 
-Budget: CARTCOST_FUZZ_EXAMPLES mutants (default 120) within CARTCOST_FUZZ_SECONDS
-(default 5); CARTCOST_FUZZ_SEED picks another series, e.g.
+Budget: the default run tries the first 10 mutants ([quick]); the [thorough] case, marked
+slow, CARTCOST_FUZZ_EXAMPLES mutants (default 600) within CARTCOST_FUZZ_SECONDS (default
+30). CARTCOST_FUZZ_SEED picks another series, e.g.
 
     CARTCOST_FUZZ_EXAMPLES=20000 CARTCOST_FUZZ_SECONDS=600 CARTCOST_FUZZ_SEED=7 \\
-        PYTHONPATH=src python -m pytest -q tests/test_fuzz.py
+        PYTHONPATH=src python -m pytest -q -m slow tests/test_fuzz.py
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ from cartcost.scenario import Scenario
 from tests.clihelp import run
 from tests.conftest import MINI, REAL
 
-EXAMPLES = int(os.environ.get("CARTCOST_FUZZ_EXAMPLES", "120"))
-SECONDS = float(os.environ.get("CARTCOST_FUZZ_SECONDS", "5"))
+EXAMPLES = int(os.environ.get("CARTCOST_FUZZ_EXAMPLES", "600"))
+SECONDS = float(os.environ.get("CARTCOST_FUZZ_SECONDS", "30"))
+QUICK_EXAMPLES, QUICK_SECONDS = 10, 2.0
 SEED = int(os.environ.get("CARTCOST_FUZZ_SEED", "0"))
 CLI_EVERY = 10  # every tenth mutant also runs through the CLI
 
@@ -273,12 +275,20 @@ def test_target_is_the_real_table_when_it_loads() -> None:
     assert len(SCENARIOS) >= 2
 
 
+@pytest.mark.parametrize(
+    "budget",
+    [
+        pytest.param((QUICK_EXAMPLES, QUICK_SECONDS), id="quick"),
+        pytest.param((EXAMPLES, SECONDS), id="thorough", marks=pytest.mark.slow),
+    ],
+)
 def test_mutants_give_an_estimate_or_a_clean_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    budget: tuple[int, float], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    deadline = time.monotonic() + SECONDS
+    examples, seconds = budget
+    deadline = time.monotonic() + seconds
     done = estimates = 0
-    for n in range(EXAMPLES):
+    for n in range(examples):
         if time.monotonic() > deadline and done >= 20:
             break
         rng = random.Random(f"{SEED}-{n}")
@@ -312,6 +322,6 @@ def test_mutants_give_an_estimate_or_a_clean_error(
                 f"{type(error).__name__}: {error}"
             ) from error
         done += 1
-    assert done >= min(20, EXAMPLES)
+    assert done >= min(20, examples)
     # Most mutants still estimate: the fuzzing reached the cost model, not only the parser.
     assert estimates > 0

@@ -1,6 +1,9 @@
 """compare's table fitting (issue 8): fit_table measures each column once and adds the
 widths up; it must choose exactly what building and measuring every configuration in
-turn (fit_table_by_trial) chooses, at every width, and without falling back to it."""
+turn (fit_table_by_trial) chooses, at every width, and without falling back to it.
+
+The default run tries every tenth width (and 200); the [all-widths] cases, marked slow,
+every width from 40 to 200."""
 
 from __future__ import annotations
 
@@ -37,13 +40,21 @@ def _render(console: Console, table: object) -> str:
     return str(out)
 
 
+@pytest.mark.parametrize(
+    "every",
+    [
+        pytest.param(False, id="some-widths"),
+        pytest.param(True, id="all-widths", marks=pytest.mark.slow),
+    ],
+)
 @pytest.mark.parametrize("which", range(4))
 def test_arithmetic_fit_chooses_what_trial_and_error_chooses(
-    which: int, monkeypatch: pytest.MonkeyPatch
+    which: int, every: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cmp = _comparisons()[which]
     seen: set[tuple[str, ...]] = set()
-    for width in range(40, 201):
+    widths = range(40, 201) if every else sorted({*range(40 + which, 201, 10), 200})
+    for width in widths:
         console = _console(width)
         slow, slow_hidden = cv.fit_table_by_trial(cmp, console, width)
         with monkeypatch.context() as m:

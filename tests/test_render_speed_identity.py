@@ -5,6 +5,9 @@ at every width it tries; compare's fit_table works out which columns fit the sam
 instead of building and measuring every configuration. These tests draw the same tables
 both ways, in colour, at many widths, and require the same bytes; and they check that
 the fast way does not fall back on Rich's measuring (else they would prove nothing).
+
+The default run draws each case at every sixth width (each case starting at another);
+the [all-widths] cases, marked slow, at every width.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ from tests.test_compare import home_rates
 WIDTHS = [*range(20, 100, 3), 100, 120, 140, 200]
 # The made-up tables: every width up to 60 (where the narrow branches are), then a few.
 TABLE_WIDTHS = [*range(1, 61), *range(61, 141, 4)]
+ALL_WIDTHS = [
+    pytest.param(False, id="some-widths"),
+    pytest.param(True, id="all-widths", marks=pytest.mark.slow),
+]
+
+
+def _widths(widths: list[int], every: bool, case: int) -> list[int]:
+    """Every width, or every sixth from one that depends on the case."""
+    return widths if every else widths[case % 6 :: 6]
 
 
 def _console(width: int, file: io.StringIO | None = None) -> Console:
@@ -101,17 +113,21 @@ SETTINGS: list[dict[str, object]] = [
 ]
 
 
-@pytest.mark.parametrize("settings", SETTINGS, ids=range(len(SETTINGS)))
-def test_text_table_draws_what_table_draws(settings: dict[str, object]) -> None:
-    for width in TABLE_WIDTHS:
+@pytest.mark.parametrize("every", ALL_WIDTHS)
+@pytest.mark.parametrize("case", range(len(SETTINGS)))
+def test_text_table_draws_what_table_draws(case: int, every: bool) -> None:
+    settings = SETTINGS[case]
+    for width in _widths(TABLE_WIDTHS, every, case):
         fast = _draw(width, lambda _: _table(tv.TextTable, **settings))
         slow = _draw(width, lambda _: _table(Table, **settings))
         assert fast == slow, width
 
 
-@pytest.mark.parametrize("settings", SETTINGS, ids=range(len(SETTINGS)))
-def test_text_table_measures_what_table_measures(settings: dict[str, object]) -> None:
-    for width in TABLE_WIDTHS:
+@pytest.mark.parametrize("every", ALL_WIDTHS)
+@pytest.mark.parametrize("case", range(len(SETTINGS)))
+def test_text_table_measures_what_table_measures(case: int, every: bool) -> None:
+    settings = SETTINGS[case]
+    for width in _widths(TABLE_WIDTHS, every, case):
         console = _console(width)
         fast = Measurement.get(console, console.options, _table(tv.TextTable, **settings))
         slow = Measurement.get(console, console.options, _table(Table, **settings))
@@ -152,13 +168,14 @@ def _estimates(rates: Rates) -> list[Estimate]:
     ]
 
 
+@pytest.mark.parametrize("every", ALL_WIDTHS)
 @pytest.mark.parametrize("sources", [False, True])
 def test_estimate_table_as_rich_lays_it_out(
-    mini_rates: Rates, sources: bool, monkeypatch: pytest.MonkeyPatch
+    mini_rates: Rates, sources: bool, every: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for est in _estimates(mini_rates):
+    for case, est in enumerate(_estimates(mini_rates)):
         layers = {p: "quote.toml" for p in est.items[0].figure_paths}
-        for width in WIDTHS:
+        for width in _widths(WIDTHS, every, case + sources):
 
             def view(
                 _: Console, est: Estimate = est, layers: dict[str, str] = layers
@@ -195,14 +212,15 @@ def _comparisons() -> list[Comparison]:
     ]
 
 
+@pytest.mark.parametrize("every", ALL_WIDTHS)
 @pytest.mark.parametrize("which", range(4))
 def test_compare_view_as_trial_and_error_with_rich_lays_it_out(
-    which: int, monkeypatch: pytest.MonkeyPatch
+    which: int, every: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The old way: every configuration built as a Rich Table and measured by Rich until
     one fits (fit_table_by_trial), drawn by Rich's own layout."""
     cmp = _comparisons()[which]
-    for width in [10, *WIDTHS]:
+    for width in _widths([10, *WIDTHS], every, which):
         fast = _draw(width, lambda console: cv.compare_view(cmp, console))
         with monkeypatch.context() as m:
             m.setattr(cv, "fit_table", cv.fit_table_by_trial)
