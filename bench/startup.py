@@ -7,8 +7,9 @@ Each round runs every command once, in the same order, so that a slow patch of t
 machine hits all of them alike; the figure is the median wall time over the rounds. A
 command that fails (e.g. one not built yet) is reported and skipped, not timed.
 
-Targets (issue 8), as ratios to the hello-world Typer app: `--version` <= 1.05,
-`estimate` <= 1.2, `compare` over every country <= 1.35.
+Targets, as ratios to the hello-world Typer app: `--version` <= 1.05 (issue 8); the plain
+`estimate` with its likely total <= 1.35 and `compare` over every country, each with its
+likely total, <= 1.5 (issue 12).
 
 Two rows are for information: the estimate when the table cache cannot be used, and the
 estimate ending as a plain Python program does (with the interpreter's teardown, which
@@ -46,11 +47,12 @@ if __name__ == "__main__":
     app()
 '''
 
+# Issue 12: the plain estimate now draws its likely total (and compare one per country).
 TARGETS = {
     "cartcost --version": 1.05,
-    "cartcost estimate -c CN -i MM": 1.2,
-    "cartcost estimate -c CN -i MM -F json": 1.2,
-    "cartcost compare -i MM": 1.35,
+    "cartcost estimate -c CN -i MM": 1.35,
+    "cartcost estimate -c CN -i MM -F json": 1.35,
+    "cartcost compare -i MM": 1.5,
 }
 
 

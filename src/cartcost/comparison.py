@@ -361,6 +361,11 @@ def compare(
     if home is not None and not any(r.is_home for r in rows):
         notes.append(f"home ({home}) could not be estimated: no saving shown")
         home = None
+    from cartcost.freshness import stale_count_note
+
+    stale = stale_count_note(rates, [row.estimate for row in rows])
+    if stale:
+        notes.append(stale)
     scale = rows[0].total
     for r in rows[1:]:
         scale = scale.span(r.total)

@@ -58,6 +58,7 @@ GROUPS = ("hospital", "living")
 # day. Basis (docs/rates-schema.md): KTPH Singapore ICU S$1,019 vs A1 ward S$606 and
 # non-resident B1 S$361 a day (1.7-2.8x); an assumption, used only as a fallback.
 ICU_DAY_FACTOR = Decimal(2)
+NOT_PRICED = "no published figure for this destination, so not priced"
 
 
 class Tri(NamedTuple):
@@ -203,6 +204,9 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
             if any(f is None for f in found):
                 if not line.optional:
                     raise AssertionError(f"{line.key}: validated tables have this figure")
+                if line.when in ("abroad", "interpreter"):
+                    # A service a foreign family may need is never silently 0.
+                    missing.append((line.key, NOT_PRICED))
                 continue
             alts = tuple(
                 Priced(f, path(i, line.part, line.field))

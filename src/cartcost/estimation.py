@@ -627,11 +627,15 @@ def estimate(
         )
     for key, hint in p.missing:
         line = L.BY_KEY.get(key)
-        label = "Visas" if key == L.VISA else "Return flights" if line is None else line.label
-        if key == "travel.flights":
+        if key == L.VISA:
+            label = "Visas"
+        elif key == "travel.flights":
             label = "Return flights"
+        else:
+            assert line is not None
+            label = line.label
         items[key] = LineItem(
-            category="travel" if key in ("travel.flights", L.VISA) else "services",
+            category=line.category if line is not None else "travel",
             key=key,
             label=label,
             amount=None,
@@ -683,7 +687,7 @@ def estimate(
         city_name=city_name(dest, scenario.city),
         age=scenario.age,
     )
-    return Estimate(
+    found_est = Estimate(
         scenario=scenario,
         currency=scenario.currency,
         items=ordered,
@@ -702,6 +706,10 @@ def estimate(
         likely=tuple(likely),
         worst_case=worst_case,
     )
+    from cartcost.freshness import freshness_note
+
+    stale = freshness_note(rates, found_est)
+    return found_est._replace(notes=(*notes, stale)) if stale else found_est
 
 
 def _reserve_paths(p: engine.Plan) -> tuple[str, ...]:

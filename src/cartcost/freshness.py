@@ -5,13 +5,33 @@ A figure is as fresh as the newest source it cites (a 2019 launch price confirme
 warning, so nobody plans a budget on a price list from years ago without knowing.
 """
 
-from datetime import date
-from typing import NamedTuple
+from __future__ import annotations
 
-from cartcost.estimation import Estimate
+import os
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, NamedTuple
+
 from cartcost.rates import Rates
 
+if TYPE_CHECKING:
+    from cartcost.estimation import Estimate
+
 STALE_MONTHS = 18
+MAX_LISTED = 4
+
+
+def today() -> date:
+    """Today, or CARTCOST_TODAY (an ISO date), so that outputs can be reproduced."""
+    fixed = os.environ.get("CARTCOST_TODAY")
+    if fixed:
+        from cartcost.errors import UsageProblem
+
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError:
+            raise UsageProblem(f"CARTCOST_TODAY={fixed!r} is not a date like 2026-11-22") from None
+    return date.today()
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -51,3 +71,30 @@ def stale_figures(rates: Rates, est: Estimate, today: date) -> list[Staleness]:
         if months > STALE_MONTHS:
             found.append(Staleness(item.label, dated, months))
     return found
+
+
+def freshness_note(rates: Rates, est: Estimate, when: date | None = None) -> str | None:
+    """One note naming the table and the lines older than the limit, or None."""
+    stale = stale_figures(rates, est, today() if when is None else when)
+    if not stale:
+        return None
+    shown = [str(s) for s in stale[:MAX_LISTED]]
+    more = len(stale) - len(shown)
+    note = f"older than {STALE_MONTHS} months, check before relying on it: " + "; ".join(shown)
+    if more > 0:
+        note += f"; and {more} more (the sources listing shows every source and its date)"
+    return note
+
+
+def stale_count_note(rates: Rates, estimates: Sequence[Estimate]) -> str | None:
+    """One line for a comparison: how many lines rest on figures older than the limit."""
+    when = today()
+    counts = {e.scenario.country: len(stale_figures(rates, e, when)) for e in estimates}
+    stale = {cc: n for cc, n in counts.items() if n}
+    if not stale:
+        return None
+    listed = ", ".join(f"{cc} {n}" for cc, n in sorted(stale.items()))
+    return (
+        f"lines resting on figures older than {STALE_MONTHS} months: {listed} "
+        "(each country's estimate names them, and its sources show their dates)"
+    )

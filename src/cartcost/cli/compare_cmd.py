@@ -212,11 +212,6 @@ def compare_command(
 
     table, layers = load_rates(overlays=overlays)
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
-    from cartcost.cli.freshness_note import stale_count_note
-
-    stale = stale_count_note(table, [row.estimate for row in cmp.rows])
-    if stale:
-        cmp = cmp._replace(notes=(*cmp.notes, stale))
 
     if want is not None:
         _emit_budget(table, cmp, want, fmt, output, layers.names)

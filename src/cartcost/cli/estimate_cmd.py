@@ -114,7 +114,6 @@ def estimate_command(
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
 
-    from cartcost.cli.freshness_note import with_freshness
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.estimation import estimate as run_estimate
     from cartcost.ratesfile import load_rates
@@ -136,7 +135,7 @@ def estimate_command(
         age=age,
     )
     table, layers = load_rates(overlays=overlays)
-    est = with_freshness(table, run_estimate(table, scenario))
+    est = run_estimate(table, scenario)
     if fmt is Format.csv:
         from cartcost.cli.output import err
 

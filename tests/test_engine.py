@@ -1,0 +1,104 @@
+"""The one engine: both evaluators read the same declarations. Collapsed to points, the
+plain-Python draws and the NumPy draws equal the Decimal ends; the worst case is the
+draw with every uniform at its top; choices and offers are drawn whole per journey."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from cartcost import engine
+from cartcost import lines as L
+from cartcost.estimation import estimate, resolve, select_offers
+from cartcost.rates import Rates
+from cartcost.ratesfile import load_rates
+from cartcost.scenario import Scenario
+from tests.conftest import FIXTURES
+from tests.test_budget import collapse, variant
+
+
+def plan_for(rates: Rates, sc: Scenario) -> engine.Plan:
+    sc = resolve(rates, sc)
+    return engine.plan(rates, sc, select_offers(rates, sc))
+
+
+@pytest.mark.parametrize("to", [0, 1])
+def test_collapsed_draws_equal_the_ends_in_both_backends(to: int) -> None:
+    rates = variant(collapse(to))
+    sc = Scenario("CN", "MM", products=("a-cel",), origin="GB", caregivers=2)
+    est = estimate(rates, sc, draws=0)
+    p = plan_for(rates, sc)
+    pr = engine.prepare(p)
+    small = engine.draw_small(pr, 50, seed=3)
+    many = engine.draw(pr, engine.NumpyBackend(np.random.default_rng(3), 50))
+    for item in est.items:
+        if item.amount is None:
+            continue
+        want = float(item.amount.low)
+        assert all(abs(x - want) <= 1e-9 * max(1.0, want) for x in small.lines[item.key])
+        assert np.allclose(many.lines[item.key], want, rtol=1e-12, atol=1e-9)
+
+
+def test_the_worst_case_is_every_uniform_at_its_top() -> None:
+    rates, _ = load_rates(overlays=[FIXTURES / "budget-events.toml"])
+    p = plan_for(rates, Scenario("CN", "MM", origin="NZ", caregivers=1))
+    worst = engine.worst(engine.prepare(p))
+    # Every line at its high end, as the Decimal evaluator gives it.
+    found, _, _ = engine.ends(p)
+    for e in found:
+        assert worst.lines[e.line.key] == pytest.approx(float(e.amount.high)), e.line.key
+    # tests/test_budget_events.py works the reserve out by hand: NZD 22,740.
+    assert worst.lines[L.RESERVE] == pytest.approx(22_740)
+
+
+def test_any_draws_one_combination_per_journey() -> None:
+    rates, _ = load_rates(overlays=[FIXTURES / "choices.toml"])
+    p = plan_for(rates, Scenario("CN", "MM", currency="USD", hospital="any", living="any"))
+    assert len(p.combos) == 6
+    d = engine.draw_small(engine.prepare(p), 2000, seed=1)
+    ward = [x / q for x, q in zip(d.lines["hospital.inpatient"], [1.0] * 2000, strict=True)]
+    # Public (CNY 700 = USD 100 a day) or private (USD 300-400): never in between.
+    assert min(ward) >= 14 * 100 and max(ward) <= 21 * 400
+    public_like = sum(1 for x in ward if x <= 21 * 100)
+    assert 0.4 < public_like / 2000 < 0.6
+
+
+def test_prices_of_one_city_move_together() -> None:
+    rates, _ = load_rates(overlays=[FIXTURES / "choices.toml"])
+    p = plan_for(rates, Scenario("CN", "MM", products=("a-cel",), currency="USD"))
+    many = engine.draw(engine.prepare(p), engine.NumpyBackend(np.random.default_rng(7), 200_000))
+    # Per-unit prices: divide out the quantities (the stay), which are shared anyway.
+    lodging = many.lines["living.lodging"]
+    meals = many.lines["living.meals"]
+    transport = many.lines["living.transport"]
+    stay = many.stay
+    r = np.corrcoef(meals / stay, transport / stay)[0, 1]
+    assert r > 0.3  # independent prices would give about 0
+    assert np.corrcoef(lodging, meals)[0, 1] > 0.5
+
+
+def test_vec_arithmetic_matches_floats() -> None:
+    rng = random.Random(1)
+    a = engine.Vec([rng.random() for _ in range(10)])
+    b = engine.Vec([rng.random() for _ in range(10)])
+    assert list(a + b) == [x + y for x, y in zip(a, b, strict=True)]
+    assert list(2 * a - b / 4) == [2 * x - y / 4 for x, y in zip(a, b, strict=True)]
+    assert list(1.0 - a) == [1.0 - x for x in a]
+    assert list(a > 0.5) == [float(x > 0.5) for x in a]
+    lb = engine.ListBackend(rng, 10)
+    assert list(lb.triangular(a, 1.0, 1.0, 1.0)) == [1.0] * 10
+    tri = lb.triangular(a, 0.0, 0.5, 1.0)
+    one = engine.Backend(rng)
+    assert list(tri) == [one.triangular(x, 0.0, 0.5, 1.0) for x in a]
+
+
+def test_decimal_ends_are_exact() -> None:
+    rates = variant(collapse(1))
+    p = plan_for(rates, Scenario("CN", "MM", products=("a-cel",), origin="GB"))
+    found, low, high = engine.ends(p)
+    for e in found:
+        assert isinstance(e.amount.low, Decimal) and e.amount.low == e.amount.high
+    assert low.stay == high.stay
