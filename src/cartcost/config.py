@@ -30,8 +30,10 @@ MAX_CAREGIVERS = 10
 
 # Patterns, compiled (and cached by re) on first use: not at import, which every command
 # pays.
-_CC = r"^[A-Za-z]{2}$"
-_CCY = r"^[A-Za-z]{3}$"
+# ASCII letters only, the whole string (fullmatch: `$` alone would also match before a
+# final newline, and str.upper() folds some non-ASCII letters into ASCII ones).
+_CC = r"[A-Za-z]{2}"
+_CCY = r"[A-Za-z]{3}"
 
 TOP_KEYS = ("rates", "defaults")
 DEFAULT_KEYS = ("from", "caregivers", "currency")
@@ -55,7 +57,9 @@ class Config(NamedTuple):
 def config_dir() -> Path:
     env = os.environ.get(DIR_ENV_VAR)
     if env:
-        return Path(env).expanduser()
+        from cartcost.safeio import expand
+
+        return expand(env, DIR_ENV_VAR)
     from typer import get_app_dir
 
     return Path(get_app_dir(APP_NAME))
@@ -85,7 +89,7 @@ def read_file(kind: str, path: Path) -> dict[str, Any]:
 
 
 def _is_code(value: object, pattern: str) -> bool:
-    return isinstance(value, str) and re.match(pattern, value) is not None
+    return isinstance(value, str) and re.fullmatch(pattern, value, re.ASCII) is not None
 
 
 def parse_config(data: Mapping[str, Any], path: Path) -> Config:
@@ -101,8 +105,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     if isinstance(raw_rates, str):
         raw_rates = [raw_rates]
     if isinstance(raw_rates, list) and all(isinstance(r, str) and r.strip() for r in raw_rates):
+        from cartcost.safeio import expand
+
         for r in raw_rates:
-            p = Path(r).expanduser()
+            try:
+                p = expand(r, "rates")
+            except UsageProblem as error:
+                problems.append(error.message)
+                continue
             rates.append(p if p.is_absolute() else Path(os.path.normpath(base / p)))
     else:
         problems.append(
@@ -144,6 +154,6 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
 def load_config(path: Path | None = None) -> Config:
     """The user's config, or an empty one when there is no file."""
     target = path or config_path()
-    if not target.exists():
+    if not os.path.lexists(target):
         return Config(path=target)
     return parse_config(read_file("config file", target), target)

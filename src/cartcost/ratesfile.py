@@ -70,29 +70,16 @@ def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
 
 
 def read_bytes(path: Path, label: str | None = None) -> bytes:
-    """The bytes of one table file, refusing a directory, a missing or a huge file."""
+    """The bytes of one table file: a regular file of at most 5 MB (safeio.read_limited:
+    a FIFO, device or directory is refused without blocking, and the file is remembered
+    as an input that no output may replace)."""
+    from cartcost.safeio import read_limited
+
     name = label or str(path)
     try:
-        if path.is_dir():
-            raise RatesError([Problem(name, "", "is a directory, not a TOML file")])
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise RatesError([Problem(name, "", "file not found")]) from None
-    except OSError as err:
-        raise RatesError([Problem(name, "", f"cannot read: {err.strerror}")]) from None
-    if size > MAX_BYTES:
-        raise RatesError(
-            [Problem(name, "", f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (5 MB)")]
-        )
-    try:
-        with path.open("rb") as handle:
-            # Read one byte past the limit: a file that grew since stat() is still refused.
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise RatesError([Problem(name, "", f"cannot read: {err.strerror}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise RatesError([Problem(name, "", f"file is larger than the limit of {MAX_BYTES:,}")])
-    return raw
+        return read_limited(path, name, MAX_BYTES)
+    except ValueError as why:
+        raise RatesError([Problem(name, "", str(why))]) from None
 
 
 def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
@@ -265,8 +252,10 @@ class Layers(NamedTuple):
 
 
 def env_overlays() -> list[Path]:
+    from cartcost.safeio import expand
+
     env = os.environ.get(ENV_VAR, "")
-    return [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
+    return [expand(p, ENV_VAR) for p in env.split(os.pathsep) if p.strip()]
 
 
 def overlay_paths(
@@ -280,8 +269,14 @@ def overlay_paths(
         *config_paths,
         *env_overlays(),
         *scenario_paths,
-        *(Path(p).expanduser() for p in cli_paths),
+        *(_expand_cli(p) for p in cli_paths),
     ]
+
+
+def _expand_cli(path: str | Path) -> Path:
+    from cartcost.safeio import expand
+
+    return expand(path, "--rates")
 
 
 def stack(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Layers:

@@ -27,7 +27,7 @@ from cartcost.cli.options import (
     SeedOpt,
     split_list,
 )
-from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -154,6 +154,7 @@ def compare_command(
     sort: SortOpt = Sort.low,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     svg: SvgOpt = None,
     rates: RatesOpt = None,
     scenario_file: ScenarioOpt = None,
@@ -182,12 +183,13 @@ def compare_command(
         rates,
     )
 
-    from cartcost.cli.output import atomic_write, err, to_stdout
+    from cartcost.cli.output import atomic_write, check_outputs, err, to_stdout
     from cartcost.compare import compare
     from cartcost.errors import UsageProblem
 
     if svg is not None and not (svg.parent if str(svg.parent) else Path(".")).is_dir():
         raise UsageProblem(f"--svg {svg}: directory {svg.parent} does not exist")
+    check_outputs(("--output", output or "-"), ("--svg", svg))
     from cartcost.ratesfile import load_rates
 
     table, layers = load_rates(overlays=overlays)
