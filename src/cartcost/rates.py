@@ -19,6 +19,11 @@ MAX_AMOUNT = Decimal("1e13")
 # A duration (days, or visits a week) above ten years is a typo, and would make totals
 # of 1e26 out of valid figures.
 MAX_DAYS = 3650
+# FX rates (units per 1 of the base currency): every real one is within 1e-4..1e5; beyond
+# these a conversion leaves the range Decimal arithmetic and the budget's floats keep
+# exact to the cent.
+FX_MIN = Decimal("1e-6")
+FX_MAX = Decimal("1e9")
 
 SourceKind = Literal["official", "paper", "news", "facilitator", "blog", "aggregator", "assumption"]
 Pathway = Literal["commercial", "academic", "trial"]

@@ -492,12 +492,84 @@ _CACHEABLE = frozenset(
 
 
 def _cached(found: object, names: tuple[str, ...]) -> tuple[Rates, Layers] | None:
-    """A cache hit only if it is what load_rates returns, for these very layers."""
+    """A cache hit only if it is what load_rates returns, for these very layers, and
+    its figures and text pass the cheap invariants of a validated table (sound())."""
     from cartcost.rates import Rates
 
     if not (isinstance(found, tuple) and len(found) == 2):
         return None
     rates, layers = found
     if isinstance(rates, Rates) and isinstance(layers, Layers) and layers.names == names:
-        return rates, layers
+        why = sound(rates)
+        if why is None and not set(layers.provenance.values()) <= set(names):
+            why = "provenance naming a layer not in use"
+        if why is None:
+            return rates, layers
+        from cartcost import cache
+
+        cache.NOTES.append(f"table cache entry failed a check ({why}); rebuilt from the files")
+    return None
+
+
+# What no validated table holds (schema.py refuses it): C0 controls but tab and newline,
+# DEL, C1 and bidi overrides. The same class as schema._CONTROL, kept here so a cache hit
+# need not import the schema (and pydantic).
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_ASCII_ALLOWED = bytes([9, 10, *range(32, 127)])
+
+
+def sound(rates: Rates) -> str | None:
+    """Why `rates` could not have come out of validation, or None: every number finite,
+    non-negative and at most MAX_AMOUNT, every range ordered, every FX rate within
+    [FX_MIN, FX_MAX], no control character in any key or text. A cache entry is re-checked
+    with this before use: one pass over the records (a few ms for the real table)."""
+    import re
+    from datetime import date
+
+    from cartcost.rates import FIGURES, FX_MAX, FX_MIN, MAX_AMOUNT, RECORDS
+
+    records = frozenset(RECORDS.values())
+    figures = frozenset(FIGURES)
+    plain = frozenset({int, bool, date, type(None)})
+    texts: list[str] = []
+    numbers: list[Decimal] = []
+    ranges: list[tuple[Decimal, Decimal]] = []
+    stack: list[Any] = [rates]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is str:
+            texts.append(node)
+        elif kind is Decimal:
+            numbers.append(node)
+        elif kind in records:
+            if kind in figures:
+                ranges.append(node.range)
+            extend(node)
+        elif kind is tuple:
+            extend(node)
+        elif kind is dict:
+            texts.extend(node)
+            extend(node.values())
+        elif kind not in plain:
+            return f"an unexpected {kind.__name__}"
+    if not all(d.is_finite() for d in numbers):
+        return "a number that is not finite"
+    if numbers and (min(numbers) < 0 or max(numbers) > MAX_AMOUNT):
+        return "a number out of bounds"
+    if not all(len(r) == 2 and r[0] <= r[1] for r in ranges):
+        return "a range that is not [low, high]"
+    if not all(FX_MIN <= v <= FX_MAX for v in rates.fx.rates.values()):
+        return "an FX rate out of bounds"
+    try:
+        text = "\n".join(texts)
+    except TypeError:
+        return "a key that is not text"
+    if text.isascii():
+        # The common case, in C: delete every allowed byte; anything left is a control.
+        if text.encode("ascii").translate(None, _ASCII_ALLOWED):
+            return "text with a control character"
+    elif re.search(_CONTROL, text):
+        return "text with a control character"
     return None

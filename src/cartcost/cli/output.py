@@ -60,28 +60,46 @@ def guard(fn: Callable[P, T]) -> Callable[P, T]:
 
         forget_inputs()
         try:
-            return fn(*args, **kwargs)
-        except CartcostError as error:
-            report(error)
-            raise typer.Exit(error.exit_code) from None
-        except (typer.Exit, typer.Abort):
-            raise
-        except KeyboardInterrupt:
-            err("cartcost: interrupted")
-            raise typer.Exit(130) from None
-        except BrokenPipeError:
-            # The reader of stdout went away (e.g. `| head`): stop quietly, as `yes` does.
-            silence_stdout()
-            raise typer.Exit(141) from None
-        except Exception as error:
-            if os.environ.get("CARTCOST_DEBUG"):
-                raise
-            # Only the type: a message could carry a user's paths or figures.
-            err(f"cartcost: internal error ({type(error).__name__}). This is a bug in cartcost.")
-            err("  Please report it with the command you ran; set CARTCOST_DEBUG=1 for details.")
-            raise typer.Exit(1) from None
+            return _guarded(fn, *args, **kwargs)
+        finally:
+            _cache_notes()
 
     return wrapper
+
+
+def _guarded(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    try:
+        return fn(*args, **kwargs)
+    except CartcostError as error:
+        report(error)
+        raise typer.Exit(error.exit_code) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        err("cartcost: interrupted")
+        raise typer.Exit(130) from None
+    except BrokenPipeError:
+        # The reader of stdout went away (e.g. `| head`): stop quietly, as `yes` does.
+        silence_stdout()
+        raise typer.Exit(141) from None
+    except Exception as error:
+        if os.environ.get("CARTCOST_DEBUG"):
+            raise
+        # Only the type: a message could carry a user's paths or figures.
+        err(f"cartcost: internal error ({type(error).__name__}). This is a bug in cartcost.")
+        err("  Please report it with the command you ran; set CARTCOST_DEBUG=1 for details.")
+        raise typer.Exit(1) from None
+
+
+def _cache_notes() -> None:
+    """Why the table cache was passed over (a directory or entry not ours alone), once."""
+    cache = sys.modules.get("cartcost.cache")
+    if cache is None:
+        return
+    notes: list[str] = cache.NOTES
+    for note in notes:
+        err(f"cartcost: note: {note}")
+    notes.clear()
 
 
 def stdout_problem(error: OSError | UnicodeEncodeError) -> UsageProblem:
