@@ -83,7 +83,7 @@ def read_file(kind: str, path: Path) -> dict[str, Any]:
     from cartcost.ratesfile import read_toml
 
     try:
-        return read_toml(path)
+        return read_toml(path, kind=kind)
     except RatesError as err:
         raise file_problems(kind, path, [p.message for p in err.problems]) from None
 

@@ -61,15 +61,15 @@ def embedded_name() -> str:
     return str(embedded_path()) if os.environ.get(BASE_ENV_VAR) else EMBEDDED
 
 
-def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
+def read_toml(path: Path, label: str | None = None, kind: str = "rate table") -> dict[str, Any]:
     """Parse one TOML file with Decimal floats, refusing what no table should be.
 
     The size is checked before a byte is read, so a huge file costs nothing.
     """
-    return parse_toml(read_bytes(path, label), label or str(path))
+    return parse_toml(read_bytes(path, label, kind), label or str(path))
 
 
-def read_bytes(path: Path, label: str | None = None) -> bytes:
+def read_bytes(path: Path, label: str | None = None, kind: str = "rate table") -> bytes:
     """The bytes of one table file: a regular file of at most 5 MB (safeio.read_limited:
     a FIFO, device or directory is refused without blocking, and the file is remembered
     as an input that no output may replace)."""
@@ -77,7 +77,7 @@ def read_bytes(path: Path, label: str | None = None) -> bytes:
 
     name = label or str(path)
     try:
-        return read_limited(path, name, MAX_BYTES)
+        return read_limited(path, kind, MAX_BYTES)
     except ValueError as why:
         raise RatesError([Problem(name, "", str(why))]) from None
 
@@ -300,9 +300,10 @@ def layer_files(overlays: Sequence[Path], include_default: bool = True) -> list[
 def _read_all(files: Sequence[tuple[Path, str]]) -> list[tuple[str, bytes | RatesError]]:
     """Each layer's bytes, or why it cannot be read."""
     read: list[tuple[str, bytes | RatesError]] = []
-    for path, name in files:
+    for i, (path, name) in enumerate(files):
+        kind = "rate table" if i == 0 and name == embedded_name() else "overlay"
         try:
-            read.append((name, read_bytes(path, name)))
+            read.append((name, read_bytes(path, name, kind)))
         except RatesError as err:
             read.append((name, err))
     return read

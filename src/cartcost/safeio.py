@@ -137,7 +137,7 @@ def describe_os_error(error: OSError) -> str:
     return f"cannot read: {error.strerror or type(error).__name__}"
 
 
-def read_limited(path: str | Path, label: str, limit: int) -> bytes:
+def read_limited(path: str | Path, kind: str, limit: int) -> bytes:
     """The bytes of a regular file of at most `limit` bytes; remembered as an input.
 
     Raises ValueError(message) for anything else (missing, unreadable, not regular, too
@@ -158,7 +158,7 @@ def read_limited(path: str | Path, label: str, limit: int) -> bytes:
             raise ValueError(describe_os_error(error)) from None
     if len(raw) > limit:
         raise ValueError(f"file is larger than the limit of {limit:,} bytes")
-    remember(label, str(path), st)
+    remember(kind, str(path), st)
     return raw
 
 

@@ -119,10 +119,13 @@ def question(
     options become a question: command line > scenario file > config [defaults]."""
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.errors import UsageProblem
+    from cartcost.idents import check_word
 
     listed = split_list(countries) if countries is not None else None
     if countries is not None and not listed:
         raise UsageProblem("--countries is empty; name at least one country, e.g. CN,US")
+    for code in listed or ():
+        check_word(code, "country", "CN")
     scenario, overlays = scenario_from_options(
         scenario_file=scenario_file,
         rates=rates,

@@ -348,13 +348,15 @@ def _wrap(fd: int, binary: bool) -> IO[Any]:
 
 
 @contextlib.contextmanager
-def _written(path: Path, option: str, binary: bool, exclusive: bool = False) -> Iterator[IO[Any]]:
+def _written(
+    path: Path, option: str, binary: bool, exclusive: bool = False, force: bool | None = None
+) -> Iterator[IO[Any]]:
     """A handle whose content lands at `path` whole or not at all (see _plan).
 
     exclusive: the file must not exist; it is created by a hard link from the finished
     temporary file, so a file that appeared meanwhile is never overwritten.
     """
-    plan = _plan(path, option, _force and not exclusive)
+    plan = _plan(path, option, (_force if force is None else force) and not exclusive)
     if plan.fd is not None or plan.direct:
         if exclusive:
             raise _fail(option, path, "exists; pass --force to overwrite it")
@@ -420,13 +422,18 @@ def _link_new(tmp: str, target: Path, option: str, path: Path) -> None:
 
 
 def atomic_write(
-    path: Path, data: str | bytes, option: str = "--output", exclusive: bool = False
+    path: Path,
+    data: str | bytes,
+    option: str = "--output",
+    exclusive: bool = False,
+    force: bool | None = None,
 ) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written file.
 
-    exclusive: refuse if `path` exists, even if it appears while the data is written."""
+    exclusive: refuse if `path` exists, even if it appears while the data is written.
+    force: replace a read-only file (default: the command's --force)."""
     blob = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-    with _written(path, option, binary=True, exclusive=exclusive) as handle:
+    with _written(path, option, binary=True, exclusive=exclusive, force=force) as handle:
         handle.write(blob)
 
 

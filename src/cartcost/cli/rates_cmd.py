@@ -228,7 +228,9 @@ def show_command(
     path = key or ""
     if country:
         from cartcost.estimate import check_country
+        from cartcost.idents import check_word
 
+        check_word(country, "country", "CN")
         check_country(table, country)
         path = f"countries.{country.upper()}"
     assert layers.complete  # with_data: the cache does not keep the merged data
@@ -378,18 +380,22 @@ def init_command(
     rates: RatesOpt = None,
 ) -> None:
     """Write a commented starter overlay: one hospital day rate and one source."""
+    import os
     from datetime import date
 
     from cartcost.cli.output import atomic_write, err
     from cartcost.errors import NothingMatches, UsageProblem
     from cartcost.ratesfile import load_rates
+    from cartcost.safeio import shown
 
-    if path.exists() and not force:
-        raise UsageProblem(f"{path} exists; pass --force to overwrite it")
+    if os.path.lexists(path) and not force:
+        raise UsageProblem(f"{shown(path)} exists; pass --force to overwrite it")
     table, _ = load_rates(rates or [])
     if country:
         from cartcost.estimate import check_country
+        from cartcost.idents import check_word
 
+        check_word(country, "country", "CN")
         check_country(table, country)
         cc = country.upper()
         if not table.countries[cc].is_destination:
@@ -401,10 +407,11 @@ def init_command(
         if not table.destinations():
             raise NothingMatches("the rate table has no destination to override")
         cc = table.destinations()[0]
-    text = starter_overlay(table, cc, path.name, date.today().isoformat())
-    atomic_write(path, text)
-    err(f"cartcost: wrote {path}")
-    err(f"  edit it, then check it: cartcost rates validate {path}")
+    text = starter_overlay(table, cc, shown(path.name), date.today().isoformat())
+    # Created exclusively: a file that appeared since the check above is never replaced.
+    atomic_write(path, text, option="PATH", exclusive=not force, force=force)
+    err(f"cartcost: wrote {shown(path)}")
+    err(f"  edit it, then check it: cartcost rates validate {shown(path)}")
 
 
 @rates_app.command("path", epilog=PATH_EPILOG)
