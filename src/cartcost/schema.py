@@ -41,6 +41,9 @@ _ID = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 # below what makes drawing a table or an SVG slow (a 1 MB brand took two minutes).
 MAX_NAME = 200
 MAX_TEXT = 4000
+# A money figure's high end in the base currency (USD in the real table): a thousand
+# times the dearest real figure, a product's list price. See check_magnitudes().
+MAX_BASE_AMOUNT = Decimal("1e9")
 
 
 def _amount(value: Any) -> Decimal:
@@ -684,10 +687,40 @@ def validate(data: Mapping[str, Any], file: str = "<rates>") -> records.Rates:
     try:
         rates = Rates.model_validate(data)
     except ValidationError as err:
-        problems = _pydantic_problems(err, file) + problems
+        raise RatesError(_pydantic_problems(err, file) + problems) from None
+    found = to_records(rates)
+    problems += check_magnitudes(found, file)
     if problems:
         raise RatesError(problems)
-    return to_records(rates)
+    return found
+
+
+def check_magnitudes(rates: records.Rates, file: str) -> list[Problem]:
+    """Every money figure, converted to the base currency, at most MAX_BASE_AMOUNT.
+
+    Each figure is bounded in its own currency (MAX_AMOUNT) and every FX rate too
+    ([FX_MIN, FX_MAX]), but a huge amount in a currency with a tiny rate is huger still
+    in the base: the cost model multiplies figures by days, people and a display rate, and
+    computes to the cent in 28 significant digits. Bounded here, the largest total any
+    valid table can give (every figure at its bound, ten years of every duration, ten
+    caregivers, the display currency at FX_MAX) stays below 1e25, inside that precision.
+    """
+    problems: list[Problem] = []
+    fx = rates.fx.rates
+    for path, fig in records.walk_figures(rates):
+        if isinstance(fig, records.Money) and fig.currency in fx:
+            base = fig.range[1] / fx[fig.currency]
+            if base > MAX_BASE_AMOUNT:
+                problems.append(
+                    Problem(
+                        file,
+                        f"{path}.range",
+                        f"{fig.range[1]:,} {fig.currency} is {base:,.0f} {rates.fx.base} at "
+                        f"fx.rates.{fig.currency} = {fx[fig.currency]}: implausibly large "
+                        f"(limit {MAX_BASE_AMOUNT:,.0f} {rates.fx.base})",
+                    )
+                )
+    return problems
 
 
 def build(data: Mapping[str, Any]) -> records.Rates:
