@@ -413,7 +413,7 @@ def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
         return validate(layers.data, file="merged"), []
     except RatesError as err:
         problems = [
-            _explain(Problem(layers.layer_of(p.path), p.path, p.message))
+            _explain(Problem(_blame(layers, p), p.path, p.message))
             for p in err.problems
             if not (
                 UNUSED_SOURCE in p.message
@@ -425,6 +425,17 @@ def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
         return None, problems
     # Only sources displaced by an overlay were left unused: the table itself is sound.
     return build(layers.data), []
+
+
+def _blame(layers: Layers, problem: Problem) -> str:
+    """The layer that wrote the problem's key, or, for a problem resting on two keys, the
+    later of the two layers."""
+    first = layers.layer_of(problem.path)
+    if not problem.also:
+        return first
+    second = layers.layer_of(problem.also)
+    order = {name: i for i, name in enumerate(layers.names)}
+    return second if order.get(second, -1) > order.get(first, -1) else first
 
 
 def check_layers(layers: Layers) -> list[Problem]:

@@ -83,10 +83,9 @@ def _text(value: Any) -> str:
 
 
 def _name(value: Any) -> str:
-    text = _text(value)
-    if len(text) > MAX_NAME:
-        raise ValueError(f"a name of {len(text):,} characters; at most {MAX_NAME}")
-    return text
+    if isinstance(value, str) and len(value) > MAX_NAME:
+        raise ValueError(f"a name of {len(value):,} characters; at most {MAX_NAME}")
+    return _text(value)
 
 
 def _whole_days(value: Any) -> int:
@@ -715,7 +714,8 @@ def check_magnitudes(rates: records.Rates, file: str) -> list[Problem]:
                     Problem(
                         file,
                         f"{path}.range",
-                        f"{fig.range[1]:,} {fig.currency} is {base:,.0f} {rates.fx.base} at "
+                        also=f"fx.rates.{fig.currency}",
+                        message=f"{fig.range[1]:,} {fig.currency} is {base:,.0f} {rates.fx.base} at "
                         f"fx.rates.{fig.currency} = {fx[fig.currency]}: implausibly large "
                         f"(limit {MAX_BASE_AMOUNT:,.0f} {rates.fx.base})",
                     )
