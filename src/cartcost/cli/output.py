@@ -223,9 +223,12 @@ def _same_as_stdout(path: Path) -> bool:
 
 
 def _name(path: Path | str) -> str:
+    """A path for a message: not-UTF-8 bytes escaped, a very long one cut in the middle
+    (so the reason after it still shows)."""
     from cartcost.safeio import shown
 
-    return shown(path)
+    text = shown(path)
+    return text if len(text) <= 160 else f"{text[:60]}...{text[-60:]} ({len(text):,} chars)"
 
 
 def _fail(option: str, path: Path, why: str, hint: str = "") -> UsageProblem:
