@@ -59,6 +59,9 @@ def guard(fn: Callable[P, T]) -> Callable[P, T]:
         from cartcost.safeio import forget_inputs
 
         forget_inputs()
+        cache = sys.modules.get("cartcost.cache")
+        if cache is not None:
+            cache.NOTES.clear()  # left by an earlier command in this process (tests)
         try:
             return _guarded(fn, *args, **kwargs)
         finally:
