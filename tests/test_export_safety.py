@@ -618,3 +618,31 @@ def test_init_never_writes_through_a_dangling_link(command: list[str], tmp_path:
     result = run(command[0], command[1], str(link), *command[2:])
     assert result.exit_code == 2
     assert not (tmp_path / "elsewhere.toml").exists()
+
+
+@pytest.mark.parametrize("what", ["batch", "overlay"])
+def test_stdout_appended_to_an_input_is_refused(what: str, tmp_path: Path) -> None:
+    """`batch in.csv >> in.csv` read its own rows back without end; `--rates q.toml >>
+    q.toml` appended a CSV to the overlay."""
+    env = {**os.environ, "PYTHONPATH": SRC, "CARTCOST_BASE_RATES": str(MINI)}
+    if what == "batch":
+        target = _batch_input(tmp_path)
+        args = ["batch", str(target), "--no-progress"]
+    else:
+        target = tmp_path / "quote.toml"
+        target.write_text("[fx.rates]\nCNY = 7\n")
+        args = ["estimate", "-c", "CN", "-i", "MM", "-F", "csv", "--rates", str(target)]
+    before = target.read_text()
+    with target.open("a") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cartcost", *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert "standard output is the same file as the" in proc.stderr
+    assert target.read_text() == before

@@ -122,10 +122,32 @@ def stdout_problem(error: OSError | UnicodeEncodeError) -> UsageProblem:
     )
 
 
+def _refuse_stdout_as_input() -> None:
+    """stdout redirected onto an input (`batch in.csv >> in.csv` would read its own rows
+    back forever; `estimate --rates q.toml >> q.toml` would append to the overlay)."""
+    from cartcost.safeio import FileId, inputs
+
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return
+    if not stat.S_ISREG(st.st_mode):
+        return
+    found = next((f for f in inputs() if f.id == FileId(st.st_dev, st.st_ino)), None)
+    if found is not None:
+        raise UsageProblem(
+            f"standard output is the same file as the {found.label} {_name(found.path)}, "
+            "which this command reads; writing it would destroy that input",
+            "redirect the output to another file",
+        )
+
+
 @contextlib.contextmanager
 def writing_stdout() -> Iterator[None]:
     """Around every write to stdout: a failure becomes a message, not a traceback
-    (a reader that left, BrokenPipeError, is left to the guard: exit 141 quietly)."""
+    (a reader that left, BrokenPipeError, is left to the guard: exit 141 quietly).
+    stdout that is an input of the command is refused before anything is written."""
+    _refuse_stdout_as_input()
     try:
         yield
     except BrokenPipeError:
