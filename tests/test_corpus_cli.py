@@ -138,23 +138,20 @@ def test_output_to_dev_null_succeeds_and_keeps_the_device() -> None:
 # ---------------------------------------------------------------- stdout that cannot be written
 
 
-def _cartcost(
-    *args: str, stdin: int | None = None, **kw: object
-) -> subprocess.CompletedProcess[str]:
-    env = {
+def _cartcost(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    environ = {
         **os.environ,
         "PYTHONPATH": str(Path(__file__).parents[1] / "src"),
         "CARTCOST_BASE_RATES": str(MINI),
-        **{k: str(v) for k, v in kw.pop("env", {}).items()},  # type: ignore[attr-defined]
+        **env,
     }
     return subprocess.run(
         [sys.executable, "-m", "cartcost", *args],
-        capture_output=kw.pop("capture", True),  # type: ignore[arg-type]
+        capture_output=True,
         text=True,
-        env=env,
+        env=environ,
         timeout=60,
         check=False,
-        **kw,  # type: ignore[arg-type]
     )
 
 
