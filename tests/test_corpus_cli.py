@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from tests.clihelp import run
 from tests.conftest import MINI
@@ -227,7 +228,7 @@ def test_a_non_numeric_width_is_ignored_as_rich_ignores_it(monkeypatch: pytest.M
 # ---------------------------------------------------------------- batch files that are not data
 
 
-def _batch(tmp_path: Path, content: str | bytes, *extra: str) -> tuple[object, Path]:
+def _batch(tmp_path: Path, content: str | bytes, *extra: str) -> tuple[Result, Path]:
     source = tmp_path / "in.txt"
     if isinstance(content, str):
         source.write_text(content, encoding="utf-8")
@@ -239,8 +240,8 @@ def _batch(tmp_path: Path, content: str | bytes, *extra: str) -> tuple[object, P
 def test_an_unclosed_quote_stops_the_batch_naming_its_row(tmp_path: Path) -> None:
     rows = "".join(f"CN,MM,{i % 3}\n" for i in range(50))
     result, source = _batch(tmp_path, 'country,indication,caregivers\nCN,MM,1\nCN,"MM,1\n' + rows)
-    assert result.exit_code == 2  # type: ignore[attr-defined]
-    err = result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code == 2
+    err = result.stderr
     assert "row 3 opens a quoted cell that is not closed" in err
     assert str(source) in err
     assert_one_screen(err)
@@ -249,9 +250,9 @@ def test_an_unclosed_quote_stops_the_batch_naming_its_row(tmp_path: Path) -> Non
 def test_a_header_cell_over_128_kb_is_a_message(tmp_path: Path) -> None:
     for header in ('"' + "c" * 140_000 + '"', '"' + "c\n" * 70_000 + '"'):
         result, _ = _batch(tmp_path, header + ",indication\nCN,MM\n")
-        assert result.exit_code == 2  # type: ignore[attr-defined]
-        assert "internal error" not in result.stderr  # type: ignore[attr-defined]
-        assert_one_screen(result.stderr)  # type: ignore[attr-defined]
+        assert result.exit_code == 2
+        assert "internal error" not in result.stderr
+        assert_one_screen(result.stderr)
 
 
 def test_one_endless_line_is_refused_with_memory_bounded(tmp_path: Path) -> None:
@@ -260,8 +261,8 @@ def test_one_endless_line_is_refused_with_memory_bounded(tmp_path: Path) -> None
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     line = '{"country": "' + "C" * 20_000_000 + '"}\n'  # 20 MB on one line
     result, _ = _batch(tmp_path, '{"country": "CN", "indication": "MM"}\n' + line)
-    assert result.exit_code == 2  # type: ignore[attr-defined]
-    assert "line 2 is longer than 16,384 characters" in result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code == 2
+    assert "line 2 is longer than 16,384 characters" in result.stderr
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kb < 100_000  # well under the 20 MB line (x 4 as text) it never read whole
 
@@ -280,8 +281,8 @@ def test_duplicate_column_check_is_linear(tmp_path: Path) -> None:
         column_layout(header)
     assert time.monotonic() - started < 2
     result, _ = _batch(tmp_path, ",".join(header) + "\nCN,MM\n")
-    assert result.exit_code == 2  # type: ignore[attr-defined]
-    assert "line 1 is longer than" in result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code == 2
+    assert "line 1 is longer than" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -296,8 +297,8 @@ def test_duplicate_column_check_is_linear(tmp_path: Path) -> None:
 )
 def test_batch_cells_are_exactly_what_they_look_like(row: str, needle: str, tmp_path: Path) -> None:
     result, _ = _batch(tmp_path, f"country,indication,caregivers\n{row}\n")
-    assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert needle in result.stdout  # type: ignore[attr-defined]
+    assert result.exit_code == 1
+    assert needle in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -313,8 +314,8 @@ def test_json_lines_keys_are_unique_and_numbers_plain(
     line: str, needle: str, tmp_path: Path
 ) -> None:
     result, _ = _batch(tmp_path, line + "\n")
-    assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert needle in result.stdout  # type: ignore[attr-defined]
+    assert result.exit_code == 1
+    assert needle in result.stdout
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
