@@ -606,3 +606,265 @@ def test_no_home_means_no_cache(monkeypatch: pytest.MonkeyPatch, parsed: Parsed)
     assert cache.store("0" * 64, 1) is False
     assert load_rates()[0] == load_rates()[0]
     assert parsed.count == 2
+
+
+# ---------------------------------------------------------------- the cache trusts only its owner
+#
+# A file planted in a shared cache directory (CARTCOST_CACHE_DIR=/tmp/x, or a cartcost/
+# someone made under XDG_CACHE_HOME) made every estimate show a product at USD 0.15,
+# or put raw escapes on screen, while `rates validate` said ok. Now a directory is used
+# only if it is the user's alone, an entry only if it is a regular file of the user's
+# alone, and what is unpickled is re-checked (ratesfile.sound) before use.
+
+FOREIGN_UID = 65534  # nobody
+AS_ROOT = pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() != 0, reason="giving a file away needs root"
+)
+
+
+def cheap(rates: Rates) -> Rates:
+    """The attack: the same table with CN's first offer at 1 CNY (USD 0.14)."""
+    cn = rates.countries["CN"]
+    oid, offer = next(iter(cn.offers.items()))
+    price = offer.price._replace(range=(Decimal(1), Decimal(1)))
+    offers = {**cn.offers, oid: offer._replace(price=price)}
+    return rates._replace(countries={**rates.countries, "CN": cn._replace(offers=offers)})
+
+
+def plant(path: Path, rates: Rates, layers: Layers) -> None:
+    forge(path, (rates, layers.slim()))
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770, 0o757])
+def test_a_cache_dir_others_may_write_to_is_not_used(
+    mode: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: Parsed
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv(cache.DIR_ENV_VAR, str(shared))
+    expected, layers = load_rates()  # an entry written while the directory was private
+    entry = only_entry()
+    plant(entry, cheap(expected), layers)
+    shared.chmod(mode)
+    cache.NOTES.clear()
+    rates, _ = load_rates()
+    assert rates == expected and parsed.count == 2
+    assert any("others may write" in note for note in cache.NOTES)
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv")
+    assert result.exit_code == 0
+    assert "cartcost: note: table cache directory" in result.stderr
+    assert ",1,1," not in result.stdout and ",0.14," not in result.stdout
+    assert entries() == [entry]  # nothing written into a shared directory either
+
+
+@AS_ROOT
+def test_a_cache_dir_of_another_user_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: Parsed
+) -> None:
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o755)
+    monkeypatch.setenv(cache.DIR_ENV_VAR, str(theirs))
+    expected, layers = load_rates()
+    plant(only_entry(), cheap(expected), layers)
+    os.chown(theirs, FOREIGN_UID, FOREIGN_UID)
+    cache.NOTES.clear()
+    assert load_rates()[0] == expected and parsed.count == 2
+    assert any(f"uid {FOREIGN_UID}" in note for note in cache.NOTES)
+
+
+@AS_ROOT
+def test_a_pre_made_xdg_cache_dir_of_another_user_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parsed: Parsed
+) -> None:
+    monkeypatch.delenv(cache.DIR_ENV_VAR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(cache.sys, "platform", "linux")
+    planted = tmp_path / "xdg" / "cartcost"
+    planted.mkdir(parents=True, mode=0o755)
+    os.chown(planted, FOREIGN_UID, FOREIGN_UID)
+    assert load_rates()[0] == load_rates()[0]
+    assert parsed.count == 2
+    assert list(planted.iterdir()) == []
+
+
+@AS_ROOT
+def test_an_entry_of_another_user_is_rebuilt(parsed: Parsed) -> None:
+    expected, layers = load_rates()
+    entry = only_entry()
+    plant(entry, cheap(expected), layers)
+    os.chown(entry, FOREIGN_UID, FOREIGN_UID)
+    cache.NOTES.clear()
+    assert load_rates()[0] == expected and parsed.count == 2
+    assert any("belongs to another user" in note for note in cache.NOTES)
+    assert entry.stat().st_uid == os.geteuid()  # replaced by our own
+    assert load_rates()[0] == expected and parsed.count == 2  # and then used
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])
+def test_an_entry_others_may_write_to_is_rebuilt(mode: int, parsed: Parsed) -> None:
+    expected, layers = load_rates()
+    entry = only_entry()
+    plant(entry, cheap(expected), layers)
+    entry.chmod(mode)
+    assert load_rates()[0] == expected and parsed.count == 2
+    assert entry.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_entry_never_hangs(parsed: Parsed) -> None:
+    expected, _ = load_rates()
+    entry = only_entry()
+    entry.unlink()
+    os.mkfifo(entry)
+    assert load_rates()[0] == expected and parsed.count == 2
+
+
+def test_an_entry_that_is_a_symlink_is_not_followed(tmp_path: Path, parsed: Parsed) -> None:
+    expected, layers = load_rates()
+    entry = only_entry()
+    elsewhere = tmp_path / "elsewhere.pickle"
+    plant(entry, cheap(expected), layers)
+    entry.rename(elsewhere)
+    entry.symlink_to(elsewhere)
+    cache.NOTES.clear()
+    assert load_rates()[0] == expected and parsed.count == 2
+    assert not entry.is_symlink()  # replaced by a real entry
+    assert elsewhere.exists()
+
+
+def test_an_unknown_user_in_the_cache_dir_setting_is_no_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(cache.DIR_ENV_VAR, "~nosuchuser-cartcost/cache")
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv")
+    assert result.exit_code == 0, result.output
+    assert "CARTCOST_CACHE_DIR" in result.stderr and "no table cache" in result.stderr
+
+
+# Forged entries of the right shape with what validation never lets through: each must
+# be a miss, rebuilt from the files.
+
+
+def _replace_at(node: Any, path: list[str], fn: Any) -> Any:
+    if not path:
+        return fn(node)
+    head, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        return {**node, head: _replace_at(node[head], rest, fn)}
+    return node._replace(**{head: _replace_at(getattr(node, head), rest, fn)})
+
+
+def _figure_paths(rates: Rates) -> list[list[str]]:
+    from cartcost.rates import walk_figures
+
+    return [path.split(".") for path, _ in walk_figures(rates)]
+
+
+POISONS = {
+    "negative": lambda fig: fig._replace(range=(Decimal(-1), fig.range[1])),
+    "nan": lambda fig: fig._replace(range=(Decimal("NaN"), fig.range[1])),
+    "infinite": lambda fig: fig._replace(range=(fig.range[0], Decimal("Infinity"))),
+    "unordered": lambda fig: fig._replace(range=(fig.range[1] + 1, fig.range[1])),
+    "huge": lambda fig: fig._replace(range=(fig.range[0], Decimal("1e30"))),
+    "escape-note": lambda fig: fig._replace(note="\x1b]0;owned\x07"),
+    "bidi-note": lambda fig: fig._replace(note="\u202e1 DSU"),
+    "float": lambda fig: fig._replace(range=(0.5, fig.range[1])),
+}
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(poison=st.sampled_from(sorted(POISONS)), pick=st.integers(0, 10_000))
+def test_property_a_forged_entry_breaking_an_invariant_is_never_used(
+    poison: str,
+    pick: int,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever figure is poisoned, and however: sound() refuses it, load_rates rebuilds."""
+    directory = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(cache.DIR_ENV_VAR, str(directory))
+    expected, layers = load_rates()
+    paths = _figure_paths(expected)
+    bad = _replace_at(expected, paths[pick % len(paths)], POISONS[poison])
+    assert ratesfile.sound(bad) is not None
+    plant(only_entry(), bad, layers)
+    assert load_rates()[0] == expected
+
+
+@pytest.mark.parametrize(
+    "forge_table",
+    [
+        lambda r: r._replace(fx=r.fx._replace(rates={**r.fx.rates, "CNY": Decimal("1e-400")})),
+        lambda r: r._replace(fx=r.fx._replace(rates={**r.fx.rates, "CNY": Decimal("1e12")})),
+        lambda r: r._replace(indications={**r.indications, "MM\x1b[2J": r.indications["MM"]}),
+        lambda r: r._replace(indications={"MM": r.indications["MM"]._replace(name="\x1b[31mMM")}),
+        lambda r: r._replace(meta=r.meta._replace(title=object())),
+    ],
+    ids=["fx-tiny", "fx-huge", "escape-in-key", "escape-in-name", "foreign-object"],
+)
+def test_a_forged_entry_with_hostile_text_or_rates_is_rebuilt(
+    forge_table: Any, parsed: Parsed
+) -> None:
+    expected, layers = load_rates()
+    bad = forge_table(expected)
+    assert ratesfile.sound(bad) is not None
+    if bad.meta.title.__class__ is object:
+        return  # not picklable through the allow-list anyway; sound() alone is the check
+    plant(only_entry(), bad, layers)
+    cache.NOTES.clear()
+    assert load_rates()[0] == expected and parsed.count == 2
+    assert any("failed a check" in note for note in cache.NOTES)
+
+
+def test_the_real_table_passes_its_own_invariants(real_table: Path) -> None:
+    assert ratesfile.sound(load_rates()[0]) is None
+
+
+def test_pruning_deletes_only_what_the_cache_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.DIR_ENV_VAR, str(tmp_path))
+    keys = [f"{i:064x}" for i in range(3)]
+    for age, key in enumerate(keys):
+        assert cache.store(key, age)
+        path = cache.entry_path(key)
+        assert path is not None
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep")
+    spared = {
+        f"{cache.PREFIX}not-a-key{cache.SUFFIX}": "named almost like an entry",
+        f"{cache.PREFIX}{'A' * 64}{cache.SUFFIX}": "upper-case hex: not a name the cache writes",
+    }
+    for name, text in spared.items():
+        (tmp_path / name).write_text(text)
+        os.utime(tmp_path / name, (1, 1))
+    link = tmp_path / f"{cache.PREFIX}{'f' * 64}{cache.SUFFIX}"
+    link.symlink_to(victim)
+    os.utime(link, (1, 1), follow_symlinks=False)
+    cache.prune(tmp_path, limit=1)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert f"{cache.PREFIX}{keys[-1]}{cache.SUFFIX}" in names
+    assert all(f"{cache.PREFIX}{k}{cache.SUFFIX}" not in names for k in keys[:-1])
+    assert link.is_symlink() and victim.read_text() == "keep"
+    assert all((tmp_path / name).read_text() == text for name, text in spared.items())
+
+
+@AS_ROOT
+def test_pruning_leaves_another_users_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(cache.DIR_ENV_VAR, str(tmp_path))
+    old = f"{'0' * 64}"
+    assert cache.store(old, 1)
+    path = cache.entry_path(old)
+    assert path is not None
+    os.utime(path, (1, 1))
+    os.chown(path, FOREIGN_UID, FOREIGN_UID)
+    assert cache.store("1" * 64, 2)
+    cache.prune(tmp_path, limit=1)
+    assert path.exists()

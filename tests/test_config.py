@@ -84,6 +84,14 @@ def test_rates_may_be_one_string() -> None:
         ("[defaults]\nhome = 1\n", ["defaults.home: unknown key; allowed: from, caregivers"]),
         ("[defaults\n", ["TOML syntax error"]),
         ("", ["file is empty"]),
+        # Codes are ASCII and whole: no final newline, no letter str.upper() folds.
+        ('[defaults]\nfrom = "NZ\\n"\n', ["defaults.from: expected a country code", "'NZ\\n'"]),
+        ('[defaults]\nfrom = "\u017fg"\n', ["defaults.from: expected a country code"]),
+        ('[defaults]\ncurrency = "NZD\\n"\n', ["defaults.currency: expected a currency code"]),
+        (
+            'rates = ["~nosuchuser-cartcost/q.toml"]\n',
+            ["rates: cannot expand '~nosuchuser-cartcost'"],
+        ),
     ],
 )
 def test_broken_config_is_exit_2_naming_file_and_key(text: str, needles: list[str]) -> None:

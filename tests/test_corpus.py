@@ -13,6 +13,7 @@ stderr in at most one screen (40 lines), with no traceback and no escape sequenc
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,6 +98,17 @@ OVERLAYS: dict[str, tuple[str, ...]] = {
     "syntax-missing-value.toml": ("TOML syntax error", "line 2"),
     "terminal-escape.toml": ("indications.MM.name", "control character (\\x1b"),
     "bidi-override.toml": ("products.a-cel.brand", "control character (\\u202e"),
+    # Identifiers are exactly what they look like: ASCII, matched whole, selectable.
+    "currency-code-newline.toml": ("meals_day.currency", "ISO 4217", "'USD\\n'"),
+    "country-code-newline.toml": ("countries.CN\\n:", "ISO 3166"),
+    "product-id-lookalike.toml": ("products.a\u2010cel:", "printable ASCII"),
+    "lowercase-indication.toml": ("indications.fl:", "must be upper case"),
+    "uppercase-product-id.toml": ("products.C-CEL:", "must be lower case"),
+    "duplicate-brand.toml": ("products.c-cel.brand", "also the brand of 'a-cel'"),
+    # The validator's bounds are those the cost model computes with.
+    "fx-rate-1e-400.toml": ("fx:", "within [0.000001", "CNY 1E-400"),
+    "fx-rate-huge.toml": ("fx:", "within [0.000001", "CNY 1E+10"),
+    "amount-huge-in-base.toml": ("offers.a-cel.price.range", "at fx.rates.CNY = 0.000001"),
 }
 
 
@@ -204,6 +216,15 @@ def _long_text() -> bytes:
     return f'[products.a-cel]\nbrand = "{"A" * 100}"\nmaker = 7\n'.encode()
 
 
+def _megabyte_brand() -> bytes:
+    """A 1 MB brand once made `compare --svg` take two minutes and 630 MB."""
+    return f'[products.a-cel]\nbrand = "{"A" * 1_000_000}"\n'.encode()
+
+
+def _megabyte_note() -> bytes:
+    return f'[sources.off]\nnote = "{"n" * 1_000_000}"\n'.encode()
+
+
 # Built inputs: name -> (build, what the message must contain). Those derived from
 # mini.toml replace the whole table; the others are overlays.
 WHOLE = ("truncated-", "mini-", "oversized")
@@ -233,6 +254,8 @@ GENERATED: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
     "100k-keys.toml": (_many_keys, ("countries.K000000", "more (`cartcost rates validate`")),
     "many-problems.toml": (_many_problems, (f"{HOSPITAL}.typo0", "... and 275 more")),
     "long-text-wrong-type.toml": (_long_text, ("products.a-cel.maker", "expected text")),
+    "megabyte-brand.toml": (_megabyte_brand, ("products.a-cel.brand", "at most 200")),
+    "megabyte-note.toml": (_megabyte_note, ("sources.off.note", "at most 4,000")),
 }
 
 
@@ -288,9 +311,73 @@ def test_overlay_is_a_symlink_loop(tmp_path: Path) -> None:
 
 
 def test_overlay_is_an_endless_device() -> None:
-    """/dev/zero never ends: reading stops one byte past the size limit."""
+    """/dev/zero never ends: only a regular file is read, so it is refused at once."""
     result = run("estimate", "-c", "CN", "-i", "MM", "--rates", "/dev/zero")
-    assert_clean_failure(result, "/dev/zero", ("limit",))
+    assert_clean_failure(result, "/dev/zero", ("not a regular file",))
+
+
+# ---------------------------------------------------------------- files that are not files
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("role", ["--rates", "--scenario", "config", "base"])
+def test_a_fifo_is_refused_at_once_never_read(
+    role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FIFO with no writer blocked forever in open(); one with an endless writer would
+    never end. Inputs are opened without blocking and read only if regular files."""
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    args = ["estimate", "-c", "CN", "-i", "MM"]
+    if role == "config":
+        monkeypatch.setenv("CARTCOST_CONFIG_DIR", str(tmp_path))
+        fifo.rename(tmp_path / "config.toml")
+        fifo = tmp_path / "config.toml"
+    elif role == "base":
+        monkeypatch.setenv("CARTCOST_BASE_RATES", str(fifo))
+    else:
+        args += [role, str(fifo)]
+
+    def hung(*_: object) -> None:
+        raise AssertionError("reading a FIFO hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)  # a regression fails here instead of hanging the suite
+    try:
+        result = run(*args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exit_code == 2
+    assert "FIFO" in result.stderr and "not a regular file" in result.stderr
+    assert str(fifo) in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("var", "setting"),
+    [
+        ("CARTCOST_RATES", "~nosuchuser-cartcost/quote.toml"),
+        ("CARTCOST_CONFIG_DIR", "~nosuchuser-cartcost/cfg"),
+    ],
+)
+def test_an_unknown_user_in_a_path_setting_is_named(
+    var: str, setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(var, setting)
+    result = run("estimate", "-c", "CN", "-i", "MM")
+    assert result.exit_code == 2, result.output
+    assert var in result.stderr and "~nosuchuser-cartcost" in result.stderr
+    assert "Traceback" not in result.output and "internal error" not in result.stderr
+
+
+def test_an_unknown_user_in_a_config_or_scenario_rates_list_is_named(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('rates = ["~nosuchuser-cartcost/q.toml"]\n')
+    result = run("estimate", "-c", "CN", "-i", "MM", "--scenario", str(scenario))
+    assert result.exit_code == 2, result.output
+    assert str(scenario) in result.stderr and "~nosuchuser-cartcost" in result.stderr
+    assert "internal error" not in result.stderr
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")

@@ -308,3 +308,341 @@ def test_killed_export_leaves_the_previous_file(sig: signal.Signals, tmp_path: P
         # file beside the target, never the target itself.
         assert proc.returncode == -sig
         assert all(name.startswith(".export.json.") for name in leftovers)
+
+
+# ---------------------------------------------------------------- outputs never destroy inputs
+#
+# An output that is the same file as an input of the command (a batch INPUT, an overlay,
+# a scenario or config file, the base table) or as another output is refused with exit
+# 2, naming both, before anything is written. Identity is the file's device and inode,
+# so a symlink or another spelling of the path is caught too.
+
+BATCH_INPUT = "country,indication\nCN,MM\n"
+
+
+def _batch_input(tmp_path: Path) -> Path:
+    source = tmp_path / "in.csv"
+    source.write_text(BATCH_INPUT)
+    return source
+
+
+def _spellings(tmp_path: Path, target: Path) -> list[str]:
+    """The same file by several names: as given, relative detour, symlink, hard link."""
+    link = tmp_path / "link.csv"
+    link.symlink_to(target.name)
+    hard = tmp_path / "hard.csv"
+    os.link(target, hard)
+    return [
+        str(target),
+        str(tmp_path / "." / ".." / tmp_path.name / target.name),
+        str(link),
+        str(hard),
+    ]
+
+
+@pytest.mark.parametrize("option", ["-o", "--errors"])
+@pytest.mark.parametrize("spelling", range(4))
+def test_batch_never_writes_over_its_input(option: str, spelling: int, tmp_path: Path) -> None:
+    source = _batch_input(tmp_path)
+    target = _spellings(tmp_path, source)[spelling]
+    result = run("batch", str(source), option, target, "--no-progress")
+    assert result.exit_code == 2, result.output
+    assert "same file as the batch INPUT" in result.stderr
+    assert source.read_text() == BATCH_INPUT
+    assert _leftovers(tmp_path) == []
+
+
+def test_batch_input_through_a_link_is_the_same_file(tmp_path: Path) -> None:
+    source = _batch_input(tmp_path)
+    link = tmp_path / "alias.csv"
+    link.symlink_to(source)
+    result = run("batch", str(link), "-o", str(source), "--no-progress")
+    assert result.exit_code == 2
+    assert source.read_text() == BATCH_INPUT
+
+
+def test_batch_output_and_errors_may_not_be_one_file(tmp_path: Path) -> None:
+    source = _batch_input(tmp_path)
+    out = tmp_path / "out.csv"
+    result = run("batch", str(source), "-o", str(out), "--errors", f"{tmp_path}/./out.csv")
+    assert result.exit_code == 2
+    assert "same file" in result.stderr and "--errors" in result.stderr
+    assert not out.exists()
+
+
+def test_an_export_never_replaces_the_overlay_it_was_computed_from(tmp_path: Path) -> None:
+    overlay = tmp_path / "quote.toml"
+    overlay.write_text("[fx.rates]\nCNY = 7\n")
+    before = overlay.read_text()
+    for args in (
+        ["estimate", "-c", "CN", "-i", "MM", "-F", "csv"],
+        ["compare", "-i", "MM", "-F", "csv"],
+        ["rates", "show", "-F", "toml"],
+        ["sources", "-F", "csv"],
+    ):
+        result = run(*args, "--rates", str(overlay), "-o", str(overlay))
+        assert result.exit_code == 2, (args, result.output)
+        assert "same file as the overlay" in result.stderr
+        assert overlay.read_text() == before
+
+
+def test_an_export_never_replaces_the_scenario_config_or_base_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario = tmp_path / "family.toml"
+    scenario.write_text('country = "CN"\nindication = "MM"\n')
+    result = run("estimate", "--scenario", str(scenario), "-F", "csv", "-o", str(scenario))
+    assert result.exit_code == 2 and "same file as the scenario file" in result.stderr
+    assert "indication" in scenario.read_text()
+
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    config = config_dir / "config.toml"
+    config.write_text('[defaults]\nfrom = "NZ"\n')
+    monkeypatch.setenv("CARTCOST_CONFIG_DIR", str(config_dir))
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", str(config))
+    assert result.exit_code == 2 and "same file as the config file" in result.stderr
+    assert config.read_text() == '[defaults]\nfrom = "NZ"\n'
+
+    base = tmp_path / "base.toml"
+    base.write_bytes(MINI.read_bytes())
+    monkeypatch.setenv("CARTCOST_BASE_RATES", str(base))
+    result = run("countries", "-F", "csv", "-o", str(base))
+    assert result.exit_code == 2 and "same file as the rate table" in result.stderr
+    assert base.read_bytes() == MINI.read_bytes()
+
+
+def test_compare_svg_and_output_may_not_be_one_file(tmp_path: Path) -> None:
+    target = tmp_path / "x.svg"
+    for other in (str(target), f"{tmp_path}/../{tmp_path.name}/x.svg"):
+        result = run("compare", "-i", "MM", "--svg", str(target), "-o", other)
+        assert result.exit_code == 2, result.output
+        assert "same file" in result.stderr and "--svg" in result.stderr
+        assert not target.exists()
+
+
+def test_scenario_init_never_replaces_its_own_input(tmp_path: Path) -> None:
+    scenario = tmp_path / "family.toml"
+    scenario.write_text('country = "CN"\nindication = "MM"\n')
+    result = run("scenario", "init", str(scenario), "--scenario", str(scenario), "--force")
+    assert result.exit_code == 2
+    assert "same file as the scenario file" in result.stderr
+    assert scenario.read_text() == 'country = "CN"\nindication = "MM"\n'
+
+
+# ---------------------------------------------------------------- exports and links
+
+
+def _shared_dir(tmp_path: Path) -> Path:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: sticky, world-writable
+    return shared
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a link as another user needs root")
+def test_a_link_planted_by_another_user_in_a_shared_dir_is_refused(tmp_path: Path) -> None:
+    """The attacker's link in /tmp pointing at the victim's file: writing through it
+    would replace a file of the attacker's choosing."""
+    shared = _shared_dir(tmp_path)
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    link = shared / "report.csv"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", str(link))
+    assert result.exit_code == 2
+    assert "symlink owned by another user" in result.stderr
+    assert victim.read_text() == "keep me\n"
+    assert sorted(p.name for p in shared.iterdir()) == ["report.csv"]
+
+
+def test_my_own_link_in_a_shared_dir_is_followed(tmp_path: Path) -> None:
+    shared = _shared_dir(tmp_path)
+    mine = tmp_path / "mine.csv"
+    mine.write_text("old\n")
+    link = shared / "latest.csv"
+    link.symlink_to(mine)
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and mine.read_text().startswith("country,")
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o000])
+def test_a_read_only_file_is_refused_unless_forced(mode: int, tmp_path: Path) -> None:
+    target = _previous(tmp_path)
+    target.chmod(mode)
+    result = run(*ARGS, str(target))
+    assert result.exit_code == 2
+    assert "is read-only" in result.stderr and "--force" in result.stderr
+    target.chmod(0o600)
+    assert target.read_text() == PREVIOUS
+    target.chmod(mode)
+    forced = run(*ARGS, str(target), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert target.stat().st_mode & 0o777 == mode  # replaced, its permissions kept
+    target.chmod(0o600)
+    assert json.loads(target.read_text())["currency"] == "USD"
+
+
+@pytest.mark.parametrize("path", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", "SAME"])
+def test_dev_stdout_appends_as_the_shell_asked(path: str, tmp_path: Path) -> None:
+    """`-o /dev/stdout >> log` appended to the log before; now the shell's fd is used."""
+    if path.startswith("/proc") and not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc")
+    log = tmp_path / "log.csv"
+    log.write_text("earlier line\n")
+    target = str(log) if path == "SAME" else path
+    env = {**os.environ, "PYTHONPATH": SRC, "CARTCOST_BASE_RATES": str(MINI)}
+    with log.open("a") as out:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cartcost",
+                "estimate",
+                "-c",
+                "CN",
+                "-i",
+                "MM",
+                "-F",
+                "csv",
+                "-o",
+                target,
+            ],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    text = log.read_text()
+    assert text.startswith("earlier line\ncountry,indication,")
+    assert text.count("country,indication,") == 1
+    assert not stat_is_link(log)
+
+
+def stat_is_link(path: Path) -> bool:
+    return path.is_symlink()
+
+
+def test_stdout_as_output_beside_another_stdout_output_is_one_file(tmp_path: Path) -> None:
+    result = run("compare", "-i", "MM", "--svg", "/dev/stdout")
+    assert result.exit_code == 2
+    assert "same file" in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_without_a_reader_is_a_message_not_a_hang(tmp_path: Path) -> None:
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", str(fifo))
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr
+    assert fifo.exists() and not fifo.is_file()  # still the FIFO
+
+
+@pytest.mark.parametrize("length", [256, 300])
+def test_an_output_name_too_long_is_a_message(length: int, tmp_path: Path) -> None:
+    result = run(*ARGS, str(tmp_path / ("a" * length)))
+    assert result.exit_code == 2
+    assert "file name too long" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_an_output_name_at_the_limit_is_written(tmp_path: Path) -> None:
+    target = tmp_path / ("a" * 250)
+    assert run(*ARGS, str(target)).exit_code == 0  # the temporary name is shortened
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o"],
+        ["rates", "init"],
+        ["scenario", "init", "-c", "CN", "-i", "MM"],
+    ],
+)
+def test_a_file_name_that_is_not_utf8_is_written_and_shown_escaped(
+    args: list[str], tmp_path: Path
+) -> None:
+    name = os.fsdecode(b"caf\xe9.out")  # Latin-1 bytes: not UTF-8
+    if args[0] == "scenario":
+        args = ["scenario", "init", str(tmp_path / name), *args[2:]]
+    else:
+        args = [*args, str(tmp_path / name)]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert "caf\\xe9.out" in result.stderr
+    assert (tmp_path / name).exists()
+
+
+# ---------------------------------------------------------------- init never overwrites
+
+
+@pytest.mark.parametrize(
+    "command", [["rates", "init"], ["scenario", "init", "-c", "CN", "-i", "MM"]]
+)
+def test_init_never_overwrites_a_file_that_appears_meanwhile(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The existence check comes before the table is loaded; a file made in between
+    (another process, another init) is kept: the new file takes its name by os.link."""
+    import cartcost.ratesfile
+
+    target = tmp_path / "new.toml"
+    real = cartcost.ratesfile.load_rates
+
+    def racing(*args: object, **kwargs: object) -> object:
+        target.write_text("# someone else's\n")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cartcost.ratesfile, "load_rates", racing)
+    args = [command[0], command[1], str(target), *command[2:]]
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "exists" in result.stderr
+    assert target.read_text() == "# someone else's\n"
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["rates", "init"], ["scenario", "init", "-c", "CN", "-i", "MM"]]
+)
+def test_init_never_writes_through_a_dangling_link(command: list[str], tmp_path: Path) -> None:
+    link = tmp_path / "new.toml"
+    link.symlink_to(tmp_path / "elsewhere.toml")
+    result = run(command[0], command[1], str(link), *command[2:])
+    assert result.exit_code == 2
+    assert not (tmp_path / "elsewhere.toml").exists()
+
+
+@pytest.mark.parametrize("what", ["batch", "overlay"])
+def test_stdout_appended_to_an_input_is_refused(what: str, tmp_path: Path) -> None:
+    """`batch in.csv >> in.csv` read its own rows back without end; `--rates q.toml >>
+    q.toml` appended a CSV to the overlay."""
+    env = {**os.environ, "PYTHONPATH": SRC, "CARTCOST_BASE_RATES": str(MINI)}
+    if what == "batch":
+        target = _batch_input(tmp_path)
+        args = ["batch", str(target), "--no-progress"]
+    else:
+        target = tmp_path / "quote.toml"
+        target.write_text("[fx.rates]\nCNY = 7\n")
+        args = ["estimate", "-c", "CN", "-i", "MM", "-F", "csv", "--rates", str(target)]
+    before = target.read_text()
+    with target.open("a") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cartcost", *args],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert "standard output is the same file as the" in proc.stderr
+    assert target.read_text() == before

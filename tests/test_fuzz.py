@@ -35,8 +35,8 @@ import pytest
 
 from cartcost.errors import CartcostError
 from cartcost.estimation import estimate
+from cartcost.rates import FX_MAX, FX_MIN, MAX_DAYS, Rates, validate
 from cartcost.rates import MAX_AMOUNT as MAX
-from cartcost.rates import Rates, validate
 from cartcost.ratesfile import parse_toml
 from cartcost.render.export import dumps, estimate_csv, estimate_json_obj
 from cartcost.render.table import estimate_table, make_console
@@ -49,6 +49,7 @@ SECONDS = float(os.environ.get("CARTCOST_FUZZ_SECONDS", "30"))
 QUICK_EXAMPLES, QUICK_SECONDS = 10, 2.0
 SEED = int(os.environ.get("CARTCOST_FUZZ_SEED", "0"))
 CLI_EVERY = 10  # every tenth mutant also runs through the CLI
+BUDGET_EVERY = 4  # every fourth structure mutant also simulates a budget
 
 Path_ = tuple[str | int, ...]
 
@@ -143,6 +144,12 @@ JUNK: list[Callable[[random.Random], Any]] = [
     lambda r: {"range": [2, 1], "currency": "USD", "sources": ["nope"]},
     lambda r: _deep(r.choice([40, 3000])),
     lambda r: list(range(r.choice([3, 10_000]))),
+    # Identifiers that look right: a final newline, look-alike letters and hyphens.
+    lambda r: "USD\n",
+    lambda r: "CN\n",
+    lambda r: "\u0131n",  # dotless i: "ın".upper() == "IN"
+    lambda r: "a\u2010cel",
+    lambda r: Decimal("-0.0"),
 ]
 
 
@@ -157,12 +164,20 @@ def _mutate_data(rng: random.Random, data: dict[str, Any]) -> str:
     """One structure-aware edit in place; returns what was done, for the failure report."""
     paths = [p for p in _nodes(data) if p]
     ranges = [p for p in paths if p[-1] == "range"]
+    fx = [p for p in paths if len(p) == 3 and p[:2] == ("fx", "rates")]
+    if fx and rng.random() < 0.1:
+        # The FX bounds the validator allows, and just past them.
+        path = rng.choice(fx)
+        rate = rng.choice([FX_MIN, FX_MAX, FX_MIN / 10, FX_MAX * 10, Decimal("1e-400")])
+        _parent(data, path)[path[-1]] = rate
+        return f"fx {'.'.join(map(str, path))} = {rate}"
     if ranges and rng.random() < 0.3:
         # Still valid: extreme but legal figures (zero, equal ends, near the limit), so
         # the cost model itself, not only validation, meets odd numbers.
         path = rng.choice(ranges)
-        low = rng.choice([Decimal(0), Decimal("0.01"), Decimal(rng.randint(1, 10**6)), MAX])
-        high = rng.choice([low, low + rng.randint(0, 10**6), MAX])
+        top = rng.choice([MAX, Decimal(MAX_DAYS)])  # a money or a duration limit
+        low = rng.choice([Decimal(0), Decimal("0.01"), Decimal(rng.randint(1, 10**6)), top])
+        high = rng.choice([low, low + rng.randint(0, 10**6), top])
         _parent(data, path)["range"] = [min(low, high), max(low, high)]
         return f"figure {'.'.join(map(str, path))} = [{low}, {high}]"
     path = rng.choice(paths)
@@ -231,8 +246,11 @@ def _mutate_bytes(rng: random.Random, raw: bytes) -> tuple[bytes, str]:
 # ---------------------------------------------------------------- the check
 
 
-def _exercise(data: Any) -> int:
-    """Validate and estimate; any error must be a CartcostError. Returns estimates made."""
+def _exercise(data: Any, budget: bool = False) -> int:
+    """Validate and estimate; any error must be a CartcostError. Returns estimates made.
+
+    budget: also simulate the first estimate (1,000 draws) and export it: figures at the
+    validator's limits once crashed --budget."""
     try:
         rates = validate(data, "mutant.toml")
     except CartcostError:
@@ -251,6 +269,11 @@ def _exercise(data: Any) -> int:
         estimate_csv(est)
         dumps(estimate_json_obj(est))
         make_console(width=100, file=io.StringIO()).print(estimate_table(est, True, rates.sources))
+        if budget and made == 1:
+            from cartcost.budget import simulate
+            from cartcost.render.budget_export import estimate_budget_csv
+
+            estimate_budget_csv(simulate(rates, est, 1000, 7, True))
     return made
 
 
@@ -297,7 +320,7 @@ def test_mutants_give_an_estimate_or_a_clean_error(
             if rng.random() < 0.6:
                 data = copy.deepcopy(DATA)
                 what = "; ".join(_mutate_data(rng, data) for _ in range(rng.randint(1, 3)))
-                estimates += _exercise(data)
+                estimates += _exercise(data, budget=n % BUDGET_EVERY == 0)
                 raw = None
             else:
                 raw, what = _mutate_bytes(rng, RAW)
@@ -325,3 +348,123 @@ def test_mutants_give_an_estimate_or_a_clean_error(
     assert done >= min(20, examples)
     # Most mutants still estimate: the fuzzing reached the cost model, not only the parser.
     assert estimates > 0
+
+
+# ---------------------------------------------------------------- batch input
+#
+# A batch INPUT is the other file users hand to cartcost. Each mutant of a small valid
+# CSV or JSON Lines file (line-level edits, hostile cells, oversized lines and headers,
+# unclosed quotes, look-alike digits, repeated keys) must give one output row per
+# record, or a clean message: exit 0, 1 or 2, never an internal error, never a hang.
+
+BATCH_CSV = "country,indication,from,caregivers\nCN,MM,NZ,1\nCN,LBCL,,2\nCN,MM,GB,0\n"
+BATCH_JSONL = (
+    '{"country": "CN", "indication": "MM", "from": "NZ", "caregivers": 1}\n'
+    '{"country": "CN", "indication": "LBCL", "caregivers": 2}\n'
+)
+CELLS = [
+    "1_0",
+    " 1",
+    "\u0661",
+    "+1",
+    "-0",
+    "-0.0",
+    "1e0",
+    "10",
+    "11",
+    "\u0131n",
+    "CN\n",
+    '"',
+    '""',
+    "=1+1",
+    "\x00",
+    "\x1b[2J",
+    "\ud800",
+    "x" * 300,
+    "\ufeffCN",
+    "MM\r",
+    "nan",
+    "true",
+]
+JSON_VALUES = [
+    "NaN",
+    "Infinity",
+    "-0.0",
+    "1.0",
+    "1e400",
+    "[1]",
+    "{}",
+    "null",
+    "true",
+    '"1_0"',
+    '"\\u0131n"',
+]
+
+
+def _batch_mutant(rng: random.Random) -> tuple[bytes, str]:
+    if rng.random() < 0.5:
+        lines = BATCH_CSV.split("\n")
+        kind = rng.choice(["cell", "quote", "long-line", "long-header", "dup-header", "bytes"])
+        row = rng.randrange(1, len(lines) - 1)
+        if kind == "cell":
+            cells = lines[row].split(",")
+            cells[rng.randrange(len(cells))] = rng.choice(CELLS)
+            lines[row] = ",".join(cells)
+        elif kind == "quote":
+            lines[row] = lines[row].replace(",", ',"', 1)  # a quote opened, never closed
+        elif kind == "long-line":
+            lines[row] += "," + "x" * rng.choice([20_000, 200_000])
+        elif kind == "long-header":
+            lines[0] = rng.choice(['"' + "c" * 140_000 + '"', "country," * 20_000 + "indication"])
+        elif kind == "dup-header":
+            lines[0] = ",".join(["country"] * rng.choice([2, 50_000]) + ["indication"])
+        else:
+            blob = bytearray("\n".join(lines).encode())
+            blob[rng.randrange(len(blob))] = rng.choice([0, 0xFF, 0x0D, 0x22])
+            return bytes(blob), f"csv {kind}"
+        return "\n".join(lines).encode("utf-8", "surrogatepass"), f"csv {kind} row {row}"
+    lines = BATCH_JSONL.split("\n")
+    row = rng.randrange(0, len(lines) - 1)
+    kind = rng.choice(["value", "dup-key", "long-line", "junk"])
+    if kind == "value":
+        lines[row] = lines[row].replace(
+            '"caregivers": 1', f'"caregivers": {rng.choice(JSON_VALUES)}'
+        )
+        lines[row] = lines[row].replace(
+            '"caregivers": 2', f'"caregivers": {rng.choice(JSON_VALUES)}'
+        )
+    elif kind == "dup-key":
+        lines[row] = lines[row].replace("{", '{"country": "US", ', 1)
+    elif kind == "long-line":
+        lines[row] = '{"country": "' + "C" * 300_000 + '"}'
+    else:
+        lines[row] = rng.choice(["[", "{", '{"a": ' * 5000, "\x00", "{}" * 10])
+    return "\n".join(lines).encode(), f"jsonl {kind} row {row}"
+
+
+def test_batch_inputs_give_rows_or_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARTCOST_BASE_RATES", str(MINI))
+    deadline = time.monotonic() + SECONDS
+    done = 0
+    for n in range(EXAMPLES):
+        if time.monotonic() > deadline and done >= 20:
+            break
+        rng = random.Random(f"batch-{SEED}-{n}")
+        raw, what = _batch_mutant(rng)
+        source = tmp_path / f"in-{n}.txt"
+        source.write_bytes(raw)
+        started = time.monotonic()
+        result = run("batch", str(source), "--no-progress", "--no-cache")
+        took = time.monotonic() - started
+        context = f"batch mutant {n} (CARTCOST_FUZZ_SEED={SEED}): {what}"
+        assert result.exit_code in (0, 1, 2), (context, result.stderr[:500])
+        assert "internal error" not in result.stderr and "Traceback" not in result.output, (
+            context,
+            result.stderr[:500],
+        )
+        assert len(result.stderr) < 5000, context
+        assert took < 10, (context, took)  # every check is linear in the input
+        done += 1
+    assert done >= min(20, EXAMPLES)

@@ -299,18 +299,28 @@ def test_init_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["q.toml"]
 
 
+@pytest.mark.parametrize("step", ["link", "replace"])
 def test_init_never_leaves_a_half_written_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    step: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A new file takes its name by os.link (exclusive); --force replaces by os.replace."""
     import os
 
     def boom(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", boom)
-    result = run("rates", "init", str(tmp_path / "q.toml"))
+    target = tmp_path / "q.toml"
+    if step == "replace":
+        target.write_text("# mine\n")
+    monkeypatch.setattr(os, step, boom)
+    result = run("rates", "init", str(target), *(["--force"] if step == "replace" else []))
     assert result.exit_code == 2
-    assert list(tmp_path.iterdir()) == []
+    assert "No space left on device" in result.stderr
+    if step == "replace":
+        assert [p.name for p in tmp_path.iterdir()] == ["q.toml"]
+        assert target.read_text() == "# mine\n"
+    else:
+        assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------- help

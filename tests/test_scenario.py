@@ -279,6 +279,17 @@ def test_init_from_a_scenario_keeps_its_overlays(tmp_path: Path) -> None:
         ('contry = "CN"\n', "contry: unknown key; allowed: country, indication"),
         ("country = \n", "TOML syntax error"),
         ("", "file is empty"),
+        # Codes are ASCII and whole: no final newline, no letter str.upper() folds.
+        ('country = "CN\\n"\n', "country: expected a country code such as CN, got 'CN\\n'"),
+        ('country = "\u0131n"\n', "country: expected a country code"),
+        ('currency = "USD\\n"\n', "currency: expected a currency code"),
+        ('indication = "M\u041c"\n', "indication: expected an indication code"),
+        ('products = ["a\u2010cel"]\n', "products: expected a list of product ids"),
+        ('products = ["a-cel", "a-cel"]\n', "products: names the same value twice"),
+        (
+            'rates = ["~nosuchuser-cartcost/q.toml"]\n',
+            "rates: cannot expand '~nosuchuser-cartcost'",
+        ),
     ],
 )
 def test_broken_scenario_names_file_and_key(tmp_path: Path, text: str, needle: str) -> None:

@@ -81,6 +81,15 @@ ITEM_COLUMNS = (
 ERROR_COLUMNS = (*SCENARIO_COLUMNS, "error")
 
 MAX_FIELD_CHARS = 200
+# A real row is a few hundred characters. Lines are read at most this many characters at
+# a time, so one endless line (a 200 MB JSON line, a file of NULs) cannot fill memory.
+MAX_LINE_CHARS = 16_384
+# No cell holds a line break (every field is a code, a number or a short list), so a
+# CSV record running over this many lines is an unclosed quote, not data: it would
+# swallow the rest of the file as one "row".
+MAX_RECORD_LINES = 8
+# Column names are short words: a header cell longer than this is not a header.
+MAX_HEADER_CELL = 64
 # Memo entries: a summary row is about 0.3 KB, an --items entry (a dozen rows) ~4 KB.
 # 16k entries bound the memo near 5 MiB: at 32k, 1M random rows of the real table held
 # 30k distinct scenarios and peak memory reached 1.19x that of 10k rows (target 1.2x).
@@ -170,6 +179,25 @@ def open_source(lines: Iterable[str], name: str = "INPUT") -> Source:
     return _csv_source(rest, skipped, name)
 
 
+def bounded_lines(handle: Any, name: str) -> Iterator[str]:
+    """The lines of a text stream, each at most MAX_LINE_CHARS; a longer one stops the
+    batch with a message naming it (memory stays bounded whatever the input)."""
+    readline = handle.readline
+    limit = MAX_LINE_CHARS + 1
+    n = 0
+    while True:
+        line = readline(limit)
+        if not line:
+            return
+        n += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise UsageProblem(
+                f"{name}: line {n:,} is longer than {MAX_LINE_CHARS:,} characters",
+                "a scenario row is a few hundred characters at most: is this the right file?",
+            )
+        yield line
+
+
 def _not_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -180,6 +208,13 @@ def _not_utf8(text: str) -> bool:
 
 def column_layout(header: list[str], name: str = "INPUT") -> tuple[int | None, ...]:
     """For each of INPUT_FIELDS, the index of its column in the header (None: absent)."""
+    long = next((i for i, h in enumerate(header) if len(h) > MAX_HEADER_CELL), None)
+    if long is not None:
+        raise UsageProblem(
+            f"{name}: header cell {long + 1} is {len(header[long]):,} characters long; "
+            f"column names are at most {MAX_HEADER_CELL}",
+            "the first row must name the columns, e.g. country,indication,from",
+        )
     names = [h.strip().lower().lstrip("\ufeff") for h in header]
     names = [ALIASES.get(n, n) for n in names]
     unknown = [header[i].strip() for i, n in enumerate(names) if n not in INPUT_FIELDS]
@@ -195,7 +230,11 @@ def column_layout(header: list[str], name: str = "INPUT") -> tuple[int | None, .
         raise UsageProblem(
             f"{name} has unknown column{'s' if len(unknown) > 1 else ''} {shown}{more}", hint
         )
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for n in names:  # linear: names.count(n) for each n took 195 s on a 0.5 MB header
+        (twice if n in seen else seen).add(n)
+    dupes = sorted(twice)
     if dupes:
         raise UsageProblem(f"{name} names a column twice: {', '.join(dupes)}")
     missing = [f for f in REQUIRED_FIELDS if f not in names]
@@ -207,9 +246,40 @@ def column_layout(header: list[str], name: str = "INPUT") -> tuple[int | None, .
     return tuple(names.index(f) if f in names else None for f in INPUT_FIELDS)
 
 
+class _Feed:
+    """Lines into csv.reader, counted: a record that runs over MAX_RECORD_LINES lines (an
+    unclosed quote) stops the batch, naming the row where it began."""
+
+    def __init__(self, lines: Iterable[str], name: str, skipped: int) -> None:
+        self.lines = iter(lines)
+        self.name = name
+        self.skipped = skipped
+        self.count = 0
+        self.start = 1
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.count += 1
+        if self.count - self.start >= MAX_RECORD_LINES:
+            row = self.start + self.skipped
+            raise UsageProblem(
+                f"{self.name}: row {row:,} opens a quoted cell that is not closed within "
+                f"{MAX_RECORD_LINES} lines",
+                'close the quote (a " inside a quoted cell is written "")',
+            )
+        return line
+
+
 def _csv_source(lines: Iterable[str], skipped: int, name: str) -> Source:
-    reader = csv.reader(lines)
-    header = next(reader)
+    feed = _Feed(lines, name, skipped)
+    reader = csv.reader(feed)
+    try:
+        header = next(reader)
+    except csv.Error as error:
+        raise UsageProblem(f"{name}: the header row is not valid CSV ({error})") from None
     layout = column_layout(header, name)
     width = len(header)
 
@@ -223,6 +293,7 @@ def _csv_source(lines: Iterable[str], skipped: int, name: str) -> Source:
         start = reader.line_num + 1
         join = _SEP.join
         while True:
+            feed.start = feed.count + 1
             try:
                 cells = next(reader)
             except StopIteration:
@@ -253,7 +324,7 @@ def _jsonl_source(lines: Iterable[str], skipped: int) -> Source:
 def json_fields(line: str) -> tuple[str, ...]:
     """One JSON Lines record -> its INPUT_FIELDS as text, as a CSV row would give them."""
     try:
-        obj = json.loads(line)
+        obj = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         raise UsageProblem(f"not valid JSON: {error.msg} (column {error.colno})") from None
     except RecursionError:
@@ -276,13 +347,30 @@ def json_fields(line: str) -> tuple[str, ...]:
     return tuple(values.get(f, "") for f in INPUT_FIELDS)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique: a repeated key is an error, not last-wins."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise UsageProblem(f"field {key[:40]!r} given twice")
+        obj[key] = value
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise UsageProblem(f"not valid JSON: {name} is not a number (write plain decimals)")
+
+
 def _json_text(field: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str | int | float):
+    if isinstance(value, str | int):
         return str(value).strip()
+    if isinstance(value, float):
+        # Only caregivers is a number, and a whole one: 1.0, -0.0 and 1e0 are not.
+        raise UsageProblem(f"{field} must be a whole number or text, got {value!r}")
     if (
         isinstance(value, list)
         and field in ("product", "pathway")
@@ -329,20 +417,30 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         raise UsageProblem("country is empty")
     if not indication:
         raise UsageProblem("indication is empty")
+    from cartcost.idents import check_word
+
+    check_word(country, "country", "CN")
+    check_word(indication, "indication", "MM")
+    if origin:
+        check_word(origin, "origin country", "NZ")
+    if currency:
+        check_word(currency, "currency", "USD")
     carers = 1
     if caregivers:
-        try:
-            carers = int(caregivers)
-        except ValueError:
+        # Plain ASCII digits: int() would also take "1_0", " 1", "١" and "+1".
+        if caregivers.startswith("-") and caregivers[1:].isascii() and caregivers[1:].isdigit():
+            raise UsageProblem(f"caregivers must be 0 to {MAX_CAREGIVERS}, got {caregivers[:40]}")
+        if not (caregivers.isascii() and caregivers.isdigit()):
             raise UsageProblem(
-                f"caregivers must be a whole number, got {caregivers[:40]!r}"
-            ) from None
+                f"caregivers must be a whole number in plain digits, got {caregivers[:40]!r}"
+            )
+        carers = int(caregivers) if len(caregivers) <= 4 else MAX_CAREGIVERS + 1
         if not 0 <= carers <= MAX_CAREGIVERS:
-            raise UsageProblem(f"caregivers must be 0 to {MAX_CAREGIVERS}, got {carers}")
-    flag = nearby.lower()
+            raise UsageProblem(f"caregivers must be 0 to {MAX_CAREGIVERS}, got {caregivers[:40]}")
+    flag = nearby.lower() if nearby.isascii() else nearby
     if flag not in _TRUE and flag not in _FALSE:
         raise UsageProblem(f"lives_nearby must be true or false, got {nearby[:40]!r}")
-    pathways = _split(pathway.lower())
+    pathways = _split(pathway.lower() if pathway.isascii() else pathway)
     wrong = [p for p in pathways if p not in PATHWAYS]
     if wrong:
         raise UsageProblem(
@@ -354,10 +452,13 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         if not age.isascii() or not age.isdigit():
             raise UsageProblem(f"age must be a whole number of years, got {age[:40]!r}")
         years = int(age)
+    products = _split(product)
+    for p in products:
+        check_word(p, "product", "axi-cel")
     return Scenario(
         country=country,
         indication=indication,
-        products=_split(product),
+        products=products,
         origin=origin or None,
         caregivers=carers,
         currency=currency or None,

@@ -17,6 +17,15 @@ file, an unreadable or unwritable directory) is a miss, silently: the table is l
 slow way and the cache rewritten. Files are written to a temporary name and renamed, so
 a reader never sees half a file; the newest MAX_ENTRIES tables are kept.
 
+The cache trusts only its owner. A directory (CARTCOST_CACHE_DIR, or a cartcost/ someone
+made under XDG_CACHE_HOME) is used only if it belongs to the current user and no one
+else may write in it; an entry only if it is a regular file (never a FIFO, never through
+a symlink) of the current user that no one else may write. Anything else is not read,
+and a note says why (NOTES, printed by the command line on stderr): the table is then
+loaded and validated from its files. Pruning removes only files named as the cache names
+its entries, owned by the current user. The caller re-checks what it unpickles
+(ratesfile: finite, ordered, sane figures; no control characters in any text).
+
 Where: CARTCOST_CACHE_DIR when set (made if its parent exists), else the platform's cache
 directory
 (~/.cache/cartcost or $XDG_CACHE_HOME/cartcost on Linux, ~/Library/Caches/cartcost on
@@ -32,6 +41,8 @@ import hashlib
 import io
 import os
 import pickle
+import re
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,12 +65,54 @@ SCHEMA_MODULES = ("rates.py", "schema.py", "ratesfile.py", "cache.py")
 
 Allowed = Callable[[str, str], bool]
 
+# Why the cache was passed over in this process: the command line shows each once.
+NOTES: list[str] = []
+_ENTRY_NAME = re.compile(rf"{PREFIX}[0-9a-f]{{64}}{re.escape(SUFFIX)}")
+
+
+def _note(message: str) -> None:
+    if message not in NOTES:
+        NOTES.append(message)
+
+
+def _untrusted(st: os.stat_result) -> str | None:
+    """Why a file or directory with this status is not ours alone, or None."""
+    if sys.platform == "win32":  # pragma: no cover - no POSIX owners and modes
+        return None
+    if st.st_uid != os.geteuid():
+        return f"belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o022:
+        return f"others may write to it (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def trusted_dir(directory: Path) -> bool:
+    """Whether `directory` exists and is ours alone; a note says why not."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        _note(f"table cache {directory} is not a directory; not using it")
+        return False
+    why = _untrusted(st)
+    if why is not None:
+        _note(f"table cache directory {directory} {why}; not using it")
+        return False
+    return True
+
 
 def cache_dir() -> Path | None:
     """The directory for cached tables, or None when there is nowhere sensible."""
     env = os.environ.get(DIR_ENV_VAR)
     if env:
-        return Path(env).expanduser()
+        if env.startswith("~"):
+            try:
+                return Path(env).expanduser()
+            except RuntimeError:
+                _note(f"{DIR_ENV_VAR}: cannot expand {env.split(os.sep, 1)[0]!r}; no table cache")
+                return None
+        return Path(env)
     try:
         home = Path.home()
     except (RuntimeError, KeyError):
@@ -138,17 +191,39 @@ def _header(key: str) -> bytes:
     return MAGIC + key.encode("ascii") + b"\n"
 
 
+def _read_entry(path: Path) -> bytes | None:
+    """An entry's bytes if it is a regular file of ours alone (no FIFO, no symlink)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        _note(f"table cache entry {path.name} cannot be opened (a symlink?); rebuilding it")
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            _note(f"table cache entry {path.name} is not a regular file; not using it")
+            return None
+        why = _untrusted(st)
+        if why is not None:
+            _note(f"table cache entry {path.name} {why}; rebuilding it")
+            return None
+        try:
+            return handle.read(MAX_BYTES + 1)
+        except OSError:
+            return None
+
+
 def load(key: str, allowed: Allowed) -> object | None:
     """The object stored under `key`, or None for a miss (absent, damaged, foreign)."""
     path = entry_path(key)
-    if path is None:
+    if path is None or not trusted_dir(path.parent):
         return None
-    try:
-        with path.open("rb") as handle:
-            blob = handle.read(MAX_BYTES + 1)
-    except (OSError, ValueError):
-        return None
-    if len(blob) > MAX_BYTES:
+    blob = _read_entry(path)
+    if blob is None or len(blob) > MAX_BYTES:
         return None
     header = _header(key)
     digest_end = len(header) + hashlib.sha256().digest_size
@@ -189,6 +264,8 @@ def store(key: str, value: object) -> bool:
         # a directory named in CARTCOST_CACHE_DIR only if its parent exists, so a mistyped
         # (or deliberately impossible) path means no cache rather than a new tree.
         path.parent.mkdir(mode=0o700, parents=not os.environ.get(DIR_ENV_VAR), exist_ok=True)
+        if not trusted_dir(path.parent):
+            return False
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{PREFIX}", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(blob)
@@ -205,13 +282,18 @@ def store(key: str, value: object) -> bool:
 
 
 def prune(directory: Path, keep: Path | None = None, limit: int = MAX_ENTRIES) -> None:
-    """Remove all but the newest `limit` cached tables (never `keep`)."""
+    """Remove all but the newest `limit` cached tables (never `keep`): only files named as
+    the cache names its entries, regular files of the current user (never a link)."""
+    if not trusted_dir(directory):
+        return
+    entries: list[tuple[float, Path]] = []
     try:
-        entries = [
-            (p.stat().st_mtime, p)
-            for p in directory.iterdir()
-            if p.name.startswith(PREFIX) and p.name.endswith(SUFFIX)
-        ]
+        for p in directory.iterdir():
+            if not _ENTRY_NAME.fullmatch(p.name):
+                continue
+            st = p.lstat()
+            if stat.S_ISREG(st.st_mode) and _untrusted(st) is None:
+                entries.append((st.st_mtime, p))
     except OSError:
         return
     entries.sort(reverse=True)

@@ -30,8 +30,10 @@ FILE_NAME = "config.toml"
 
 # Patterns, compiled (and cached by re) on first use: not at import, which every command
 # pays.
-_CC = r"^[A-Za-z]{2}$"
-_CCY = r"^[A-Za-z]{3}$"
+# ASCII letters only, the whole string (fullmatch: `$` alone would also match before a
+# final newline, and str.upper() folds some non-ASCII letters into ASCII ones).
+_CC = r"[A-Za-z]{2}"
+_CCY = r"[A-Za-z]{3}"
 
 TOP_KEYS = ("rates", "defaults")
 DEFAULT_KEYS = ("from", "caregivers", "currency", "hospital", "living")
@@ -57,7 +59,9 @@ class Config(NamedTuple):
 def config_dir() -> Path:
     env = os.environ.get(DIR_ENV_VAR)
     if env:
-        return Path(env).expanduser()
+        from cartcost.safeio import expand
+
+        return expand(env, DIR_ENV_VAR)
     # Where Click's get_app_dir puts it (so existing config files stay found), without
     # importing the command-line toolkit into the core.
     if sys.platform == "win32":
@@ -87,13 +91,13 @@ def read_file(kind: str, path: Path) -> dict[str, Any]:
     from cartcost.ratesfile import read_toml
 
     try:
-        return read_toml(path)
+        return read_toml(path, kind=kind)
     except RatesError as err:
         raise file_problems(kind, path, [p.message for p in err.problems]) from None
 
 
 def _is_code(value: object, pattern: str) -> bool:
-    return isinstance(value, str) and re.match(pattern, value) is not None
+    return isinstance(value, str) and re.fullmatch(pattern, value, re.ASCII) is not None
 
 
 def parse_config(data: Mapping[str, Any], path: Path) -> Config:
@@ -109,8 +113,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     if isinstance(raw_rates, str):
         raw_rates = [raw_rates]
     if isinstance(raw_rates, list) and all(isinstance(r, str) and r.strip() for r in raw_rates):
+        from cartcost.safeio import expand
+
         for r in raw_rates:
-            p = Path(r).expanduser()
+            try:
+                p = expand(r, "rates")
+            except UsageProblem as error:
+                problems.append(error.message)
+                continue
             rates.append(p if p.is_absolute() else Path(os.path.normpath(base / p)))
     else:
         problems.append(
@@ -165,6 +175,6 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
 def load_config(path: Path | None = None) -> Config:
     """The user's config, or an empty one when there is no file."""
     target = path or config_path()
-    if not target.exists():
+    if not os.path.lexists(target):
         return Config(path=target)
     return parse_config(read_file("config file", target), target)

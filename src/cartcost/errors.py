@@ -37,10 +37,15 @@ class Problem(NamedTuple):
     file: str
     path: str
     message: str
+    # Another key path the problem rests on (a figure too large at an FX rate): the file
+    # named is whichever layer wrote the later of the two.
+    also: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
+        text = f"{where}: {self.message}"
+        # A key or code may hold a newline or tab ("CN\n"): shown escaped, one problem a line.
+        return text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
 
 
 class RatesError(CartcostError):

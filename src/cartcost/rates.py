@@ -44,6 +44,12 @@ class FrozenDict(dict[K, V]):
 
 EMPTY: Mapping[Any, Any] = FrozenDict()
 
+# FX rates (units per 1 of the base currency): every real one is within 1e-4..1e5; beyond
+# these a conversion leaves the range Decimal arithmetic and the budget's floats keep
+# exact to the cent.
+FX_MIN = Decimal("1e-6")
+FX_MAX = Decimal("1e9")
+
 SourceKind = Literal["official", "paper", "news", "facilitator", "blog", "aggregator", "assumption"]
 Pathway = Literal["commercial", "academic", "trial"]
 Region = Literal[
@@ -243,7 +249,7 @@ class Country(NamedTuple):
 class Event(NamedTuple):
     """A complication or setback that may happen: its probability and what it adds.
 
-    Meaning of each effect: docs/rates-schema.md (`[events]`) and complications.py.
+    Meaning of each effect: docs/rates-schema.md (`[events]`) and engine.py.
     """
 
     label: str

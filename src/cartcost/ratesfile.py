@@ -61,38 +61,25 @@ def embedded_name() -> str:
     return str(embedded_path()) if os.environ.get(BASE_ENV_VAR) else EMBEDDED
 
 
-def read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
+def read_toml(path: Path, label: str | None = None, kind: str = "rate table") -> dict[str, Any]:
     """Parse one TOML file with Decimal floats, refusing what no table should be.
 
     The size is checked before a byte is read, so a huge file costs nothing.
     """
-    return parse_toml(read_bytes(path, label), label or str(path))
+    return parse_toml(read_bytes(path, label, kind), label or str(path))
 
 
-def read_bytes(path: Path, label: str | None = None) -> bytes:
-    """The bytes of one table file, refusing a directory, a missing or a huge file."""
+def read_bytes(path: Path, label: str | None = None, kind: str = "rate table") -> bytes:
+    """The bytes of one table file: a regular file of at most 5 MB (safeio.read_limited:
+    a FIFO, device or directory is refused without blocking, and the file is remembered
+    as an input that no output may replace)."""
+    from cartcost.safeio import read_limited
+
     name = label or str(path)
     try:
-        if path.is_dir():
-            raise RatesError([Problem(name, "", "is a directory, not a TOML file")])
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise RatesError([Problem(name, "", "file not found")]) from None
-    except OSError as err:
-        raise RatesError([Problem(name, "", f"cannot read: {err.strerror}")]) from None
-    if size > MAX_BYTES:
-        raise RatesError(
-            [Problem(name, "", f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (5 MB)")]
-        )
-    try:
-        with path.open("rb") as handle:
-            # Read one byte past the limit: a file that grew since stat() is still refused.
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as err:
-        raise RatesError([Problem(name, "", f"cannot read: {err.strerror}")]) from None
-    if len(raw) > MAX_BYTES:
-        raise RatesError([Problem(name, "", f"file is larger than the limit of {MAX_BYTES:,}")])
-    return raw
+        return read_limited(path, kind, MAX_BYTES)
+    except ValueError as why:
+        raise RatesError([Problem(name, "", str(why))]) from None
 
 
 def parse_toml(raw: bytes, name: str) -> dict[str, Any]:
@@ -265,8 +252,10 @@ class Layers(NamedTuple):
 
 
 def env_overlays() -> list[Path]:
+    from cartcost.safeio import expand
+
     env = os.environ.get(ENV_VAR, "")
-    return [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
+    return [expand(p, ENV_VAR) for p in env.split(os.pathsep) if p.strip()]
 
 
 def overlay_paths(
@@ -280,8 +269,14 @@ def overlay_paths(
         *config_paths,
         *env_overlays(),
         *scenario_paths,
-        *(Path(p).expanduser() for p in cli_paths),
+        *(_expand_cli(p) for p in cli_paths),
     ]
+
+
+def _expand_cli(path: str | Path) -> Path:
+    from cartcost.safeio import expand
+
+    return expand(path, "--rates")
 
 
 def stack(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Layers:
@@ -305,9 +300,10 @@ def layer_files(overlays: Sequence[Path], include_default: bool = True) -> list[
 def _read_all(files: Sequence[tuple[Path, str]]) -> list[tuple[str, bytes | RatesError]]:
     """Each layer's bytes, or why it cannot be read."""
     read: list[tuple[str, bytes | RatesError]] = []
-    for path, name in files:
+    for i, (path, name) in enumerate(files):
+        kind = "rate table" if i == 0 and name == embedded_name() else "overlay"
         try:
-            read.append((name, read_bytes(path, name)))
+            read.append((name, read_bytes(path, name, kind)))
         except RatesError as err:
             read.append((name, err))
     return read
@@ -417,7 +413,7 @@ def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
         return validate(layers.data, file="merged"), []
     except RatesError as err:
         problems = [
-            _explain(Problem(layers.layer_of(p.path), p.path, p.message))
+            _explain(Problem(_blame(layers, p), p.path, p.message))
             for p in err.problems
             if not (
                 UNUSED_SOURCE in p.message
@@ -429,6 +425,17 @@ def _check_data(layers: Layers) -> tuple[Rates | None, list[Problem]]:
         return None, problems
     # Only sources displaced by an overlay were left unused: the table itself is sound.
     return build(layers.data), []
+
+
+def _blame(layers: Layers, problem: Problem) -> str:
+    """The layer that wrote the problem's key, or, for a problem resting on two keys, the
+    later of the two layers."""
+    first = layers.layer_of(problem.path)
+    if not problem.also:
+        return first
+    second = layers.layer_of(problem.also)
+    order = {name: i for i, name in enumerate(layers.names)}
+    return second if order.get(second, -1) > order.get(first, -1) else first
 
 
 def check_layers(layers: Layers) -> list[Problem]:
@@ -498,12 +505,84 @@ _CACHEABLE = frozenset(
 
 
 def _cached(found: object, names: tuple[str, ...]) -> tuple[Rates, Layers] | None:
-    """A cache hit only if it is what load_rates returns, for these very layers."""
+    """A cache hit only if it is what load_rates returns, for these very layers, and
+    its figures and text pass the cheap invariants of a validated table (sound())."""
     from cartcost.rates import Rates
 
     if not (isinstance(found, tuple) and len(found) == 2):
         return None
     rates, layers = found
     if isinstance(rates, Rates) and isinstance(layers, Layers) and layers.names == names:
-        return rates, layers
+        why = sound(rates)
+        if why is None and not set(layers.provenance.values()) <= set(names):
+            why = "provenance naming a layer not in use"
+        if why is None:
+            return rates, layers
+        from cartcost import cache
+
+        cache.NOTES.append(f"table cache entry failed a check ({why}); rebuilt from the files")
+    return None
+
+
+# What no validated table holds (schema.py refuses it): C0 controls but tab and newline,
+# DEL, C1 and bidi overrides. The same class as schema._CONTROL, kept here so a cache hit
+# need not import the schema (and pydantic).
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_ASCII_ALLOWED = bytes([9, 10, *range(32, 127)])
+
+
+def sound(rates: Rates) -> str | None:
+    """Why `rates` could not have come out of validation, or None: every number finite,
+    non-negative and at most MAX_AMOUNT, every range ordered, every FX rate within
+    [FX_MIN, FX_MAX], no control character in any key or text. A cache entry is re-checked
+    with this before use: one pass over the records (a few ms for the real table)."""
+    import re
+    from datetime import date
+
+    from cartcost.rates import FIGURES, FX_MAX, FX_MIN, MAX_AMOUNT, RECORDS
+
+    records = frozenset(RECORDS.values())
+    figures = frozenset(FIGURES)
+    plain = frozenset({int, bool, date, type(None)})
+    texts: list[str] = []
+    numbers: list[Decimal] = []
+    ranges: list[tuple[Decimal, Decimal]] = []
+    stack: list[Any] = [rates]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        node = pop()
+        kind = type(node)
+        if kind is str:
+            texts.append(node)
+        elif kind is Decimal:
+            numbers.append(node)
+        elif kind in records:
+            if kind in figures:
+                ranges.append(node.range)
+            extend(node)
+        elif kind is tuple:
+            extend(node)
+        elif kind is dict:
+            texts.extend(node)
+            extend(node.values())
+        elif kind not in plain:
+            return f"an unexpected {kind.__name__}"
+    if not all(d.is_finite() for d in numbers):
+        return "a number that is not finite"
+    if numbers and (min(numbers) < 0 or max(numbers) > MAX_AMOUNT):
+        return "a number out of bounds"
+    if not all(len(r) == 2 and r[0] <= r[1] for r in ranges):
+        return "a range that is not [low, high]"
+    if not all(FX_MIN <= v <= FX_MAX for v in rates.fx.rates.values()):
+        return "an FX rate out of bounds"
+    try:
+        text = "\n".join(texts)
+    except TypeError:
+        return "a key that is not text"
+    if text.isascii():
+        # The common case, in C: delete every allowed byte; anything left is a control.
+        if text.encode("ascii").translate(None, _ASCII_ALLOWED):
+            return "text with a control character"
+    elif re.search(_CONTROL, text):
+        return "text with a control character"
     return None

@@ -52,8 +52,11 @@ MAX_CAREGIVERS = 10
 
 # Patterns, compiled (and cached by re) on first use: not at import, which every command
 # pays.
-_CC = r"^[A-Za-z]{2}$"
-_CCY = r"^[A-Za-z]{3}$"
+# ASCII letters only, the whole string: see config.py.
+_CC = r"[A-Za-z]{2}"
+_CCY = r"[A-Za-z]{3}"
+# An indication or product as written: printable ASCII (ids, codes, brands).
+_ID = r"[!-~](?:[ -~]*[!-~])?"
 
 
 class Scenario(NamedTuple):
@@ -121,7 +124,7 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, str) and re.match(pattern, value):
+        if isinstance(value, str) and re.fullmatch(pattern, value, re.ASCII):
             return value.upper()
         bad(key, expected)
         return None
@@ -130,19 +133,27 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and re.fullmatch(_ID, value.strip()):
             return value.strip()
         bad(key, expected)
         return None
 
-    def strings(key: str, expected: str) -> tuple[str, ...]:
+    def strings(key: str, expected: str, pattern: str | None = _ID) -> tuple[str, ...]:
         value = data.get(key)
         if value is None:
             return ()
         if isinstance(value, str):
             value = [value]
-        if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
-            return tuple(v.strip() for v in value)
+        if isinstance(value, list) and all(
+            isinstance(v, str)
+            and v.strip()
+            and (pattern is None or re.fullmatch(pattern, v.strip()))
+            for v in value
+        ):
+            found = tuple(v.strip() for v in value)
+            if len(set(found)) != len(found):
+                problems.append(f"{key}: names the same value twice")
+            return found
         bad(key, expected)
         return ()
 
@@ -155,7 +166,7 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
     for p in pathways:
         if p not in PATHWAYS:
             problems.append(f"pathways: unknown pathway {p!r}; allowed: {', '.join(PATHWAYS)}")
-    rates = strings("rates", 'a list of overlay file paths, e.g. ["quote.toml"]')
+    rates = strings("rates", 'a list of overlay file paths, e.g. ["quote.toml"]', None)
     from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES, MAX_PATIENT_AGE, MIN_AGE
 
     hospital = text("hospital", "public, private or any")
@@ -189,7 +200,18 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
 
     if problems:
         raise file_problems("scenario file", path, problems)
+    from cartcost.errors import UsageProblem
+    from cartcost.safeio import expand
+
     here = path.parent
+    expanded: list[Path] = []
+    for r in rates:
+        try:
+            expanded.append(expand(r, "rates"))
+        except UsageProblem as error:  # an unknown ~user
+            problems.append(error.message)
+    if problems:
+        raise file_problems("scenario file", path, problems)
     return ScenarioFile(
         path=path,
         country=country,
@@ -204,10 +226,7 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         living=living.lower() if living else None,
         city=city,
         age=age,
-        rates=tuple(
-            p if p.is_absolute() else Path(os.path.normpath(here / p))
-            for p in (Path(r).expanduser() for r in rates)
-        ),
+        rates=tuple(p if p.is_absolute() else Path(os.path.normpath(here / p)) for p in expanded),
     )
 
 
@@ -221,8 +240,10 @@ def read_scenario(path: Path) -> ScenarioFile:
 def relative_to_file(target: Path, scenario_path: Path) -> str:
     """How a scenario file at `scenario_path` should name `target` so it is found again:
     relative to the file's directory when possible, else absolute."""
-    absolute = target.expanduser().resolve()
-    here = scenario_path.expanduser().resolve().parent
+    from cartcost.safeio import expand
+
+    absolute = expand(target, "--rates").resolve()
+    here = expand(scenario_path, "PATH").resolve().parent
     try:
         return Path(os.path.relpath(absolute, here)).as_posix()
     except ValueError:  # another drive on Windows

@@ -28,6 +28,8 @@ from pydantic import (
 from cartcost import rates as records
 from cartcost.errors import Problem, RatesError, suggest
 from cartcost.rates import (
+    FX_MAX,
+    FX_MIN,
     MAX_AGE,
     MAX_AMOUNT,
     MAX_DAYS,
@@ -39,8 +41,21 @@ from cartcost.rates import (
     SourceKind,
 )
 
-_CC = re.compile(r"^[A-Z]{2}$")
-_CCY = re.compile(r"^[A-Z]{3}$")
+# Codes and ids are matched whole (fullmatch: `$` alone also matches before a final
+# newline, so "USD\n" passed) and in ASCII only (see idents.py).
+_CC = re.compile(r"[A-Z]{2}")
+_CCY = re.compile(r"[A-Z]{3}")
+# Ids (products, offers, sources) and indication codes: printable ASCII, no space at
+# either end (idents.WORD). A product id is lower-case and an indication code upper-case,
+# as they are looked up.
+_ID = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+# Text lengths: far above any real entry (the longest note is under 800 characters), far
+# below what makes drawing a table or an SVG slow (a 1 MB brand took two minutes).
+MAX_NAME = 200
+MAX_TEXT = 4000
+# A money figure's high end in the base currency (USD in the real table): a thousand
+# times the dearest real figure, a product's list price. See check_magnitudes().
+MAX_BASE_AMOUNT = Decimal("1e9")
 
 
 def _amount(value: Any) -> Decimal:
@@ -54,17 +69,19 @@ def _amount(value: Any) -> Decimal:
         raise ValueError(f"must not be negative, got {d}")
     if d > MAX_AMOUNT:
         raise ValueError(f"{d} is implausibly large (limit {MAX_AMOUNT:,.0f})")
+    if d == 0:
+        return Decimal(0)  # -0.0 would print as "-0": zero is zero
     return d
 
 
 def _country_code(value: Any) -> str:
-    if not isinstance(value, str) or not _CC.match(value):
+    if not isinstance(value, str) or not _CC.fullmatch(value):
         raise ValueError(f"expected an ISO 3166 alpha-2 code such as CN or GB, got {value!r}")
     return value
 
 
 def _currency_code(value: Any) -> str:
-    if not isinstance(value, str) or not _CCY.match(value):
+    if not isinstance(value, str) or not _CCY.fullmatch(value):
         raise ValueError(f"expected an ISO 4217 code such as USD or CNY, got {value!r}")
     return value
 
@@ -72,7 +89,15 @@ def _currency_code(value: Any) -> str:
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+    if len(value) > MAX_TEXT:
+        raise ValueError(f"text of {len(value):,} characters; at most {MAX_TEXT:,}")
     return value
+
+
+def _name(value: Any) -> str:
+    if isinstance(value, str) and len(value) > MAX_NAME:
+        raise ValueError(f"a name of {len(value):,} characters; at most {MAX_NAME}")
+    return _text(value)
 
 
 def _whole_days(value: Any) -> int:
@@ -118,6 +143,8 @@ CountryCode = Annotated[str, BeforeValidator(_country_code)]
 Currency = Annotated[str, BeforeValidator(_currency_code)]
 Text = Annotated[str, BeforeValidator(_text)]
 NonEmptyText = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+Name = Annotated[str, BeforeValidator(_name), Field(min_length=1)]
+OptionalName = Annotated[str, BeforeValidator(_name)]
 Days = Annotated[int, BeforeValidator(_whole_days)]
 SourceIds = Annotated[list[NonEmptyText], Field(min_length=1)]
 
@@ -217,7 +244,7 @@ class Probability(Figure):
 
 class Source(Model):
     title: NonEmptyText
-    publisher: NonEmptyText
+    publisher: Name
     url: Text
     published: date
     accessed: date
@@ -253,23 +280,31 @@ class Fx(Model):
         zero = [c for c, r in self.rates.items() if r == 0]
         if zero:
             raise ValueError(f"rates must be positive; zero for {', '.join(zero)}")
+        # What the cost model can convert with, exact to the cent (1e-400 passed before
+        # and made every estimate fail).
+        wild = [f"{c} {r}" for c, r in self.rates.items() if not FX_MIN <= r <= FX_MAX]
+        if wild:
+            raise ValueError(
+                f"rates must be within [{FX_MIN}, {FX_MAX:,.0f}] units per 1 {self.base}; "
+                f"got {', '.join(wild[:5])}"
+            )
         return self
 
 
 class Indication(Model):
-    name: NonEmptyText
+    name: Name
 
 
 class Product(Model):
-    generic: NonEmptyText
-    brand: NonEmptyText
-    target: NonEmptyText
-    maker: Text = ""
+    generic: Name
+    brand: Name
+    target: Name
+    maker: OptionalName = ""
 
 
 class Offer(Model):
     product: NonEmptyText
-    brand: Text = ""
+    brand: OptionalName = ""
     indications: Annotated[list[NonEmptyText], Field(min_length=1)]
     pathway: Pathway = "commercial"
     price: Money
@@ -370,7 +405,7 @@ def _offers_by_id(value: Any) -> Any:
 
 
 class Country(Model):
-    name: NonEmptyText
+    name: Name
     currency: Currency
     region: Region
     offers: Annotated[dict[str, Offer], BeforeValidator(_offers_by_id)] = {}
@@ -434,11 +469,11 @@ class Country(Model):
         return self
 
 
-_EVENT_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_EVENT_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 def _event_id(value: Any) -> str:
-    if not isinstance(value, str) or not _EVENT_ID.match(value):
+    if not isinstance(value, str) or not _EVENT_ID.fullmatch(value):
         raise ValueError(f"an event id is lower-case words joined by '-', got {value!r}")
     return value
 
@@ -449,10 +484,10 @@ EventId = Annotated[str, BeforeValidator(_event_id)]
 class Event(Model):
     """A complication or setback that may happen: its probability and what it adds.
 
-    Meaning of each effect: docs/rates-schema.md (`[events]`) and complications.py.
+    Meaning of each effect: docs/rates-schema.md (`[events]`) and engine.py.
     """
 
-    label: NonEmptyText
+    label: Name
     probability: Probability
     icu_days: Duration | None = None
     inpatient_days: Duration | None = None
@@ -606,6 +641,7 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
     products = set(_table(data, "products"))
     indications = set(_table(data, "indications"))
     countries = _table(data, "countries")
+    problems.extend(check_ids(data, file))
     for cc, country in countries.items():
         if not isinstance(country, Mapping):
             continue
@@ -656,6 +692,62 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
 
     for sid in sorted(known_sources - used):
         bad(f"sources.{sid}", "source is never used by any figure")
+    return problems
+
+
+def check_ids(data: Mapping[str, Any], file: str) -> list[Problem]:
+    """Ids and codes are exactly what they look like: printable ASCII without spaces; a
+    product id in lower case and an indication code in upper case (as they are looked
+    up, so each can be selected); no two products under one brand."""
+    problems: list[Problem] = []
+
+    def check(path: str, key: object, what: str, case: str = "") -> None:
+        if not isinstance(key, str):
+            return
+        if not _ID.fullmatch(key):
+            problems.append(
+                Problem(
+                    file,
+                    path,
+                    f"{what} {key[:40]!r} must be printable ASCII, e.g. letters, digits and "
+                    "'-' (no look-alike characters, no space at either end)",
+                )
+            )
+        elif case == "lower" and key != key.lower():
+            problems.append(
+                Problem(file, path, f"{what} {key!r} must be lower case, e.g. {key.lower()!r}")
+            )
+        elif case == "upper" and key != key.upper():
+            problems.append(
+                Problem(file, path, f"{what} {key!r} must be upper case, e.g. {key.upper()!r}")
+            )
+
+    for key in _table(data, "products"):
+        check(f"products.{key}", key, "product id", "lower")
+    for key in _table(data, "indications"):
+        check(f"indications.{key}", key, "indication code", "upper")
+    for key in _table(data, "sources"):
+        check(f"sources.{key}", key, "source id")
+    for cc, country in _table(data, "countries").items():
+        offers = country.get("offers") if isinstance(country, Mapping) else None
+        if isinstance(offers, Mapping):
+            for oid in offers:
+                check(f"countries.{cc}.offers.{oid}", oid, "offer id")
+    brands: dict[str, str] = {}
+    for key, product in _table(data, "products").items():
+        brand = product.get("brand") if isinstance(product, Mapping) else None
+        if isinstance(brand, str) and isinstance(key, str):
+            other = brands.get(brand.lower())
+            if other is not None:
+                problems.append(
+                    Problem(
+                        file,
+                        f"products.{key}.brand",
+                        f"brand {brand[:40]!r} is also the brand of {other!r}: "
+                        "a brand names one product",
+                    )
+                )
+            brands.setdefault(brand.lower(), key)
     return problems
 
 
@@ -747,10 +839,41 @@ def validate(data: Mapping[str, Any], file: str = "<rates>") -> records.Rates:
     try:
         rates = Rates.model_validate(data)
     except ValidationError as err:
-        problems = _pydantic_problems(err, file) + problems
+        raise RatesError(_pydantic_problems(err, file) + problems) from None
+    found = to_records(rates)
+    problems += check_magnitudes(found, file)
     if problems:
         raise RatesError(problems)
-    return to_records(rates)
+    return found
+
+
+def check_magnitudes(rates: records.Rates, file: str) -> list[Problem]:
+    """Every money figure, converted to the base currency, at most MAX_BASE_AMOUNT.
+
+    Each figure is bounded in its own currency (MAX_AMOUNT) and every FX rate too
+    ([FX_MIN, FX_MAX]), but a huge amount in a currency with a tiny rate is huger still
+    in the base: the cost model multiplies figures by days, people and a display rate, and
+    computes to the cent in 28 significant digits. Bounded here, the largest total any
+    valid table can give (every figure at its bound, ten years of every duration, ten
+    caregivers, the display currency at FX_MAX) stays below 1e25, inside that precision.
+    """
+    problems: list[Problem] = []
+    fx = rates.fx.rates
+    for path, fig in records.walk_figures(rates):
+        if isinstance(fig, records.Money) and fig.currency in fx:
+            base = fig.range[1] / fx[fig.currency]
+            if base > MAX_BASE_AMOUNT:
+                problems.append(
+                    Problem(
+                        file,
+                        f"{path}.range",
+                        also=f"fx.rates.{fig.currency}",
+                        message=f"{fig.range[1]:,} {fig.currency} is {base:,.0f} {rates.fx.base} at "
+                        f"fx.rates.{fig.currency} = {fx[fig.currency]}: implausibly large "
+                        f"(limit {MAX_BASE_AMOUNT:,.0f} {rates.fx.base})",
+                    )
+                )
+    return problems
 
 
 def build(data: Mapping[str, Any]) -> records.Rates:

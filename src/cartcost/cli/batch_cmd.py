@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli.options import OutputOpt, RatesOpt
-from cartcost.cli.output import guard
+from cartcost.cli.output import ForceOpt, guard
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -57,6 +57,7 @@ def batch_command(
         ),
     ],
     output: OutputOpt = None,
+    force: ForceOpt = False,
     items: Annotated[
         bool,
         typer.Option("--items", help="One row per line item (and a total row) per scenario."),
@@ -92,19 +93,20 @@ def batch_command(
     import sys
 
     from cartcost.batch import Stats, open_source, run
-    from cartcost.cli.output import open_output, to_stdout
+    from cartcost.cli.output import check_outputs, open_output, to_stdout
     from cartcost.errors import UsageProblem
     from cartcost.ratesfile import load_rates
 
-    if errors is not None and not to_stdout(output) and _same(errors, output):
-        raise UsageProblem("--errors and --output name the same file")
     if errors is not None and to_stdout(errors):
         raise UsageProblem("--errors needs a file path (stdout carries OUT)")
+    check_outputs(("--output", output or "-"), ("--errors", errors))
     table, _layers = load_rates(rates or [])
     show = sys.stderr.isatty() if progress is None else progress
     stats = Stats()
     failures: list[str] = []
-    name = "stdin" if input_path == "-" else input_path
+    from cartcost.safeio import shown
+
+    name = "stdin" if input_path == "-" else shown(input_path)
     with (
         contextlib.contextmanager(_open_input)(input_path) as (lines, size),
         contextlib.contextmanager(_stop_on_sigterm)(),
@@ -126,7 +128,9 @@ def batch_command(
                 _write_all(results, out, bad, items, failures, counter, size if show else None)
         except BrokenPipeError:
             # The reader of stdout went away (e.g. `| head`): stop quietly, as `yes` does.
-            _silence_stdout()
+            from cartcost.cli.output import silence_stdout
+
+            silence_stdout()
             raise typer.Exit(141) from None
     _summary(stats, failures, output, errors)
     if stats.failed:
@@ -151,19 +155,6 @@ class _Counter:
                 yield line
         except OSError as error:
             raise UsageProblem(f"INPUT {self.name}: cannot read ({error.strerror})") from None
-
-
-def _silence_stdout() -> None:
-    import os
-    import sys
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # not a real file (tests): nothing to silence
-        pass
-    finally:
-        os.close(devnull)
 
 
 def _write_all(
@@ -256,45 +247,44 @@ def _summary(stats: Stats, failures: list[str], output: str | None, errors: str 
         say(f"  ... and {stats.failed - len(failures):,} more")
 
 
-def _same(a: str, b: str | None) -> bool:
-    import os
-
-    if b is None:
-        return False
-    return os.path.abspath(a) == os.path.abspath(b)
-
-
 def _open_input(path: str) -> Iterator[tuple[Iterable[str], int]]:
     """The input as lines of text (and its size in characters, 0 when unknown).
 
     UTF-8 with an optional byte-order mark; bytes that are not UTF-8 are kept as
-    surrogates so the row that has them fails alone instead of the whole batch.
+    surrogates so the row that has them fails alone instead of the whole batch. Only a
+    regular file (or stdin, as -) is read: a FIFO or device is refused at once. Lines
+    are read at most MAX_LINE_CHARS at a time (batch.bounded_lines), so one endless line
+    cannot fill memory.
     """
     import io
-    import os
     import sys
 
+    from cartcost.batch import bounded_lines
     from cartcost.errors import UsageProblem
+    from cartcost.safeio import NotRegular, describe_os_error, open_regular, remember, shown
 
     if path == "-":
         wrapper = io.TextIOWrapper(
             sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline=""
         )
         try:
-            yield wrapper, 0
+            yield bounded_lines(wrapper, "stdin"), 0
         finally:
             wrapper.detach()
         return
+    name = shown(path)
     try:
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")  # noqa: SIM115
-    except FileNotFoundError:
-        raise UsageProblem(f"INPUT {path}: file not found") from None
-    except IsADirectoryError:
-        raise UsageProblem(f"INPUT {path}: is a directory") from None
+        raw, st = open_regular(path)
+    except NotRegular as why:
+        raise UsageProblem(
+            f"INPUT {name}: {why}", "give a CSV or JSON Lines file, or - to read stdin"
+        ) from None
     except OSError as error:
-        raise UsageProblem(f"INPUT {path}: cannot read ({error.strerror})") from None
+        raise UsageProblem(f"INPUT {name}: {describe_os_error(error)}") from None
+    remember("batch INPUT", path, st)
+    handle = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
     with handle:
-        yield handle, os.fstat(handle.fileno()).st_size
+        yield bounded_lines(handle, name), st.st_size
 
 
 def _stop_on_sigterm() -> Iterator[None]:

@@ -31,7 +31,7 @@ from cartcost.cli.options import (
     SeedOpt,
     split_list,
 )
-from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -127,10 +127,13 @@ def question(
     options become a question: command line > scenario file > config [defaults]."""
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.errors import UsageProblem
+    from cartcost.idents import check_word
 
     listed = split_list(countries) if countries is not None else None
     if countries is not None and not listed:
         raise UsageProblem("--countries is empty; name at least one country, e.g. CN,US")
+    for code in listed or ():
+        check_word(code, "country", "CN")
     scenario, overlays = scenario_from_options(
         scenario_file=scenario_file,
         rates=rates,
@@ -170,6 +173,7 @@ def compare_command(
     sort: SortOpt = Sort.low,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     svg: SvgOpt = None,
     rates: RatesOpt = None,
     scenario_file: ScenarioOpt = None,
@@ -202,12 +206,13 @@ def compare_command(
         age,
     )
 
-    from cartcost.cli.output import atomic_write, err, to_stdout
+    from cartcost.cli.output import atomic_write, check_outputs, err, to_stdout
     from cartcost.comparison import compare
     from cartcost.errors import UsageProblem
 
     if svg is not None and not (svg.parent if str(svg.parent) else Path(".")).is_dir():
         raise UsageProblem(f"--svg {svg}: directory {svg.parent} does not exist")
+    check_outputs(("--output", output or "-"), ("--svg", svg))
     from cartcost.ratesfile import load_rates
 
     table, layers = load_rates(overlays=overlays)

@@ -29,7 +29,7 @@ from cartcost.cli.options import (
     SeedOpt,
     SourcesOpt,
 )
-from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -99,6 +99,7 @@ def estimate_command(
     sources: SourcesOpt = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     rates: RatesOpt = None,
     scenario_file: ScenarioOpt = None,
     budget: BudgetOpt = False,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli.options import Format, FormatOpt, OutputOpt, RatesOpt
-from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
 
 if TYPE_CHECKING:
     from cartcost.render.listing import Listing
@@ -69,6 +69,7 @@ def countries_command(
     ] = False,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     rates: RatesOpt = None,
 ) -> None:
     """List the countries in the rate table: code, name, currency, region, offers."""
@@ -83,6 +84,7 @@ def countries_command(
 def products_command(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     rates: RatesOpt = None,
 ) -> None:
     """List the CAR-T products in the rate table and where each is offered."""
@@ -97,6 +99,7 @@ def products_command(
 def indications_command(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     rates: RatesOpt = None,
 ) -> None:
     """List the indications (diseases) in the rate table and where each is treated."""

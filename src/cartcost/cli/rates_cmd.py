@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cartcost.cli.options import OutputOpt, RatesOpt
-from cartcost.cli.output import guard
+from cartcost.cli.output import ForceOpt, guard, say
 
 if TYPE_CHECKING:
     from cartcost.rates import Rates
@@ -162,8 +162,8 @@ def validate_command(
             err(f"  {problem}")
         raise typer.Exit(2)
     rates = validate_layers(layers)
-    typer.echo(f"ok: {layers.label}")
-    typer.echo(f"  {_summary(rates)}")
+    say(f"ok: {layers.label}")
+    say(f"  {_summary(rates)}")
 
 
 def _select(data: dict[str, Any], key: str) -> Any:
@@ -214,6 +214,7 @@ def show_command(
         typer.Option("--format", "-F", help="table for people; json or toml for programs."),
     ] = ShowFormat.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     rates: RatesOpt = None,
 ) -> None:
     """Print the merged rate table, or a part of it, with the layer each key came from."""
@@ -227,7 +228,9 @@ def show_command(
     path = key or ""
     if country:
         from cartcost.estimation import check_country
+        from cartcost.idents import check_word
 
+        check_word(country, "country", "CN")
         check_country(table, country)
         path = f"countries.{country.upper()}"
     assert layers.complete  # with_data: the cache does not keep the merged data
@@ -374,18 +377,22 @@ def init_command(
     rates: RatesOpt = None,
 ) -> None:
     """Write a commented starter overlay: one hospital day rate and one source."""
+    import os
     from datetime import date
 
     from cartcost.cli.output import atomic_write, err
     from cartcost.errors import NothingMatches, UsageProblem
     from cartcost.ratesfile import load_rates
+    from cartcost.safeio import shown
 
-    if path.exists() and not force:
-        raise UsageProblem(f"{path} exists; pass --force to overwrite it")
+    if os.path.lexists(path) and not force:
+        raise UsageProblem(f"{shown(path)} exists; pass --force to overwrite it")
     table, _ = load_rates(rates or [])
     if country:
         from cartcost.estimation import check_country
+        from cartcost.idents import check_word
 
+        check_word(country, "country", "CN")
         check_country(table, country)
         cc = country.upper()
         if not table.countries[cc].is_destination:
@@ -397,10 +404,11 @@ def init_command(
         if not table.destinations():
             raise NothingMatches("the rate table has no destination to override")
         cc = table.destinations()[0]
-    text = starter_overlay(table, cc, path.name, date.today().isoformat())
-    atomic_write(path, text)
-    err(f"cartcost: wrote {path}")
-    err(f"  edit it, then check it: cartcost rates validate {path}")
+    text = starter_overlay(table, cc, shown(path.name), date.today().isoformat())
+    # Created exclusively: a file that appeared since the check above is never replaced.
+    atomic_write(path, text, option="PATH", exclusive=not force, force=force)
+    err(f"cartcost: wrote {shown(path)}")
+    err(f"  edit it, then check it: cartcost rates validate {shown(path)}")
 
 
 @rates_app.command("path", epilog=PATH_EPILOG)
@@ -415,22 +423,22 @@ def path_command() -> None:
 
     base = embedded_path()
     note = f" (from {BASE_ENV_VAR})" if os.environ.get(BASE_ENV_VAR) else ""
-    typer.echo(f"embedded table:  {base}{note}")
+    say(f"embedded table:  {base}{note}")
     try:
         cfg = load_config()
     except CartcostError:
         # Where the broken file is, is exactly what its owner needs to know.
-        typer.echo(f"config file:     {config_path()} (has problems: any command lists them)")
+        say(f"config file:     {config_path()} (has problems: any command lists them)")
     else:
-        typer.echo(f"config file:     {cfg.path}{'' if cfg.exists else ' (not found)'}")
+        say(f"config file:     {cfg.path}{'' if cfg.exists else ' (not found)'}")
         for p in cfg.rates:
-            typer.echo(f"config overlay:  {p}")
+            say(f"config overlay:  {p}")
     for p in env_overlays():
-        typer.echo(f"{ENV_VAR}:  {p}")
+        say(f"{ENV_VAR}:  {p}")
     from cartcost.cache import DIR_ENV_VAR, cache_dir
 
     found = cache_dir()
-    typer.echo(
+    say(
         f"table cache:     {found}"
         if found is not None
         else f"table cache:     none (no home directory; {DIR_ENV_VAR} sets one)"

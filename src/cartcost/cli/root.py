@@ -15,6 +15,8 @@ This module is not called app.py: a submodule of that name would shadow the attr
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -129,9 +131,44 @@ def app_for(args: Sequence[str]) -> typer.Typer:
     return full_app() if module is None else make_app([module])
 
 
+class _Closed(io.TextIOBase):
+    """Stands for a standard stream the shell closed (`>&-`): Python gives None, which
+    writers would skip silently or crash on; this one fails every write cleanly."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def main() -> None:
-    """Run the command line in sys.argv; ends by raising SystemExit with its code."""
-    app_for(sys.argv[1:])()
+    """Run the command line in sys.argv; ends by raising SystemExit with its code.
+
+    A closed, full or otherwise unwritable stdout (including for --version, which runs
+    before any command) ends with a message and exit 2, never a traceback.
+    """
+    if sys.stdout is None:
+        sys.stdout = _Closed()
+    try:
+        app_for(sys.argv[1:])()
+    except (OSError, UnicodeEncodeError) as error:
+        from cartcost.cli.output import report, silence_stdout, stdout_problem
+
+        # Commands turn their own errors into messages (output.guard): what gets here
+        # came from printing --version or help.
+        problem = stdout_problem(error)
+        if isinstance(error, BrokenPipeError):
+            silence_stdout()
+            raise SystemExit(141) from None
+        report(problem)
+        raise SystemExit(problem.exit_code) from None
 
 
 def run() -> None:
@@ -153,10 +190,22 @@ def run() -> None:
     if sys.gettrace() is not None or sys.getprofile() is not None:
         raise SystemExit(code)
     status = _status(code)
-    for stream in (sys.stdout, sys.stderr):
-        # A closed pipe (`| head`) or stream: nothing more can reach it anyway.
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass  # `| head`: the reader has all it wanted
+    except (OSError, ValueError) as error:
+        if status == 0:
+            # Data that never reached stdout (`> /dev/full`) is a failure, not success.
+            from cartcost.cli.output import report, silence_stdout, stdout_problem
+
+            problem = stdout_problem(error) if isinstance(error, OSError) else None
+            if problem is not None:
+                report(problem)
+                status = problem.exit_code
+        silence_stdout()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
     os._exit(status)
 
 

@@ -90,15 +90,18 @@ def init_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
 ) -> None:
     """Write a scenario file from the options `cartcost estimate` takes."""
+    import os
+
     from cartcost.cli.output import atomic_write, err
     from cartcost.cli.scenario_opts import scenario_from_options
     from cartcost.errors import UsageProblem
     from cartcost.estimation import resolve
     from cartcost.ratesfile import load_rates
+    from cartcost.safeio import shown
     from cartcost.scenario import read_scenario, relative_to_file, scenario_toml
 
-    if path.exists() and not force:
-        raise UsageProblem(f"{path} exists; pass --force to overwrite it")
+    if os.path.lexists(path) and not force:
+        raise UsageProblem(f"{shown(path)} exists; pass --force to overwrite it")
     scenario, overlays = scenario_from_options(
         scenario_file=scenario_file,
         rates=rates,
@@ -128,7 +131,8 @@ def init_command(
     # The scenario file's own overlays and --rates travel with it; config and
     # CARTCOST_RATES overlays stay where they are.
     carried = [*(read_scenario(scenario_file).rates if scenario_file else ()), *(rates or [])]
-    text = scenario_toml(saved, [relative_to_file(p, path) for p in carried], name=path.name)
-    atomic_write(path, text)
-    err(f"cartcost: wrote {path}")
-    err(f"  run it: cartcost estimate --scenario {path}")
+    text = scenario_toml(saved, [relative_to_file(p, path) for p in carried], name=shown(path.name))
+    # Created exclusively: a file that appeared since the check above is never replaced.
+    atomic_write(path, text, option="PATH", exclusive=not force, force=force)
+    err(f"cartcost: wrote {shown(path)}")
+    err(f"  run it: cartcost estimate --scenario {shown(path)}")

@@ -102,5 +102,22 @@ def scenario_from_options(
         city=city or sf.city,
         age=first(age, sf.age) if age is not None or sf.age is not None else None,
     )
+    check_codes(scenario)
     overlays = overlay_paths(rates or (), config_paths=cfg.rates, scenario_paths=sf.rates)
     return ScenarioChoice(scenario, overlays)
+
+
+def check_codes(scenario: Scenario) -> None:
+    """Every code and id as typed is printable ASCII (idents.py): 'ın' must not mean IN
+    by way of str.upper(), nor 'ſg' SG."""
+    from cartcost.idents import check_word
+
+    if scenario.country:
+        check_word(scenario.country, "country", "CN")
+    check_word(scenario.indication, "indication", "MM")
+    if scenario.origin:
+        check_word(scenario.origin, "origin country", "NZ")
+    if scenario.currency:
+        check_word(scenario.currency, "currency", "USD")
+    for product in scenario.products:
+        check_word(product, "product", "axi-cel")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cartcost.cli.options import Format, FormatOpt, OutputOpt, RatesOpt
-from cartcost.cli.output import guard
+from cartcost.cli.output import ForceOpt, guard
 
 EPILOG = """\
 Examples:
@@ -48,6 +48,7 @@ def sources_command(
     ] = None,
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
+    force: ForceOpt = False,
     rates: RatesOpt = None,
 ) -> None:
     """List the sources: id, title, publisher, url, dates, kind and which figures use them."""

@@ -22,6 +22,8 @@ def cents(d: Decimal) -> Decimal:
 def plain(d: Decimal) -> str:
     """An export number: no separators, at most two decimals, no trailing zeros."""
     q = cents(d)
+    if not q:
+        return "0"  # -0.0 (or -0.001) is zero: never "-0", which a CSV would defuse as text
     return f"{q:f}" if q != q.to_integral() else f"{q.to_integral():f}"
 
 

@@ -240,8 +240,39 @@ def bibliography(ids: Sequence[str], sources: Mapping[str, Source]) -> Renderabl
     return table
 
 
+# What a terminal width may be (COLUMNS): narrower than this, no table can be drawn (at 0
+# Rich drew nothing at all, and the command still "succeeded"); wider, every line would
+# be padded to megabytes.
+MIN_COLUMNS = 20
+MAX_COLUMNS = 4096
+
+
+def terminal_width() -> int | None:
+    """COLUMNS when set to a width a table can be drawn at; None when unset (Rich asks the
+    terminal). Raises UsageProblem for a COLUMNS no table fits."""
+    import os
+
+    from cartcost.errors import UsageProblem
+
+    env = os.environ.get("COLUMNS")
+    if env is None or not env.strip():
+        return None
+    text = env.strip()
+    if not env.isdigit():
+        return None  # Rich ignores it too and asks the terminal
+    if not text.isascii() or not MIN_COLUMNS <= int(text) <= MAX_COLUMNS:
+        raise UsageProblem(
+            f"COLUMNS={env[:20]!r} is not a width a table can be drawn at",
+            f"set COLUMNS to the terminal's width, {MIN_COLUMNS} to {MAX_COLUMNS:,} "
+            "(or unset it), or use --format csv",
+        )
+    return int(text)
+
+
 def make_console(width: int | None = None, record: bool = False, file: object = None) -> Console:
     kwargs: dict[str, object] = {"highlight": False, "record": record}
+    if width is None and file is None:
+        width = terminal_width()
     if width:
         kwargs["width"] = width
     if file is not None:
