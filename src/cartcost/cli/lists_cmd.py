@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli.options import Format, FormatOpt, OutputOpt, RatesOpt
-from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.output import emit_rich, emit_text, guard, output_width
 
 if TYPE_CHECKING:
     from cartcost.render.listing import Listing
@@ -57,6 +57,8 @@ def emit_listing(listing: Listing, fmt: Format, output: str | None) -> None:
         emit_text(render.listing_json(listing), output)
     elif fmt is Format.csv:
         emit_text(render.listing_csv(listing), output)
+    elif listing.block is not None:
+        emit_text(render.listing_blocks(listing, output_width(output)), output)
     else:
         emit_rich(render.listing_table(listing), output)
 

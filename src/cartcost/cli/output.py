@@ -169,6 +169,19 @@ def emit_text(text: str, output: str | None) -> None:
         err(f"cartcost: wrote {output}")
 
 
+FILE_WIDTH = 100  # the width of a table written to a file (--output)
+
+
+def output_width(output: str | None) -> int:
+    """The width to lay text out at: the terminal's (COLUMNS when set, as Rich reads it)
+    for stdout, FILE_WIDTH for a file."""
+    if not to_stdout(output):
+        return FILE_WIDTH
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def emit_rich(renderable: Any, output: str | None, width: int | None = None) -> None:
     """A Rich renderable to the terminal, or as plain text to --output."""
     from cartcost.render.table import make_console

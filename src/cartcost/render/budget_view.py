@@ -22,6 +22,7 @@ from cartcost.compare import Comparison, Row
 from cartcost.estimate import CATEGORIES, Estimate
 from cartcost.money import Range
 from cartcost.rates import Source
+from cartcost.render.fit import first_fitting
 from cartcost.render.fmt import days, whole
 
 BAR_WIDTH = 10
@@ -32,6 +33,9 @@ MEDIAN = "│"
 SPARKS = " ▁▂▃▄▅▆▇█"
 # Columns that may be hidden on a narrow console, least important first.
 DROP_ORDER = ("mean", "bar", "p10")
+# Then, once the label column is as narrow as its words allow, these too.
+LAST_DROPPED = ("low", "high")
+HIDDEN_NAMES = {"bar": "range bar", "mean": "mean", "p10": "P10", "low": "low", "high": "high"}
 # Drivers narrowing the spread by less than this share are summed up, not listed.
 MIN_DRIVER_SHARE = Decimal("0.005")
 
@@ -115,13 +119,17 @@ def _title(est: Estimate, draws: int) -> str:
     )
 
 
-def _cells(plain: Range, spread: Spread, shown: Sequence[str]) -> list[Text | str]:
+def _cells(
+    plain: Range, spread: Spread, shown: Sequence[str], ends: tuple[str, str] | None = None
+) -> list[Text | str]:
+    """The row's figures; `ends` are low and high as shown, when rounded with the rest."""
+    low, high = ends if ends is not None else (whole(plain.low), whole(plain.high))
     values = {
-        "low": whole(plain.low),
+        "low": low,
         "p10": whole(spread.p10),
         "p50": whole(spread.p50),
         "p90": whole(spread.p90),
-        "high": whole(plain.high),
+        "high": high,
         "mean": whole(spread.mean),
     }
     out: list[Text | str] = [values[k] for k in shown if k != "bar"]
@@ -155,12 +163,15 @@ def _value_columns(
     return shown
 
 
-def _build(b: Budget, hidden: Sequence[str]) -> Table:
+def _build(b: Budget, hidden: Sequence[str], label_min: int | None = 24) -> Table:
+    from cartcost.render.table import shown_amounts
+
     est = b.estimate
     table = Table(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, expand=False)
-    table.add_column("Item", ratio=1, min_width=24, overflow="fold")
+    table.add_column("Item", ratio=1, min_width=label_min, overflow="fold")
     shown = _value_columns(table, hidden, "low ▸ high", BAR_WIDTH)
     by_key = {line.key: line for line in b.lines}
+    ends = shown_amounts(est)
     for category in CATEGORIES:
         items = est.by_category(category)
         if not items:
@@ -173,7 +184,9 @@ def _build(b: Budget, hidden: Sequence[str]) -> Table:
                 label.append("\n  not included: " + item.note, style="italic yellow")
                 table.add_row(label, *(["—"] * (len(shown) - ("bar" in shown))))
                 continue
-            table.add_row(Text(item.label), *_cells(line.plain, line.spread, shown))
+            table.add_row(
+                Text(item.label), *_cells(line.plain, line.spread, shown, ends.get(item.key))
+            )
     table.add_section()
     table.add_row(
         Text(f"Total {b.currency}", style="bold"),
@@ -182,19 +195,24 @@ def _build(b: Budget, hidden: Sequence[str]) -> Table:
     return table
 
 
-def _fits(console: Console, table: Table, width: int) -> bool:
-    measured = table.__rich_measure__(console, console.options.update_width(10_000))
-    return measured.minimum <= width
+def layouts() -> list[tuple[list[str], int | None]]:
+    """The budget tables to try, richest first: (columns hidden, label column's minimum
+    width). Columns go in DROP_ORDER; then the label column narrows below its usual
+    minimum; then low and high go, leaving P50 and P90 (the figures to plan with)."""
+    out: list[tuple[list[str], int | None]] = [
+        (list(DROP_ORDER[:n]), 24) for n in range(len(DROP_ORDER) + 1)
+    ]
+    out += [([*DROP_ORDER, *LAST_DROPPED[:n]], None) for n in range(len(LAST_DROPPED) + 1)]
+    return out
 
 
 def fit_table(b: Budget, console: Console, width: int) -> tuple[Table, list[str]]:
-    """The richest budget table that fits `width`, and which columns it hides."""
-    for n in range(len(DROP_ORDER) + 1):
-        hidden = list(DROP_ORDER[:n])
-        table = _build(b, hidden)
-        if _fits(console, table, width):
-            return table, hidden
-    return table, hidden
+    """The richest budget table that cuts no number at `width`, and which columns it
+    hides."""
+    tried = layouts()
+    builds = [lambda h=h, m=m: _build(b, h, m) for h, m in tried]  # type: ignore[misc]
+    index, table = first_fitting(console, width, builds)
+    return table, tried[index][0]
 
 
 def _percent(share: Decimal) -> str:
@@ -275,11 +293,10 @@ def footer_lines(b: Budget, hidden: Sequence[str]) -> list[Text]:
     est = b.estimate
     lines = []
     if hidden:
-        names = {"bar": "range bar", "mean": "mean", "p10": "P10"}
         lines.append(
             Text(
                 "Hidden at this width: "
-                + ", ".join(names[h] for h in hidden)
+                + ", ".join(HIDDEN_NAMES[h] for h in hidden)
                 + " (widen the terminal, or use --format csv).",
                 style="dim",
             )
@@ -339,10 +356,13 @@ def budget_view(
 
 
 def _compare_build(
-    rows: Sequence[tuple[str, Budget]], hidden: Sequence[str], scale: Range
+    rows: Sequence[tuple[str, Budget]],
+    hidden: Sequence[str],
+    scale: Range,
+    label_min: int | None = 18,
 ) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    table.add_column("Country", overflow="fold", min_width=18, ratio=1)
+    table.add_column("Country", overflow="fold", min_width=label_min, ratio=1)
     shown = _value_columns(table, hidden, "one scale ▸", COMPARE_BAR_WIDTH)
     for name, b in rows:
         t, plain = b.total, b.estimate.total
@@ -393,13 +413,13 @@ def compare_budget_view(
     comparison's order, bars on one scale."""
     w = width or console.width
     rows = [(_row_name(row), b) for row, b in zip(cmp.rows, budgets, strict=True)]
-    hidden: list[str] = []
-    table = _compare_build(rows, hidden, cmp.scale)
-    for n in range(len(DROP_ORDER) + 1):
-        hidden = list(DROP_ORDER[:n])
-        table = _compare_build(rows, hidden, cmp.scale)
-        if _fits(console, table, w):
-            break
+    tried = [(h, 18 if m is not None else None) for h, m in layouts()]
+    builds = [
+        lambda h=h, m=m: _compare_build(rows, h, cmp.scale, m)  # type: ignore[misc]
+        for h, m in tried
+    ]
+    index, table = first_fitting(console, w, builds)
+    hidden = tried[index][0]
     first = budgets[0]
     parts: list[RenderableType] = [Text(_compare_title(cmp, first.draws), style="bold"), table]
     if "bar" not in hidden:
@@ -407,6 +427,15 @@ def compare_budget_view(
             Text(
                 f"Bar: {whole(cmp.scale.low)} (left) to {whole(cmp.scale.high)} (right), one "
                 f"scale; ─ low to high, {FILLED} P10–P90, {MEDIAN} P50.",
+                style="dim",
+            )
+        )
+    if hidden:
+        parts.append(
+            Text(
+                "Hidden at this width: "
+                + ", ".join(HIDDEN_NAMES[h] for h in hidden)
+                + " (widen the terminal, or use --format csv).",
                 style="dim",
             )
         )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Context, Decimal
 
-from cartcost.money import Range
+from collections.abc import Sequence
+
+from cartcost.money import Range, allocate
 
 _CENT = Decimal("0.01")
 _UNIT = Decimal(1)
@@ -31,6 +33,18 @@ def whole(d: Decimal) -> str:
     Rounded from the exported cents, so the table never disagrees with CSV/JSON
     (562.499 exports as 562.50, and shows as 563, not 562)."""
     return f"{cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP, context=_WIDE):,f}"
+
+
+def _unit(d: Decimal) -> Decimal:
+    return cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP, context=_WIDE)
+
+
+def whole_parts(parts: Sequence[Decimal], total: Decimal) -> list[str]:
+    """Table numbers for amounts that add up to `total`, adding up to whole(total) as
+    shown: each is whole() of it, except that where those would not add up the amounts
+    with the largest remainders are rounded the other way (money.allocate)."""
+    shown = allocate([cents(p) for p in parts], _unit(total), _UNIT)
+    return [f"{d.quantize(_UNIT, context=_WIDE):,f}" for d in shown]
 
 
 def days(d: Decimal) -> str:
