@@ -19,8 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cartcost.compare import Comparison, Delta, Row
+from cartcost.estimate import CATEGORIES, Category
 from cartcost.money import Range
-from cartcost.render.fmt import span, whole
+from cartcost.render.fmt import span, whole, whole_parts
 from cartcost.render.table import TextTable
 
 BAR_WIDTHS = (24, 16, 10)
@@ -70,6 +71,25 @@ def _stacked(r: Range | None) -> Text:
     if r is None:
         return Text("—\n—", style="dim")
     return Text(f"{whole(r.low)}\n{whole(r.high)}")
+
+
+def shown_subtotals(row: Row) -> dict[str, tuple[str, str]]:
+    """The row's category subtotals (low, high) as the table shows them: rounded so
+    that they add up to the total as shown (fmt.whole_parts)."""
+    included = [(c, r) for c in CATEGORIES if (r := row.subtotals.get(c)) is not None]
+    lows = whole_parts([r.low for _, r in included], row.total.low)
+    highs = whole_parts([r.high for _, r in included], row.total.high)
+    return {c: (lo, hi) for (c, _), lo, hi in zip(included, lows, highs, strict=True)}
+
+
+def _subtotal(category: Category) -> Callable[[Row], Text]:
+    def cell(row: Row) -> Text:
+        shown = shown_subtotals(row).get(category)
+        if shown is None:
+            return Text("—\n—", style="dim")
+        return Text(f"{shown[0]}\n{shown[1]}")
+
+    return cell
 
 
 def _signed(d: Decimal) -> Text:
@@ -137,11 +157,11 @@ def _columns(cmp: Comparison, fold_offers: bool = False) -> list[_Column]:
             max_width=22,
             min_width=10,
         ),
-        _Column("product", "CAR-T", lambda r: _stacked(r.subtotals.product)),
-        _Column("hospital", "Hospital", lambda r: _stacked(r.subtotals.hospital)),
-        _Column("living", "Living", lambda r: _stacked(r.subtotals.living)),
-        _Column("travel", "Travel\n+visa", lambda r: _stacked(r.subtotals.travel)),
-        _Column("services", "Services", lambda r: _stacked(r.subtotals.services)),
+        _Column("product", "CAR-T", _subtotal("product")),
+        _Column("hospital", "Hospital", _subtotal("hospital")),
+        _Column("living", "Living", _subtotal("living")),
+        _Column("travel", "Travel\n+visa", _subtotal("travel")),
+        _Column("services", "Services", _subtotal("services")),
         _Column("total", "Total", lambda r: Text(_stacked(r.total).plain, style="bold")),
     ]
     if cmp.home is not None:
