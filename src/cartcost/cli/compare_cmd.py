@@ -191,6 +191,13 @@ def compare_command(
     from cartcost.ratesfile import load_rates
 
     table, layers = load_rates(overlays=overlays)
+    from cartcost.aliases import resolve_countries
+    from cartcost.cli.scenario_opts import say_read_as
+
+    typed = listed or ()
+    if listed is not None:
+        listed = resolve_countries(table, listed)  # 'UK' is GB; every unknown named at once
+    say_read_as(table, scenario, typed)
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
     from cartcost.cli.freshness_note import stale_count_note
 

@@ -99,7 +99,7 @@ def estimate_command(
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
 
     from cartcost.cli.freshness_note import with_freshness
-    from cartcost.cli.scenario_opts import scenario_from_options
+    from cartcost.cli.scenario_opts import say_read_as, scenario_from_options
     from cartcost.estimate import estimate as run_estimate
     from cartcost.ratesfile import load_rates
 
@@ -116,6 +116,7 @@ def estimate_command(
         pathway=pathway,
     )
     table, layers = load_rates(overlays=overlays)
+    say_read_as(table, scenario)
     est = with_freshness(table, run_estimate(table, scenario))
     if fmt is Format.csv:
         from cartcost.cli.output import err

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from cartcost.config import Config
+    from cartcost.rates import Rates
     from cartcost.scenario import Scenario
 
 
@@ -90,3 +91,13 @@ def scenario_from_options(
     )
     overlays = overlay_paths(rates or (), config_paths=cfg.rates, scenario_paths=sf.rates)
     return ScenarioChoice(scenario, overlays)
+
+
+def say_read_as(rates: Rates, scenario: Scenario, countries: Sequence[str] = ()) -> None:
+    """A note on stderr for each name read as a code ('UK' read as GB (United Kingdom)):
+    the estimate runs on the code, and the user sees what was understood."""
+    from cartcost.aliases import countries_read_as, read_as
+    from cartcost.cli.output import err
+
+    for note in [*read_as(rates, scenario), *countries_read_as(rates, countries)]:
+        err(f"cartcost: note: {note}")
