@@ -106,6 +106,8 @@ def country_code(rates: Rates, text: str) -> str | None:
     code = text.strip().upper()
     if code in rates.countries:
         return code
+    if not text.isprintable():
+        return None  # a line break or control character is a broken cell, not a name
     return _country_keys(rates).get(_squeezed(text))
 
 
@@ -160,7 +162,7 @@ def _indication_matches(rates: Rates, text: str) -> list[str]:
     if code in rates.indications:
         return [code]
     word = _squeezed(text)
-    if not word:
+    if not word or not text.isprintable():
         return []
     for code in rates.indications:
         if word == _squeezed(code) or word == _squeezed(rates.indications[code].name):
