@@ -231,7 +231,7 @@ def read_as(rates: Rates, scenario: Scenario) -> list[str]:
     """What canonical() read differently from how it was typed, said plainly:
     "'UK' read as GB (United Kingdom)". Codes typed in another case are not mentioned."""
     out: list[str] = []
-    for what, text in (("country", scenario.country), ("from", scenario.origin)):
+    for text in (scenario.country, scenario.origin):
         if text and text.upper() not in rates.countries:
             code = country_code(rates, text)
             if code:

@@ -117,6 +117,7 @@ def allocate(amounts: Sequence[Decimal], target: Decimal, quantum: Decimal) -> l
     amounts themselves are not changed: this is for showing them. If `target` cannot be
     reached that way (it is further from the sum than the amounts' count allows), each
     amount is rounded half up on its own."""
+
     def whole(a: Decimal, rounding: str) -> Decimal:
         return _EXACT.multiply(
             _EXACT.divide(a, quantum).to_integral_value(rounding=rounding), quantum

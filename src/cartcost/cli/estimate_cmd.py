@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cartcost.cli.options import (
+    BomOpt,
     BudgetOpt,
     CurrencyOpt,
     DrawsOpt,
@@ -25,7 +26,7 @@ from cartcost.cli.options import (
     SeedOpt,
     SourcesOpt,
 )
-from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.output import emit_rich, emit_text, guard, pick_format
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -81,7 +82,7 @@ def estimate_command(
     lives_nearby: MaybeLivesNearbyOpt = None,
     pathway: PathwayOptT = None,
     sources: SourcesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     rates: RatesOpt = None,
     scenario_file: ScenarioOpt = None,
@@ -89,8 +90,10 @@ def estimate_command(
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
+    bom: BomOpt = False,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
+    fmt = pick_format(fmt, output, bom)
     want = None
     if budget or drivers or draws is not None or seed is not None:
         # NumPy and the simulation load only when a budget is asked for.

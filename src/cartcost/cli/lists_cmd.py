@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartcost.cli.options import Format, FormatOpt, OutputOpt, RatesOpt
-from cartcost.cli.output import emit_rich, emit_text, guard, output_width
+from cartcost.cli.options import BomOpt, Format, FormatOpt, OutputOpt, RatesOpt
+from cartcost.cli.output import emit_rich, emit_text, guard, output_width, pick_format
 
 if TYPE_CHECKING:
     from cartcost.render.listing import Listing
@@ -69,11 +69,13 @@ def countries_command(
         bool,
         typer.Option("--destinations", help="Only countries with CAR-T offers and costs."),
     ] = False,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the countries in the rate table: code, name, currency, region, offers."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.ratesfile import load_rates
     from cartcost.render.listing import countries_listing
 
@@ -83,11 +85,13 @@ def countries_command(
 
 @guard
 def products_command(
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the CAR-T products in the rate table and where each is offered."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.ratesfile import load_rates
     from cartcost.render.listing import products_listing
 
@@ -97,11 +101,13 @@ def products_command(
 
 @guard
 def indications_command(
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the indications (diseases) in the rate table and where each is treated."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.ratesfile import load_rates
     from cartcost.render.listing import indications_listing
 

@@ -21,8 +21,25 @@ class PathwayOpt(StrEnum):
     trial = "trial"
 
 
+# None: not given (the --output extension, else table, decides: output.pick_format).
 FormatOpt = Annotated[
-    Format, typer.Option("--format", "-F", help="table for people; csv or json for programs.")
+    Format | None,
+    typer.Option(
+        "--format",
+        "-F",
+        case_sensitive=False,
+        help="table for people; csv or json for programs. Default: what --output's "
+        "extension says (.csv, .json, .txt), else table.",
+        show_default=False,
+    ),
+]
+BomOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bom",
+        help="Start CSV with a UTF-8 byte-order mark, so that spreadsheets read "
+        "characters such as – and € right.",
+    ),
 ]
 OutputOpt = Annotated[
     str | None,

@@ -210,7 +210,7 @@ def fit_table(b: Budget, console: Console, width: int) -> tuple[Table, list[str]
     """The richest budget table that cuts no number at `width`, and which columns it
     hides."""
     tried = layouts()
-    builds = [lambda h=h, m=m: _build(b, h, m) for h, m in tried]  # type: ignore[misc]
+    builds = [lambda h=h, m=m: _build(b, h, m) for h, m in tried]
     index, table = first_fitting(console, width, builds)
     return table, tried[index][0]
 
@@ -414,10 +414,7 @@ def compare_budget_view(
     w = width or console.width
     rows = [(_row_name(row), b) for row, b in zip(cmp.rows, budgets, strict=True)]
     tried = [(h, 18 if m is not None else None) for h, m in layouts()]
-    builds = [
-        lambda h=h, m=m: _compare_build(rows, h, cmp.scale, m)  # type: ignore[misc]
-        for h, m in tried
-    ]
+    builds = [lambda h=h, m=m: _compare_build(rows, h, cmp.scale, m) for h, m in tried]
     index, table = first_fitting(console, w, builds)
     hidden = tried[index][0]
     first = budgets[0]
@@ -470,3 +467,15 @@ def compare_budget_view(
     )
     parts.append(Text(cmp.disclaimer, style="italic"))
     return Group(*parts)
+
+
+def compare_budget_svg(cmp: Comparison, budgets: Sequence[Budget], width: int = 120) -> str:
+    """The budget comparison as an SVG picture, as compare_view.compare_svg draws the
+    plain one."""
+    import io
+
+    from cartcost.render.compare_view import svg_of
+
+    console = Console(record=True, width=width, file=io.StringIO(), highlight=False)
+    console.print(compare_budget_view(cmp, budgets, console, width))
+    return svg_of(console, f"cartcost compare --budget — {cmp.scenario.indication}")

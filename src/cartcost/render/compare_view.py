@@ -377,4 +377,11 @@ def compare_svg(cmp: Comparison, width: int = SVG_WIDTH) -> str:
 
     console = Console(record=True, width=width, file=io.StringIO(), highlight=False)
     console.print(compare_view(cmp, console, width))
-    return console.export_svg(title=f"cartcost compare — {cmp.scenario.indication}")
+    return svg_of(console, f"cartcost compare — {cmp.scenario.indication}")
+
+
+def svg_of(console: Console, title: str) -> str:
+    """What a recording console printed, as an SVG picture (render/svg.py)."""
+    from cartcost.render.svg import recorded_svg
+
+    return recorded_svg(console, title)

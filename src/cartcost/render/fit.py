@@ -46,9 +46,7 @@ class FirstThatFits:
     last one if none does). Each layout is made only when it is tried: `make(i)` returns
     the renderable to draw and the table to check (often the renderable itself)."""
 
-    def __init__(
-        self, count: int, make: Callable[[int], tuple[RenderableType, Table]]
-    ) -> None:
+    def __init__(self, count: int, make: Callable[[int], tuple[RenderableType, Table]]) -> None:
         self.count = count
         self.make = make
 
@@ -75,11 +73,9 @@ def first_fitting(
     """The index and table of the first of `tables` that cuts nothing at `width` (the
     last if none does); each is built only when tried."""
     options = console.options.update_width(width)
-    table: Table | None = None
-    index = 0
+    last = len(tables) - 1
     for index, build in enumerate(tables):
         table = build()
-        if cuts_nothing(console, options, table, width):
-            break
-    assert table is not None
-    return index, table
+        if index == last or cuts_nothing(console, options, table, width):
+            return index, table
+    raise ValueError("no table to choose from")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal
-
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from cartcost.money import Range, allocate
 
