@@ -90,7 +90,15 @@ def test_csv_adds_percentile_columns() -> None:
         "sources",
         "note",
     ]
-    assert header[10:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
+    assert header[10:16] == [
+        "from",
+        "caregivers",
+        "lives_nearby",
+        "pathways",
+        "fx_as_of",
+        "data_as_of",
+    ]
+    assert header[16:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
     for row in rows:
         if row["low"] == "":
             assert row["p10"] == ""

@@ -13,8 +13,16 @@ from typing import Any
 from cartcost.compare import Comparison, Delta, Row
 from cartcost.estimate import CATEGORIES
 from cartcost.money import Range
-from cartcost.render.export import csv_text, item_json, range_json
-from cartcost.render.fmt import JsonNumber, json_number, plain
+from cartcost.render.export import (
+    SCENARIO_CSV_COLUMNS,
+    bool_text,
+    csv_text,
+    exported_amounts,
+    item_json,
+    range_json,
+    scenario_csv_cells,
+)
+from cartcost.render.fmt import JsonNumber, cent_parts, json_number, plain
 
 _PAIRS = (
     "product",
@@ -38,6 +46,8 @@ COMPARE_CSV_COLUMNS = (
     *(f"{name}_{end}" for name in _PAIRS for end in ("low", "high")),
     "fx_as_of",
     "data_as_of",
+    "indication",
+    *SCENARIO_CSV_COLUMNS,
 )
 
 
@@ -52,33 +62,44 @@ def _pair(r: Range | Delta | None) -> list[object]:
     return ["", ""] if r is None else [_number(r.low), _number(r.high)]
 
 
+def exported_subtotals(row: Row) -> dict[str, Range]:
+    """The row's category subtotals to the cent as the exports write them (by category;
+    those included): rounded so that they add up to the total (fmt.cent_parts)."""
+    included = [(c, r) for c in CATEGORIES if (r := row.subtotals.get(c)) is not None]
+    lows = cent_parts([r.low for _, r in included], row.total.low)
+    highs = cent_parts([r.high for _, r in included], row.total.high)
+    return {c: Range(lo, hi) for (c, _), lo, hi in zip(included, lows, highs, strict=True)}
+
+
 def _products(row: Row) -> str:
     return ";".join(row.products)
 
 
 def compare_csv_rows(cmp: Comparison) -> list[list[object]]:
+    context = [cmp.scenario.indication, *scenario_csv_cells(cmp.scenario)]
     rows: list[list[object]] = []
     for row in cmp.rows:
-        s = row.subtotals
+        s = exported_subtotals(row)
         rows.append(
             [
                 row.rank,
                 row.country,
                 row.country_name,
                 _products(row),
-                "yes" if row.is_home else "",
+                bool_text(row.is_home),
                 cmp.currency,
-                *_pair(s.product),
-                *_pair(s.hospital),
-                *_pair(s.living),
-                *_pair(s.travel),
-                *_pair(s.services),
+                *_pair(s.get("product")),
+                *_pair(s.get("hospital")),
+                *_pair(s.get("living")),
+                *_pair(s.get("travel")),
+                *_pair(s.get("services")),
                 *_pair(row.total),
                 *_pair(row.vs_home),
                 *_pair(row.stay_days),
                 *_pair(row.days_to_infusion),
                 cmp.fx_as_of.isoformat(),
                 cmp.data_as_of.isoformat(),
+                *context,
             ]
         )
     return rows
@@ -94,6 +115,8 @@ def _delta_json(d: Delta) -> dict[str, JsonNumber]:
 
 def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
     est = row.estimate
+    subtotals = exported_subtotals(row)
+    amounts = exported_amounts(est)
     vs_home: dict[str, Any] | None = None
     if row.vs_home is not None:
         vs_home = {"against": cmp.home, "saving": _delta_json(row.vs_home)}
@@ -107,14 +130,13 @@ def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
         ],
         "home": row.is_home,
         "subtotals": {
-            c: (range_json(v) if (v := row.subtotals.get(c)) is not None else None)
-            for c in CATEGORIES
+            c: (range_json(v) if (v := subtotals.get(c)) is not None else None) for c in CATEGORIES
         },
         "total": range_json(row.total),
         "stay_days": range_json(row.stay_days),
         "days_to_infusion": range_json(row.days_to_infusion),
         "vs_home": vs_home,
-        "items": [item_json(i) for i in est.items],
+        "items": [item_json(i, amounts.get(i.key)) for i in est.items],
         "notes": list(est.notes),
     }
 

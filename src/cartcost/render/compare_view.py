@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cartcost.compare import Comparison, Delta, Row
-from cartcost.estimate import CATEGORIES, Category
+from cartcost.estimate import Category
 from cartcost.money import Range
 from cartcost.render.fmt import span, whole, whole_parts
 from cartcost.render.table import TextTable
@@ -76,10 +76,13 @@ def _stacked(r: Range | None) -> Text:
 def shown_subtotals(row: Row) -> dict[str, tuple[str, str]]:
     """The row's category subtotals (low, high) as the table shows them: rounded so
     that they add up to the total as shown (fmt.whole_parts)."""
-    included = [(c, r) for c in CATEGORIES if (r := row.subtotals.get(c)) is not None]
-    lows = whole_parts([r.low for _, r in included], row.total.low)
-    highs = whole_parts([r.high for _, r in included], row.total.high)
-    return {c: (lo, hi) for (c, _), lo, hi in zip(included, lows, highs, strict=True)}
+    from cartcost.render.compare_export import exported_subtotals
+
+    # From the subtotals as exported, so that the table agrees with CSV and JSON.
+    exported = exported_subtotals(row)
+    lows = whole_parts([r.low for r in exported.values()], row.total.low)
+    highs = whole_parts([r.high for r in exported.values()], row.total.high)
+    return {c: (lo, hi) for c, lo, hi in zip(exported, lows, highs, strict=True)}
 
 
 def _subtotal(category: Category) -> Callable[[Row], Text]:

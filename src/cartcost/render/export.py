@@ -15,9 +15,16 @@ from typing import Any
 
 from cartcost.estimate import Estimate, LineItem
 from cartcost.money import Range
-from cartcost.render.fmt import ExactNumber, JsonNumber, json_number, plain
+from cartcost.render.fmt import ExactNumber, JsonNumber, cent_parts, json_number, plain
+from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+# What every row of an estimate's or comparison's CSV repeats, so that a file lifted out
+# of context still says what it answers: the scenario's fields beyond those in the row
+# (and the dates of the FX rates and of the data).
+SCENARIO_CSV_COLUMNS = ("from", "caregivers", "lives_nearby", "pathways")
+DATE_CSV_COLUMNS = ("fx_as_of", "data_as_of")
 
 ESTIMATE_CSV_COLUMNS = (
     "country",
@@ -30,6 +37,8 @@ ESTIMATE_CSV_COLUMNS = (
     "currency",
     "sources",
     "note",
+    *SCENARIO_CSV_COLUMNS,
+    *DATE_CSV_COLUMNS,
 )
 
 
@@ -53,14 +62,41 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buf.getvalue()
 
 
+def bool_text(value: bool) -> str:
+    """A boolean as every export writes it (JSON's spelling)."""
+    return "true" if value else "false"
+
+
+def scenario_csv_cells(sc: Scenario) -> list[object]:
+    """The SCENARIO_CSV_COLUMNS of a (resolved) scenario; pathways as applied."""
+    return [
+        sc.origin or "",
+        sc.caregivers,
+        bool_text(sc.lives_nearby),
+        ";".join(sc.pathways or DEFAULT_PATHWAYS),
+    ]
+
+
+def exported_amounts(est: Estimate) -> dict[str, Range]:
+    """Each included item's low and high to the cent as the exports write them (by item
+    key): rounded so that they add up to the total to the cent (fmt.cent_parts)."""
+    included = [i for i in est.items if i.amount is not None]
+    lows = cent_parts([i.amount.low for i in included if i.amount], est.total.low)
+    highs = cent_parts([i.amount.high for i in included if i.amount], est.total.high)
+    return {i.key: Range(lo, hi) for i, lo, hi in zip(included, lows, highs, strict=True)}
+
+
 def _products(est: Estimate) -> str:
     return ";".join(dict.fromkeys(o.product for o in est.offers))
 
 
 def estimate_csv_rows(est: Estimate) -> list[list[object]]:
     sc = est.scenario
+    context = [*scenario_csv_cells(sc), est.fx_as_of.isoformat(), est.data_as_of.isoformat()]
+    amounts = exported_amounts(est)
     rows: list[list[object]] = []
     for item in est.items:
+        amount = amounts.get(item.key)
         rows.append(
             [
                 sc.country,
@@ -68,11 +104,12 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 _products(est),
                 item.category,
                 item.label,
-                plain(item.amount.low) if item.amount else "",
-                plain(item.amount.high) if item.amount else "",
+                plain(amount.low) if amount else "",
+                plain(amount.high) if amount else "",
                 est.currency,
                 ";".join(item.sources),
                 item.note if item.amount else f"not included: {item.note}",
+                *context,
             ]
         )
     rows.append(
@@ -87,6 +124,7 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
             est.currency,
             "",
             "",
+            *context,
         ]
     )
     return rows
@@ -114,14 +152,16 @@ def scenario_json(est: Estimate) -> dict[str, Any]:
     }
 
 
-def item_json(item: LineItem) -> dict[str, Any]:
+def item_json(item: LineItem, amount: Range | None = None) -> dict[str, Any]:
+    """An item as JSON; `amount` is its amount as exported (exported_amounts)."""
+    amount = amount or item.amount
     out: dict[str, Any] = {
         "category": item.category,
         "key": item.key,
         "item": item.label,
         "included": item.amount is not None,
-        "low": json_number(item.amount.low) if item.amount else None,
-        "high": json_number(item.amount.high) if item.amount else None,
+        "low": json_number(amount.low) if amount else None,
+        "high": json_number(amount.high) if amount else None,
         "sources": list(item.sources),
         "note": item.note,
     }
@@ -133,6 +173,7 @@ def item_json(item: LineItem) -> dict[str, Any]:
 
 
 def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, Any]:
+    amounts = exported_amounts(est)
     return {
         "scenario": scenario_json(est),
         "country_name": est.country_name,
@@ -153,7 +194,7 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
         ],
         "product_low": est.product_low,
         "product_high": est.product_high,
-        "items": [item_json(i) for i in est.items],
+        "items": [item_json(i, amounts.get(i.key)) for i in est.items],
         "total": range_json(est.total),
         "stay_days": range_json(est.stay_days),
         "days_to_infusion": range_json(est.days_to_infusion),

@@ -46,6 +46,13 @@ def whole_parts(parts: Sequence[Decimal], total: Decimal) -> list[str]:
     return [f"{d.quantize(_UNIT, context=_WIDE):,f}" for d in shown]
 
 
+def cent_parts(parts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """Amounts that add up to `total`, to the cent, adding up to cents(total): each is
+    cents() of it, except that where those would not add up the amounts with the
+    largest remainders are rounded the other way (money.allocate)."""
+    return allocate(parts, cents(total), _CENT)
+
+
 def days(d: Decimal) -> str:
     q = d.quantize(_TENTH, rounding=ROUND_HALF_UP, context=_WIDE)
     return f"{q.to_integral():f}" if q == q.to_integral() else f"{q:f}"

@@ -121,10 +121,13 @@ def _title(est: Estimate) -> str:
 def shown_amounts(est: Estimate) -> dict[str, tuple[str, str]]:
     """Each included item's low and high as the table shows them (by item key), rounded
     so that they add up to the total as shown (fmt.whole_parts)."""
-    included = [i for i in est.items if i.amount is not None]
-    lows = whole_parts([i.amount.low for i in included if i.amount], est.total.low)
-    highs = whole_parts([i.amount.high for i in included if i.amount], est.total.high)
-    return {i.key: (lo, hi) for i, lo, hi in zip(included, lows, highs, strict=True)}
+    from cartcost.render.export import exported_amounts
+
+    # From the amounts as exported, so that the table agrees with CSV and JSON.
+    exported = exported_amounts(est)
+    lows = whole_parts([r.low for r in exported.values()], est.total.low)
+    highs = whole_parts([r.high for r in exported.values()], est.total.high)
+    return {key: (lo, hi) for key, lo, hi in zip(exported, lows, highs, strict=True)}
 
 
 def _sources_text(item: LineItem, layer_of: Mapping[str, str] | None) -> str:
