@@ -474,8 +474,8 @@ def compare_budget_svg(cmp: Comparison, budgets: Sequence[Budget], width: int = 
     plain one."""
     import io
 
-    from cartcost.render.compare_view import svg_of
+    from cartcost.render.svg import renderable_svg
 
-    console = Console(record=True, width=width, file=io.StringIO(), highlight=False)
-    console.print(compare_budget_view(cmp, budgets, console, width))
-    return svg_of(console, f"cartcost compare --budget — {cmp.scenario.indication}")
+    console = Console(width=width, file=io.StringIO(), highlight=False)
+    view = compare_budget_view(cmp, budgets, console, width)
+    return renderable_svg(view, width, f"cartcost compare --budget — {cmp.scenario.indication}")

@@ -375,16 +375,11 @@ def compare_view(cmp: Comparison, console: Console, width: int | None = None) ->
 
 
 def compare_svg(cmp: Comparison, width: int = SVG_WIDTH) -> str:
-    """The comparison table as an SVG picture (Rich's recorded console)."""
+    """The comparison table as an SVG picture (render/svg.py)."""
     import io
 
-    console = Console(record=True, width=width, file=io.StringIO(), highlight=False)
-    console.print(compare_view(cmp, console, width))
-    return svg_of(console, f"cartcost compare — {cmp.scenario.indication}")
+    from cartcost.render.svg import renderable_svg
 
-
-def svg_of(console: Console, title: str) -> str:
-    """What a recording console printed, as an SVG picture (render/svg.py)."""
-    from cartcost.render.svg import recorded_svg
-
-    return recorded_svg(console, title)
+    console = Console(width=width, file=io.StringIO(), highlight=False)
+    view = compare_view(cmp, console, width)
+    return renderable_svg(view, width, f"cartcost compare — {cmp.scenario.indication}")
