@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cartcost.cli import complete
 from cartcost.cli.options import (
     BomOpt,
     BudgetOpt,
@@ -77,6 +78,7 @@ CountriesOpt = Annotated[
         help="Countries to compare (comma-separated or repeated); default: every country "
         "offering the indication.",
         show_default=False,
+        autocompletion=complete.destination_list,
     ),
 ]
 ByOpt = Annotated[

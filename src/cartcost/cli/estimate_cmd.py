@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from cartcost.cli import complete
 from cartcost.cli.options import (
     BomOpt,
     BudgetOpt,
@@ -71,8 +72,9 @@ def estimate_command(
         "--country",
         "-c",
         metavar="CC",
-        help="Destination country (ISO code, e.g. CN).",
+        help="Destination country (ISO code, e.g. CN, or a name).",
         show_default=False,
+        autocompletion=complete.destinations,
     ),
     indication: IndicationOpt = None,
     product: ProductOpt = None,

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from cartcost.cli import complete
+
 
 class Format(StrEnum):
     table = "table"
@@ -61,7 +63,11 @@ RatesOpt = Annotated[
 IndicationOpt = Annotated[
     str | None,
     typer.Option(
-        "--indication", "-i", help="MM, LBCL, B-ALL, FL, MCL, CLL, ...", show_default=False
+        "--indication",
+        "-i",
+        help="MM, LBCL, B-ALL, FL, MCL, CLL, ... (or a name: myeloma).",
+        show_default=False,
+        autocompletion=complete.indications,
     ),
 ]
 ProductOpt = Annotated[
@@ -70,12 +76,17 @@ ProductOpt = Annotated[
         "--product",
         "-p",
         help="Product id or brand (repeatable or comma-separated); default: all offered.",
+        autocompletion=complete.product_list,
     ),
 ]
 FromOpt = Annotated[
     str | None,
     typer.Option(
-        "--from", "-f", metavar="CC", help="Country the patient travels from (adds flights, visas)."
+        "--from",
+        "-f",
+        metavar="CC",
+        help="Country the patient travels from (adds flights, visas); a code or a name.",
+        autocompletion=complete.countries,
     ),
 ]
 CaregiversOpt = Annotated[
