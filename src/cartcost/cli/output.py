@@ -244,12 +244,14 @@ def emit_rich(renderable: Any, output: str | None, width: int | None = None) -> 
     """A Rich renderable to the terminal, or as plain text to --output."""
     from cartcost.render.table import make_console
 
+    # Not cropped: a table is laid out to fit, and the one line that may be longer, a
+    # URL, is whole for the terminal to wrap (render/table.py bibliography).
     if to_stdout(output):
-        make_console(width=width).print(renderable)
+        make_console(width=width).print(renderable, crop=False)
         return
     import io
 
     buf = io.StringIO()
     console = make_console(width=width or 100, file=buf)
-    console.print(renderable)
+    console.print(renderable, crop=False)
     emit_text(buf.getvalue(), output)

@@ -253,23 +253,27 @@ def est_sources(est: Estimate) -> list[str]:
 
 
 def bibliography(ids: Sequence[str], sources: Mapping[str, Source]) -> RenderableType:
-    table = Table(
-        title="Sources", box=box.SIMPLE, title_justify="left", show_header=True, pad_edge=False
-    )
-    table.add_column("Id", no_wrap=True, style="cyan")
-    table.add_column("Source", overflow="fold")
+    """The sources behind an estimate, each a short block as `cartcost sources` lists
+    them: id; title; publisher · date · kind; the URL whole on a line of its own (a
+    terminal wraps it, unbroken, so it can still be copied); for an assumption, its
+    basis."""
+    from rich.padding import Padding
+
+    parts: list[RenderableType] = [Text("Sources", style="table.title")]
     for sid in ids:
         s = sources.get(sid)
         if s is None:
             continue
-        text = Text(f"{s.title}. {s.publisher}, {s.published.isoformat()} ({s.kind})")
+        parts.append(Text(sid, style="cyan"))
+        parts.append(Padding(Text(s.title), (0, 0, 0, 2)))
+        about = f"{s.publisher} · {s.published.isoformat()} · {s.kind}"
+        about += f" · accessed {s.accessed.isoformat()}"
+        parts.append(Padding(Text(about, style="dim"), (0, 0, 0, 2)))
         if s.url:
-            text.append(f"\n{s.url}", style="dim")
-        text.append(f"\naccessed {s.accessed.isoformat()}", style="dim")
+            parts.append(Text("  " + s.url, style="dim", no_wrap=True, overflow="ignore"))
         if s.kind == "assumption" and s.note:
-            text.append(f"\nbasis: {s.note}", style="dim")
-        table.add_row(sid, text)
-    return table
+            parts.append(Padding(Text(f"basis: {s.note}", style="dim"), (0, 0, 0, 2)))
+    return Group(*parts)
 
 
 def make_console(width: int | None = None, record: bool = False, file: object = None) -> Console:
