@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -225,11 +226,31 @@ def _odds(r: Range) -> str:
     return f"{low}%" if low == high else f"{low}–{high}%"
 
 
-def summary_lines(b: Budget) -> list[Text]:
+class _Histogram:
+    """The sparkline of totals between its low and high on one line, or, where that
+    line would not fit, the two ends on one line and the sparkline under them (a line
+    wrapped at the sparkline's blanks would scatter it)."""
+
+    def __init__(self, low: str, spark: str, high: str) -> None:
+        self.one = f"  {low} ▕{spark}▏ {high}"
+        self.two = (f"  {low} (left) to {high} (right):", f"  ▕{spark}▏")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if len(self.one) <= options.max_width:
+            yield Text(self.one)
+        else:
+            yield from (Text(line) for line in self.two)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = len(self.one) if len(self.one) <= options.max_width else len(self.two[0])
+        return Measurement(width, width)
+
+
+def summary_lines(b: Budget) -> list[RenderableType]:
     est = b.estimate
     t = b.total
     ccy = b.currency
-    lines = [
+    lines: list[RenderableType] = [
         Text.assemble(
             (f"To be 90% sure: {ccy} {whole(t.p90)}", "bold"),
             f"   median (P50) {whole(t.p50)}   P10 {whole(t.p10)}   mean {whole(t.mean)}",
@@ -238,7 +259,7 @@ def summary_lines(b: Budget) -> list[Text]:
             f"Every low added up: {whole(est.total.low)}; every high added up: "
             f"{whole(est.total.high)}. Totals of the draws, from that low (left) to that high:"
         ),
-        Text(f"  {whole(est.total.low)} ▕{sparkline(b.histogram.counts)}▏ {whole(est.total.high)}"),
+        _Histogram(whole(est.total.low), sparkline(b.histogram.counts), whole(est.total.high)),
         Text(MEANING, style="dim"),
     ]
     if b.events:
