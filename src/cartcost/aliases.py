@@ -11,12 +11,14 @@ it understood. Pure look-ups: nothing here prints.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cartcost.errors import UsageProblem
-from cartcost.rates import Rates
-from cartcost.scenario import Scenario
+
+if TYPE_CHECKING:
+    from cartcost.rates import Rates
+    from cartcost.scenario import Scenario
 
 # Common names and codes that are not the table's own, by the code they mean. Only
 # those whose code is in the table apply.
@@ -73,6 +75,8 @@ INDICATION_ALIASES: dict[str, tuple[str, ...]] = {
 def _plain(text: str) -> str:
     """Case, accents, dots, apostrophes, hyphens and spacing set aside: 'Türkiye' and
     'turkiye', 'U.S.A.' and 'usa', 'b-all' and 'B ALL' read alike."""
+    import unicodedata
+
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = text.replace("leukemia", "leukaemia")
