@@ -17,12 +17,11 @@ from cartcost.render.export import (
     SCENARIO_CSV_COLUMNS,
     bool_text,
     csv_text,
-    exported_amounts,
     item_json,
     range_json,
     scenario_csv_cells,
 )
-from cartcost.render.fmt import JsonNumber, cent_parts, json_number, plain
+from cartcost.render.fmt import JsonNumber, exported_amounts, exported_subtotals, json_number, plain
 
 _PAIRS = (
     "product",
@@ -60,15 +59,6 @@ def _number(d: Decimal) -> Decimal:
 
 def _pair(r: Range | Delta | None) -> list[object]:
     return ["", ""] if r is None else [_number(r.low), _number(r.high)]
-
-
-def exported_subtotals(row: Row) -> dict[str, Range]:
-    """The row's category subtotals to the cent as the exports write them (by category;
-    those included): rounded so that they add up to the total (fmt.cent_parts)."""
-    included = [(c, r) for c in CATEGORIES if (r := row.subtotals.get(c)) is not None]
-    lows = cent_parts([r.low for _, r in included], row.total.low)
-    highs = cent_parts([r.high for _, r in included], row.total.high)
-    return {c: Range(lo, hi) for (c, _), lo, hi in zip(included, lows, highs, strict=True)}
 
 
 def _products(row: Row) -> str:

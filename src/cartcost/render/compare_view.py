@@ -21,7 +21,7 @@ from rich.text import Text
 from cartcost.compare import Comparison, Delta, Row
 from cartcost.estimate import Category
 from cartcost.money import Range
-from cartcost.render.fmt import span, whole, whole_parts
+from cartcost.render.fmt import exported_subtotals, span, whole, whole_parts
 from cartcost.render.table import TextTable
 
 BAR_WIDTHS = (24, 16, 10)
@@ -76,8 +76,6 @@ def _stacked(r: Range | None) -> Text:
 def shown_subtotals(row: Row) -> dict[str, tuple[str, str]]:
     """The row's category subtotals (low, high) as the table shows them: rounded so
     that they add up to the total as shown (fmt.whole_parts)."""
-    from cartcost.render.compare_export import exported_subtotals
-
     # From the subtotals as exported, so that the table agrees with CSV and JSON.
     exported = exported_subtotals(row)
     lows = whole_parts([r.low for r in exported.values()], row.total.low)

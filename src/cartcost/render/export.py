@@ -15,7 +15,7 @@ from typing import Any
 
 from cartcost.estimate import Estimate, LineItem
 from cartcost.money import Range
-from cartcost.render.fmt import ExactNumber, JsonNumber, cent_parts, json_number, plain
+from cartcost.render.fmt import ExactNumber, JsonNumber, exported_amounts, json_number, plain
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -75,15 +75,6 @@ def scenario_csv_cells(sc: Scenario) -> list[object]:
         bool_text(sc.lives_nearby),
         ";".join(sc.pathways or DEFAULT_PATHWAYS),
     ]
-
-
-def exported_amounts(est: Estimate) -> dict[str, Range]:
-    """Each included item's low and high to the cent as the exports write them (by item
-    key): rounded so that they add up to the total to the cent (fmt.cent_parts)."""
-    included = [i for i in est.items if i.amount is not None]
-    lows = cent_parts([i.amount.low for i in included if i.amount], est.total.low)
-    highs = cent_parts([i.amount.high for i in included if i.amount], est.total.high)
-    return {i.key: Range(lo, hi) for i, lo, hi in zip(included, lows, highs, strict=True)}
 
 
 def _products(est: Estimate) -> str:

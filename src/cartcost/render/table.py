@@ -14,7 +14,7 @@ from rich.text import Text
 from cartcost.estimate import CATEGORIES, Estimate, LineItem
 from cartcost.rates import Source
 from cartcost.render.fit import FirstThatFits
-from cartcost.render.fmt import money_span, span, whole, whole_parts
+from cartcost.render.fmt import exported_amounts, money_span, span, whole, whole_parts
 
 _CATEGORY_TITLES = {
     "product": "Product",
@@ -121,8 +121,6 @@ def _title(est: Estimate) -> str:
 def shown_amounts(est: Estimate) -> dict[str, tuple[str, str]]:
     """Each included item's low and high as the table shows them (by item key), rounded
     so that they add up to the total as shown (fmt.whole_parts)."""
-    from cartcost.render.export import exported_amounts
-
     # From the amounts as exported, so that the table agrees with CSV and JSON.
     exported = exported_amounts(est)
     lows = whole_parts([r.low for r in exported.values()], est.total.low)
