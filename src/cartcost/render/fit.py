@@ -67,6 +67,25 @@ class FirstThatFits:
         return Measurement.get(console, options, self.choose(console, options))
 
 
+class TableOrElse:
+    """`table` where it cuts nothing at the width drawn at, else `other` (the same
+    content laid out another way, e.g. as blocks of lines)."""
+
+    def __init__(self, table: Table, other: RenderableType) -> None:
+        self.table = table
+        self.other = other
+
+    def choose(self, console: Console, options: ConsoleOptions) -> RenderableType:
+        fits = cuts_nothing(console, options, self.table, options.max_width)
+        return self.table if fits else self.other
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.choose(console, options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.choose(console, options))
+
+
 def first_fitting(
     console: Console, width: int, tables: Sequence[Callable[[], Table]]
 ) -> tuple[int, Table]:

@@ -495,4 +495,17 @@ def rates_table(rows: Sequence[Sequence[str]], title: str, names: Sequence[str])
         table.add_column("Layer", overflow="fold", style="dim", max_width=24)
     for key, value, layer in rows:
         table.add_row(Text(key), Text(value), *([Text(layer)] if overlaid else []))
-    return Group(Text(title), table, Text(layers_text(names), style="dim"))
+    from rich.padding import Padding
+
+    # Where the table would fold a key or a figure: each key on its own line, its value
+    # (and layer) indented under it.
+    blocks: list[RenderableType] = []
+    for key, value, layer in rows:
+        blocks.append(Text(key, style="cyan"))
+        blocks.append(Padding(Text(value), (0, 0, 0, 2)))
+        if overlaid:
+            blocks.append(Padding(Text(f"layer: {layer}", style="dim"), (0, 0, 0, 2)))
+    from cartcost.render.fit import TableOrElse
+
+    shown = TableOrElse(table, Group(*blocks))
+    return Group(Text(title), shown, Text(layers_text(names), style="dim"))
