@@ -215,3 +215,33 @@ def test_listing(command: str, width: int, monkeypatch: pytest.MonkeyPatch) -> N
     if command == "sources" and width >= 80:
         # About five lines a source, not a table squeezed into pieces.
         assert len(out.splitlines()) <= 7 * len(rows), width
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_budget_drivers(width: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--drivers", *DRAWS)
+    data = _json(args)
+    out = _table(args, width, monkeypatch)
+    listed = [d for d in data["budget"]["drivers"] if d["share"] >= 0.005]
+    assert_rows(out, [[whole(_d(d["narrows_spread_by"]))] for d in listed], width)
+    for d in listed:
+        share = d["share"] * 100
+        if share >= 1:
+            assert f"{share:.0f}%" in out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("compare", "-i", "MM", "--from", "NZ", "--drivers", *DRAWS),
+        ("rates", "show", "--country", "CN"),
+        ("estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--sources"),
+    ],
+    ids=["compare-drivers", "rates-show", "sources"],
+)
+def test_nothing_spills_past_the_width(
+    args: tuple[str, ...], width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _table(args, width, monkeypatch)  # checks every line but a lone URL fits
+    assert out

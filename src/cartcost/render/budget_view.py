@@ -23,7 +23,7 @@ from cartcost.compare import Comparison, Row
 from cartcost.estimate import CATEGORIES, Estimate
 from cartcost.money import Range
 from cartcost.rates import Source
-from cartcost.render.fit import first_fitting
+from cartcost.render.fit import FirstThatFits, first_fitting
 from cartcost.render.fmt import days, whole
 
 BAR_WIDTH = 10
@@ -277,8 +277,30 @@ def summary_lines(b: Budget) -> list[RenderableType]:
     return lines
 
 
+# The drivers table's layouts, widest first: (bar cells, Item's minimum width, header
+# of the amount on two lines). The bar narrows, then goes, before a number could be cut.
+_DRIVER_LAYOUTS: tuple[tuple[int, int | None, bool], ...] = (
+    (20, 20, False),
+    (10, 20, False),
+    (0, 20, False),
+    (0, None, True),
+)
+
+
 def drivers_table(b: Budget, top: int | None = None) -> RenderableType:
-    """Lines by how much holding them fixed narrows the P10-P90 spread, largest first."""
+    """Lines by how much holding them fixed narrows the P10-P90 spread, largest first;
+    drawn in the first layout that cuts nothing at the console's width."""
+
+    def make(i: int) -> tuple[RenderableType, Table]:
+        table = _drivers_grid(b, top, *_DRIVER_LAYOUTS[i])
+        return table, table
+
+    return FirstThatFits(len(_DRIVER_LAYOUTS), make)
+
+
+def _drivers_grid(
+    b: Budget, top: int | None, bar_width: int, item_min: int | None, stacked: bool
+) -> Table:
     assert b.drivers is not None
     spread = b.total.width
     table = Table(
@@ -290,16 +312,20 @@ def drivers_table(b: Budget, top: int | None = None) -> RenderableType:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("Item", overflow="fold", ratio=1, min_width=20)
-    table.add_column(f"Narrows by {b.currency}", justify="right", no_wrap=True)
+    table.add_column("Item", overflow="fold", ratio=1, min_width=item_min)
+    header = f"Narrows\nby {b.currency}" if stacked else f"Narrows by {b.currency}"
+    table.add_column(header, justify="right", no_wrap=True)
     table.add_column("Share", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, width=20)
+    if bar_width:
+        table.add_column("", no_wrap=True, width=bar_width)
     listed = [d for d in b.drivers if d.share >= MIN_DRIVER_SHARE]
     shown: Sequence[Driver] = listed if top is None else listed[:top]
     for d in shown:
-        filled = max(0, min(20, round(float(d.share) * 20)))
-        bar = Text(FILLED * filled, style="cyan")
-        table.add_row(d.label, whole(d.shrink), _percent(d.share), bar)
+        cells: list[RenderableType] = [d.label, whole(d.shrink), _percent(d.share)]
+        if bar_width:
+            filled = max(0, min(bar_width, round(float(d.share) * bar_width)))
+            cells.append(Text(FILLED * filled, style="cyan"))
+        table.add_row(*cells)
     rest = len(b.drivers) - len(shown)
     if rest:
         table.caption = (
