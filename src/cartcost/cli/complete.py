@@ -68,5 +68,12 @@ def products(incomplete: str) -> list[tuple[str, str]]:
     return _matching([(k, p.brand) for k, p in sorted(table.products.items())], incomplete)
 
 
+def currencies(incomplete: str) -> list[tuple[str, str]]:
+    table = _table()
+    if table is None:
+        return []
+    return _matching([(c, "") for c in sorted(table.fx.rates)], incomplete)
+
+
 destination_list = _listed(destinations)
 product_list = _listed(products)

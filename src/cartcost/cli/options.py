@@ -98,6 +98,7 @@ CurrencyOpt = Annotated[
         "--currency",
         metavar="CCY",
         help="Display currency; default: the --from country's, else USD.",
+        autocompletion=complete.currencies,
     ),
 ]
 LivesNearbyOpt = Annotated[
