@@ -90,7 +90,19 @@ def test_csv_adds_percentile_columns() -> None:
         "sources",
         "note",
     ]
-    assert header[14:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
+    assert header[10:20] == [
+        "from",
+        "caregivers",
+        "lives_nearby",
+        "pathways",
+        "hospital",
+        "living",
+        "city",
+        "age",
+        "fx_as_of",
+        "data_as_of",
+    ]
+    assert header[20:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
     for row in rows:
         if row["low"] == "":
             assert row["p10"] == ""

@@ -113,7 +113,7 @@ def test_csv_one_row_per_country() -> None:
         -37_295,
     )
     assert us["saving_vs_home_high"] == "-185460"  # a number, not a neutralised formula
-    assert gb["home"] == "yes" and gb["saving_vs_home_low"] == ""
+    assert gb["home"] == "true" and cn["home"] == "false" and gb["saving_vs_home_low"] == ""
     assert cn["products"] == "a-cel;b-cel" and cn["currency"] == "GBP"
     for r in rows:
         parts = ("product", "hospital", "living", "travel", "services")
@@ -126,7 +126,7 @@ def test_csv_travel_not_included_is_empty() -> None:
     code, out, _ = cmp("-i", "MM", "-F", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert all(r["travel_low"] == "" and r["home"] == "" for r in rows)
+    assert all(r["travel_low"] == "" and r["home"] == "false" for r in rows)
 
 
 def test_json_shape_and_numbers() -> None:

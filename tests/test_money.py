@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from cartcost.money import FxTable, Range, total
+from cartcost.money import FxTable, Range, allocate, total
 
 
 def test_a_range_is_equal_and_hashes_by_its_ends() -> None:
@@ -55,3 +55,40 @@ def test_conversion_multiplies_first_then_divides() -> None:
     fx = FxTable("USD", {"USD": Decimal(1), "CNY": Decimal(7), "GBP": Decimal("0.75")})
     assert fx.convert(Decimal(70), "CNY", "GBP") == Decimal("7.5")
     assert fx.convert_range(Range.of(7, 14), "CNY", "USD") == Range.of(1, 2)
+
+
+def _d(*values: str) -> list[Decimal]:
+    return [Decimal(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    ("amounts", "target", "expected"),
+    [
+        (("1.4", "1.4", "1.2"), "4", ("2", "1", "1")),  # each rounded alone: 3, not 4
+        (("1.6", "1.6", "1.8"), "5", ("2", "1", "2")),  # each rounded alone: 6, not 5
+        (("1.6", "1.4"), "3", ("2", "1")),  # already adds up: as rounding alone gives
+        (("0.5", "0.5"), "1", ("1", "0")),  # a tie: the earlier one goes up
+        (("0", "0"), "0", ("0", "0")),
+        ((), "0", ()),
+    ],
+)
+def test_allocate_adds_up_to_the_target(
+    amounts: tuple[str, ...], target: str, expected: tuple[str, ...]
+) -> None:
+    got = allocate(_d(*amounts), Decimal(target), Decimal(1))
+    assert got == _d(*expected)
+    assert sum(got, Decimal(0)) == Decimal(target)
+
+
+def test_allocate_to_the_cent_and_a_target_out_of_reach() -> None:
+    got = allocate(_d("0.004", "0.004", "0.004"), Decimal("0.01"), Decimal("0.01"))
+    assert got == _d("0.01", "0.00", "0.00")
+    # Three amounts cannot move 5 units: each is then rounded on its own.
+    assert allocate(_d("1.2", "1.2", "1.2"), Decimal(8), Decimal(1)) == _d("1", "1", "1")
+
+
+def test_allocate_keeps_every_amount_within_one_unit() -> None:
+    amounts = [Decimal(i) / 7 for i in range(1, 30)]
+    target = sum(amounts, Decimal(0)).quantize(Decimal(1))
+    for a, got in zip(amounts, allocate(amounts, target, Decimal(1)), strict=True):
+        assert abs(a - got) < 1

@@ -77,8 +77,14 @@ def test_table() -> None:
     result = run("sources")
     assert result.exit_code == 0
     assert result.stdout.startswith("Sources (2)")
-    off = next(ln for ln in result.stdout.splitlines() if ln.strip().startswith("off "))
-    assert "official" in off and "2025-06-01" in off and off.rstrip().endswith("19")
+    # One source as a short block: id, title, publisher · date · kind · uses, URL.
+    lines = result.stdout.splitlines()
+    at = lines.index("off")
+    assert lines[at + 1 : at + 4] == [
+        "  An official price list",
+        "  Ministry · 2025-06-01 · official · cited 19 times",
+        "  https://example.org/prices",
+    ]
 
 
 def test_kind_filter() -> None:
@@ -109,7 +115,7 @@ def test_overlay_source_is_listed_with_its_layer() -> None:
     assert quote["used_by"] == ["countries.CN.hospital.inpatient_day"]
     guess = next(r for r in rows if r["id"] == "guess")
     assert guess["uses"] == USES["guess"] - 1  # the quote displaced one figure
-    assert "Layer" in run("sources", "--rates", str(QUOTE)).stdout
+    assert f"layer: {QUOTE}" in run("sources", "--rates", str(QUOTE)).stdout
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from cartcost import engine
 from cartcost import lines as L
+from cartcost.aliases import canonical, country_hint, indication_hint
 from cartcost.choices import (
     ANY,
     DEFAULT_LIVING,
@@ -151,11 +152,9 @@ def _listing(codes: Sequence[str]) -> str:
 def check_country(rates: Rates, code: str, what: str = "country") -> Country:
     country = rates.countries.get(code.upper())
     if country is None:
-        names = {c.name.upper(): cc for cc, c in rates.countries.items()}
-        by_name = names.get(code.upper())
-        hint = f"did you mean {by_name}?" if by_name else suggest(code, list(rates.countries))
         raise UsageProblem(
-            f"unknown {what} {code!r}; known: {_listing(sorted(rates.countries))}", hint
+            f"unknown {what} {code!r}; known: {_listing(sorted(rates.countries))}",
+            country_hint(rates, code),
         )
     return country
 
@@ -166,7 +165,7 @@ def check_indication(rates: Rates, code: str) -> str:
     raise UsageProblem(
         f"unknown indication {code!r}; known: "
         + ", ".join(f"{k} ({v.name})" for k, v in sorted(rates.indications.items())),
-        suggest(code, list(rates.indications)),
+        indication_hint(rates, code),
     )
 
 
@@ -303,6 +302,7 @@ def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> 
     """Normalise codes and fill defaults; raise UsageProblem naming what is unknown.
 
     with_destination=False (compare's base question) leaves the destination empty."""
+    scenario = canonical(rates, scenario)  # 'UK' is GB, 'myeloma' is MM (aliases.py)
     # Checked as typed, so an error quotes the user's own spelling.
     if with_destination:
         check_country(rates, scenario.country)

@@ -6,8 +6,8 @@ figure in the table is >= 0), so low*low and high*high bound a product.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from decimal import Context, Decimal
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal
 
 ZERO = Decimal(0)
 
@@ -105,3 +105,36 @@ class FxTable:
 
     def convert_range(self, r: Range, src: str, dst: str) -> Range:
         return Range(self.convert(r.low, src, dst), self.convert(r.high, src, dst))
+
+
+def allocate(amounts: Sequence[Decimal], target: Decimal, quantum: Decimal) -> list[Decimal]:
+    """Round each amount down or up to a multiple of `quantum` so that they add up to
+    `target` (itself a multiple of `quantum`, normally the rounded sum): the largest
+    remainders are rounded up (Hamilton's method; ties go to the earlier amount).
+
+    Where rounding each amount on its own already adds up, this gives the same figures
+    (rounding half up rounds up exactly the remainders of half a quantum or more). The
+    amounts themselves are not changed: this is for showing them. If `target` cannot be
+    reached that way (it is further from the sum than the amounts' count allows), each
+    amount is rounded half up on its own."""
+
+    def whole(a: Decimal, rounding: str) -> Decimal:
+        return _EXACT.multiply(
+            _EXACT.divide(a, quantum).to_integral_value(rounding=rounding), quantum
+        )
+
+    floors = [whole(a, ROUND_FLOOR) for a in amounts]
+    units = _EXACT.divide(_EXACT.subtract(target, total_of(floors)), quantum)
+    if units != units.to_integral_value() or not 0 <= units <= len(amounts):
+        return [whole(a, ROUND_HALF_UP) for a in amounts]
+    order = sorted(range(len(amounts)), key=lambda i: (floors[i] - amounts[i], i))
+    up = set(order[: int(units)])
+    return [_EXACT.add(f, quantum) if i in up else f for i, f in enumerate(floors)]
+
+
+def total_of(amounts: Iterable[Decimal]) -> Decimal:
+    """The exact sum of amounts."""
+    out = ZERO
+    for a in amounts:
+        out = _EXACT.add(out, a)
+    return out

@@ -539,7 +539,7 @@ def sound(rates: Rates) -> str | None:
     import re
     from datetime import date
 
-    from cartcost.rates import FIGURES, FX_MAX, FX_MIN, MAX_AMOUNT, RECORDS
+    from cartcost.rates import FIGURES, FX_MAX, FX_MIN, MAX_AMOUNT, RECORDS, FrozenDict
 
     records = frozenset(RECORDS.values())
     figures = frozenset(FIGURES)
@@ -562,7 +562,7 @@ def sound(rates: Rates) -> str | None:
             extend(node)
         elif kind is tuple:
             extend(node)
-        elif kind is dict:
+        elif kind is FrozenDict or kind is dict:
             texts.extend(node)
             extend(node.values())
         elif kind not in plain:

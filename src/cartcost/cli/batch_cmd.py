@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartcost.cli.options import OutputOpt, RatesOpt
+from cartcost.cli.options import BomOpt, OutputOpt, RatesOpt
 from cartcost.cli.output import ForceOpt, guard
 
 if TYPE_CHECKING:
@@ -87,13 +87,14 @@ def batch_command(
         ),
     ] = None,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """Estimate many scenarios from a CSV or JSON Lines file, one output row each."""
     import contextlib
     import sys
 
     from cartcost.batch import Stats, open_source, run
-    from cartcost.cli.output import check_outputs, open_output, to_stdout
+    from cartcost.cli.output import BOM, check_outputs, open_output, to_stdout
     from cartcost.errors import UsageProblem
     from cartcost.ratesfile import load_rates
 
@@ -125,6 +126,8 @@ def batch_command(
                 open_output(output) as out,
                 open_output(errors, "--errors") if errors else contextlib.nullcontext() as bad,
             ):
+                if bom:
+                    out.write(BOM)
                 _write_all(results, out, bad, items, failures, counter, size if show else None)
         except BrokenPipeError:
             # The reader of stdout went away (e.g. `| head`): stop quietly, as `yes` does.

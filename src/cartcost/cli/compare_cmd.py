@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cartcost.cli import complete
 from cartcost.cli.options import (
     AgeOpt,
+    BomOpt,
     BudgetOpt,
     CityOpt,
     CurrencyOpt,
@@ -31,10 +33,17 @@ from cartcost.cli.options import (
     SeedOpt,
     split_list,
 )
-from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
+from cartcost.cli.output import (
+    ForceOpt,
+    emit_rich,
+    emit_text,
+    guard,
+    output_extension,
+    pick_format,
+)
 
 if TYPE_CHECKING:
-    from cartcost.budget import BudgetRequest
+    from cartcost.budget import Budget, BudgetRequest
     from cartcost.comparison import Comparison
     from cartcost.rates import Rates
     from cartcost.scenario import Scenario
@@ -80,6 +89,7 @@ CountriesOpt = Annotated[
         help="Countries to compare (comma-separated or repeated); default: every country "
         "offering the indication.",
         show_default=False,
+        autocompletion=complete.destination_list,
     ),
 ]
 ByOpt = Annotated[
@@ -171,7 +181,7 @@ def compare_command(
     age: AgeOpt = None,
     by: ByOpt = By.country,
     sort: SortOpt = Sort.low,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     svg: SvgOpt = None,
@@ -181,8 +191,19 @@ def compare_command(
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
+    bom: BomOpt = False,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
+    fmt = pick_format(fmt, output, bom, svg=True)
+    if output_extension(output) == ".svg":  # -o cmp.svg: the picture, and only it
+        from cartcost.errors import UsageProblem
+
+        if svg is not None:
+            raise UsageProblem(f"--svg {svg} and --output {output}: give the picture one name")
+        svg, output = Path(str(output)), None
+        picture_only = True
+    else:
+        picture_only = False
     want = None
     if budget or drivers or draws is not None or seed is not None:
         # NumPy and the simulation load only when a budget is asked for.
@@ -216,10 +237,20 @@ def compare_command(
     from cartcost.ratesfile import load_rates
 
     table, layers = load_rates(overlays=overlays)
+    from cartcost.aliases import resolve_countries
+    from cartcost.cli.scenario_opts import say_read_as
+
+    typed = listed or ()
+    if listed is not None:
+        listed = resolve_countries(table, listed)  # 'UK' is GB; every unknown named at once
+    say_read_as(table, scenario, typed)
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
 
+    budgets = None
     if want is not None:
-        _emit_budget(table, cmp, want, fmt, output, layers.names)
+        budgets = _emit_budget(table, cmp, want, fmt, output, layers.names, not picture_only)
+    elif picture_only:
+        pass
     elif fmt is Format.json:
         from cartcost.render.compare_export import compare_json_obj
         from cartcost.render.export import dumps
@@ -238,9 +269,15 @@ def compare_command(
         console = make_console() if to_stdout(output) else make_console(width=100)
         emit_rich(compare_view(cmp, console), output, None if to_stdout(output) else 100)
     if svg is not None:
-        from cartcost.render.compare_view import compare_svg
+        if budgets is not None:  # the picture is of the table --budget draws
+            from cartcost.render.budget_view import compare_budget_svg
 
-        atomic_write(svg, compare_svg(cmp), option="--svg")
+            picture = compare_budget_svg(cmp, budgets)
+        else:
+            from cartcost.render.compare_view import compare_svg
+
+            picture = compare_svg(cmp)
+        atomic_write(svg, picture, option="--svg")
         err(f"cartcost: wrote {svg}")
 
 
@@ -251,14 +288,18 @@ def _emit_budget(
     fmt: Format,
     output: str | None,
     layers: tuple[str, ...],
-) -> None:
-    """Each row's budget (--budget): the same draws and seed for every row."""
+    emit: bool = True,
+) -> list[Budget]:
+    """Each row's budget (--budget): the same draws and seed for every row; written in
+    the format asked for unless emit is False (only a picture was asked for)."""
     from cartcost.budget import simulate
     from cartcost.cli.output import err, to_stdout
 
     budgets = [
         simulate(table, row.estimate, want.draws, want.seed, want.drivers) for row in cmp.rows
     ]
+    if not emit:
+        return budgets
     if fmt is Format.json:
         from cartcost.render.budget_export import compare_budget_json_obj
         from cartcost.render.export import dumps
@@ -277,3 +318,4 @@ def _emit_budget(
         width = None if to_stdout(output) else 100
         console = make_console(width=width)
         emit_rich(compare_budget_view(cmp, budgets, console, width), output, width)
+    return budgets

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from cartcost.cli import complete
 from cartcost.cli.options import (
     AgeOpt,
+    BomOpt,
     BudgetOpt,
     CityOpt,
     CurrencyOpt,
@@ -29,7 +31,7 @@ from cartcost.cli.options import (
     SeedOpt,
     SourcesOpt,
 )
-from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard, pick_format
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -82,8 +84,9 @@ def estimate_command(
         "--country",
         "-c",
         metavar="CC",
-        help="Destination country (ISO code, e.g. CN).",
+        help="Destination country (ISO code, e.g. CN, or a name).",
         show_default=False,
+        autocompletion=complete.destinations,
     ),
     indication: IndicationOpt = None,
     product: ProductOpt = None,
@@ -97,7 +100,7 @@ def estimate_command(
     city: CityOpt = None,
     age: AgeOpt = None,
     sources: SourcesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     rates: RatesOpt = None,
@@ -106,8 +109,10 @@ def estimate_command(
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
+    bom: BomOpt = False,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
+    fmt = pick_format(fmt, output, bom)
     want = None
     if budget or drivers or draws is not None or seed is not None:
         # NumPy and the simulation load only when a budget is asked for.
@@ -115,7 +120,7 @@ def estimate_command(
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
 
-    from cartcost.cli.scenario_opts import scenario_from_options
+    from cartcost.cli.scenario_opts import say_read_as, scenario_from_options
     from cartcost.estimation import estimate as run_estimate
     from cartcost.ratesfile import load_rates
 
@@ -136,6 +141,7 @@ def estimate_command(
         age=age,
     )
     table, layers = load_rates(overlays=overlays)
+    say_read_as(table, scenario)
     est = run_estimate(table, scenario)
     if fmt is Format.csv:
         from cartcost.cli.output import err

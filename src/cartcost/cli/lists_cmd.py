@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartcost.cli.options import Format, FormatOpt, OutputOpt, RatesOpt
-from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
+from cartcost.cli.options import BomOpt, Format, FormatOpt, OutputOpt, RatesOpt
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard, output_width, pick_format
 
 if TYPE_CHECKING:
     from cartcost.render.listing import Listing
@@ -57,6 +57,8 @@ def emit_listing(listing: Listing, fmt: Format, output: str | None) -> None:
         emit_text(render.listing_json(listing), output)
     elif fmt is Format.csv:
         emit_text(render.listing_csv(listing), output)
+    elif listing.block is not None:
+        emit_text(render.listing_blocks(listing, output_width(output)), output)
     else:
         emit_rich(render.listing_table(listing), output)
 
@@ -67,12 +69,14 @@ def countries_command(
         bool,
         typer.Option("--destinations", help="Only countries with CAR-T offers and costs."),
     ] = False,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the countries in the rate table: code, name, currency, region, offers."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.ratesfile import load_rates
     from cartcost.render.listing import countries_listing
 
@@ -82,12 +86,14 @@ def countries_command(
 
 @guard
 def products_command(
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the CAR-T products in the rate table and where each is offered."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.ratesfile import load_rates
     from cartcost.render.listing import products_listing
 
@@ -97,12 +103,14 @@ def products_command(
 
 @guard
 def indications_command(
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the indications (diseases) in the rate table and where each is treated."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.ratesfile import load_rates
     from cartcost.render.listing import indications_listing
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cartcost.cli import complete
 from cartcost.scenario import MAX_CAREGIVERS
 
 
@@ -23,8 +24,25 @@ class PathwayOpt(StrEnum):
     trial = "trial"
 
 
+# None: not given (the --output extension, else table, decides: output.pick_format).
 FormatOpt = Annotated[
-    Format, typer.Option("--format", "-F", help="table for people; csv or json for programs.")
+    Format | None,
+    typer.Option(
+        "--format",
+        "-F",
+        case_sensitive=False,
+        help="table for people; csv or json for programs. Default: what --output's "
+        "extension says (.csv, .json, .txt), else table.",
+        show_default=False,
+    ),
+]
+BomOpt = Annotated[
+    bool,
+    typer.Option(
+        "--bom",
+        help="Start CSV with a UTF-8 byte-order mark, so that spreadsheets read "
+        "characters such as – and € right.",
+    ),
 ]
 OutputOpt = Annotated[
     str | None,
@@ -46,7 +64,11 @@ RatesOpt = Annotated[
 IndicationOpt = Annotated[
     str | None,
     typer.Option(
-        "--indication", "-i", help="MM, LBCL, B-ALL, FL, MCL, CLL, ...", show_default=False
+        "--indication",
+        "-i",
+        help="MM, LBCL, B-ALL, FL, MCL, CLL, ... (or a name: myeloma).",
+        show_default=False,
+        autocompletion=complete.indications,
     ),
 ]
 ProductOpt = Annotated[
@@ -55,12 +77,17 @@ ProductOpt = Annotated[
         "--product",
         "-p",
         help="Product id or brand (repeatable or comma-separated); default: all offered.",
+        autocompletion=complete.product_list,
     ),
 ]
 FromOpt = Annotated[
     str | None,
     typer.Option(
-        "--from", "-f", metavar="CC", help="Country the patient travels from (adds flights, visas)."
+        "--from",
+        "-f",
+        metavar="CC",
+        help="Country the patient travels from (adds flights, visas); a code or a name.",
+        autocompletion=complete.countries,
     ),
 ]
 CaregiversOpt = Annotated[
@@ -75,6 +102,7 @@ CurrencyOpt = Annotated[
         "--currency",
         metavar="CCY",
         help="Display currency; default: the --from country's, else USD.",
+        autocompletion=complete.currencies,
     ),
 ]
 LivesNearbyOpt = Annotated[

@@ -12,11 +12,13 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, Annotated, Any, ParamSpec, TextIO, TypeVar, cast
 
 import typer
 
+from cartcost.cli.options import Format
 from cartcost.errors import CartcostError, RatesError, UsageProblem
 
 P = ParamSpec("P")
@@ -62,6 +64,7 @@ def guard(fn: Callable[P, T]) -> Callable[P, T]:
         cache = sys.modules.get("cartcost.cache")
         if cache is not None:
             cache.NOTES.clear()  # left by an earlier command in this process (tests)
+        _WITH_BOM.set(False)
         try:
             return _guarded(fn, *args, **kwargs)
         finally:
@@ -523,8 +526,63 @@ def to_stdout(output: str | None) -> bool:
     return output is None or output == "-"
 
 
+# What an --output file's extension says its format is (commands that write SVG also
+# take .svg; see pick_format).
+FORMAT_OF_EXTENSION = {".csv": "csv", ".json": "json", ".txt": "table"}
+BOM = "\ufeff"
+# Set by pick_format for the command running (guard resets it): whether emit_text starts
+# CSV with a byte-order mark.
+_WITH_BOM: ContextVar[bool] = ContextVar("with_bom", default=False)
+
+
+def output_extension(output: str | None) -> str:
+    return "" if to_stdout(output) or output is None else Path(output).suffix.lower()
+
+
+def pick_format(
+    fmt: Format | None, output: str | None, bom: bool = False, svg: bool = False
+) -> Format:
+    """The format to write: --format when given, else what --output's extension says
+    (quote.csv is CSV), else the default. A contradiction between the two is a usage
+    error naming both; so is .svg where the command draws no picture (svg=False), and
+    --bom for anything but CSV. The answer for --bom is kept for emit_text. `fmt` is
+    None when --format was not given."""
+    ext = output_extension(output)
+    implied = FORMAT_OF_EXTENSION.get(ext)
+    if ext == ".svg":
+        if not svg:
+            raise UsageProblem(
+                f"--output {output}: this command writes no SVG; use .txt, .csv or .json",
+                "`cartcost compare` draws its table as SVG (--svg PATH, or -o PATH.svg)",
+            )
+        if fmt is not None:
+            raise UsageProblem(
+                f"--format {fmt.value} contradicts --output {output} (an .svg file is a "
+                "picture of the table); drop --format, or name the file for its format"
+            )
+        implied = "table"
+    if implied is not None:
+        if fmt is not None and fmt.value != implied:
+            raise UsageProblem(
+                f"--format {fmt.value} contradicts --output {output} (a {ext} file is "
+                f"{implied}); drop one, or make them agree"
+            )
+        fmt = Format(implied)
+    chosen = fmt if fmt is not None else Format.table
+    if bom and chosen.value != "csv":
+        raise UsageProblem(f"--bom is for CSV; the output here is {chosen.value}")
+    _WITH_BOM.set(bom)
+    return chosen
+
+
+def _bom() -> str:
+    return BOM if _WITH_BOM.get() else ""
+
+
 def emit_text(text: str, output: str | None) -> None:
-    """CSV/JSON (or a pre-rendered table) to stdout or to --output."""
+    """CSV/JSON (or a pre-rendered table) to stdout or to --output (CSV with a
+    byte-order mark first when --bom was given: see pick_format)."""
+    text = _bom() + text
     if to_stdout(output):
         with writing_stdout():
             sys.stdout.write(text)
@@ -535,17 +593,32 @@ def emit_text(text: str, output: str | None) -> None:
         err(f"cartcost: wrote {_name(output)}")
 
 
+FILE_WIDTH = 100  # the width of a table written to a file (--output)
+
+
+def output_width(output: str | None) -> int:
+    """The width to lay text out at: the terminal's (COLUMNS when set, as Rich reads it)
+    for stdout, FILE_WIDTH for a file."""
+    if not to_stdout(output):
+        return FILE_WIDTH
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def emit_rich(renderable: Any, output: str | None, width: int | None = None) -> None:
     """A Rich renderable to the terminal, or as plain text to --output."""
     from cartcost.render.table import make_console
 
+    # Not cropped: a table is laid out to fit, and the one line that may be longer, a
+    # URL, is whole for the terminal to wrap (render/table.py bibliography).
     if to_stdout(output):
         with writing_stdout():
-            make_console(width=width).print(renderable)
+            make_console(width=width).print(renderable, crop=False)
         return
     import io
 
     buf = io.StringIO()
     console = make_console(width=width or 100, file=buf)
-    console.print(renderable)
+    console.print(renderable, crop=False)
     emit_text(buf.getvalue(), output)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from cartcost.config import Config
+    from cartcost.rates import Rates
     from cartcost.scenario import Scenario
 
 
@@ -121,3 +122,13 @@ def check_codes(scenario: Scenario) -> None:
         check_word(scenario.currency, "currency", "USD")
     for product in scenario.products:
         check_word(product, "product", "axi-cel")
+
+
+def say_read_as(rates: Rates, scenario: Scenario, countries: Sequence[str] = ()) -> None:
+    """A note on stderr for each name read as a code ('UK' read as GB (United Kingdom)):
+    the estimate runs on the code, and the user sees what was understood."""
+    from cartcost.aliases import countries_read_as, read_as
+    from cartcost.cli.output import err
+
+    for note in [*read_as(rates, scenario), *countries_read_as(rates, countries)]:
+        err(f"cartcost: note: {note}")

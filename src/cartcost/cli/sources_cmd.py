@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cartcost.cli.options import Format, FormatOpt, OutputOpt, RatesOpt
-from cartcost.cli.output import ForceOpt, guard
+from cartcost.cli.options import BomOpt, FormatOpt, OutputOpt, RatesOpt
+from cartcost.cli.output import ForceOpt, guard, pick_format
 
 EPILOG = """\
 Examples:
@@ -46,12 +46,14 @@ def sources_command(
         list[Kind] | None,
         typer.Option("--kind", "-k", help="Only sources of this kind (repeatable)."),
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     rates: RatesOpt = None,
+    bom: BomOpt = False,
 ) -> None:
     """List the sources: id, title, publisher, url, dates, kind and which figures use them."""
+    fmt = pick_format(fmt, output, bom)
     from cartcost.cli.lists_cmd import emit_listing
     from cartcost.errors import NothingMatches
     from cartcost.ratesfile import load_rates

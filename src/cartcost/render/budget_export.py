@@ -26,7 +26,7 @@ from cartcost.render.export import (
     estimate_json_obj,
     range_json,
 )
-from cartcost.render.fmt import JsonNumber, json_number, plain
+from cartcost.render.fmt import JsonNumber, exported_amounts, json_number, plain
 
 BUDGET_CSV_COLUMNS = ("p10", "p50", "p90", "mean", "draws", "seed")
 DRIVER_CSV_COLUMN = "narrows_spread_by"
@@ -87,6 +87,7 @@ def spread_json(s: Spread) -> dict[str, JsonNumber]:
 def budget_json_obj(b: Budget) -> dict[str, Any]:
     """The "budget" object: percentiles of the total, each line and the stay, the
     histogram of totals, how often each event happened, and the drivers when asked."""
+    amounts = exported_amounts(b.estimate)  # low and high as the estimate exports them
     return {
         "draws": b.draws,
         "seed": b.seed,
@@ -98,7 +99,7 @@ def budget_json_obj(b: Budget) -> dict[str, Any]:
             {
                 "key": line.key,
                 "item": line.label,
-                **range_json(line.plain),
+                **range_json(amounts.get(line.key, line.plain)),
                 **spread_json(line.spread),
             }
             for line in b.lines

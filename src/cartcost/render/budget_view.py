@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -22,6 +23,7 @@ from cartcost.comparison import Comparison, Row
 from cartcost.estimation import CATEGORIES, Estimate
 from cartcost.money import Range
 from cartcost.rates import Source
+from cartcost.render.fit import FirstThatFits, first_fitting
 from cartcost.render.fmt import days, whole
 
 BAR_WIDTH = 10
@@ -32,6 +34,9 @@ MEDIAN = "│"
 SPARKS = " ▁▂▃▄▅▆▇█"
 # Columns that may be hidden on a narrow console, least important first.
 DROP_ORDER = ("mean", "bar", "p10")
+# Then, once the label column is as narrow as its words allow, these too.
+LAST_DROPPED = ("low", "high")
+HIDDEN_NAMES = {"bar": "range bar", "mean": "mean", "p10": "P10", "low": "low", "high": "high"}
 # Drivers narrowing the spread by less than this share are summed up, not listed.
 MIN_DRIVER_SHARE = Decimal("0.005")
 
@@ -115,13 +120,17 @@ def _title(est: Estimate, draws: int) -> str:
     )
 
 
-def _cells(plain: Range, spread: Spread, shown: Sequence[str]) -> list[Text | str]:
+def _cells(
+    plain: Range, spread: Spread, shown: Sequence[str], ends: tuple[str, str] | None = None
+) -> list[Text | str]:
+    """The row's figures; `ends` are low and high as shown, when rounded with the rest."""
+    low, high = ends if ends is not None else (whole(plain.low), whole(plain.high))
     values = {
-        "low": whole(plain.low),
+        "low": low,
         "p10": whole(spread.p10),
         "p50": whole(spread.p50),
         "p90": whole(spread.p90),
-        "high": whole(plain.high),
+        "high": high,
         "mean": whole(spread.mean),
     }
     out: list[Text | str] = [values[k] for k in shown if k != "bar"]
@@ -155,12 +164,15 @@ def _value_columns(
     return shown
 
 
-def _build(b: Budget, hidden: Sequence[str]) -> Table:
+def _build(b: Budget, hidden: Sequence[str], label_min: int | None = 24) -> Table:
+    from cartcost.render.table import shown_amounts
+
     est = b.estimate
     table = Table(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, expand=False)
-    table.add_column("Item", ratio=1, min_width=24, overflow="fold")
+    table.add_column("Item", ratio=1, min_width=label_min, overflow="fold")
     shown = _value_columns(table, hidden, "low ▸ high", BAR_WIDTH)
     by_key = {line.key: line for line in b.lines}
+    ends = shown_amounts(est)
     for category in CATEGORIES:
         items = est.by_category(category)
         if not items:
@@ -173,7 +185,9 @@ def _build(b: Budget, hidden: Sequence[str]) -> Table:
                 label.append("\n  not included: " + item.note, style="italic yellow")
                 table.add_row(label, *(["—"] * (len(shown) - ("bar" in shown))))
                 continue
-            table.add_row(Text(item.label), *_cells(line.plain, line.spread, shown))
+            table.add_row(
+                Text(item.label), *_cells(line.plain, line.spread, shown, ends.get(item.key))
+            )
     table.add_section()
     table.add_row(
         Text(f"Total {b.currency}", style="bold"),
@@ -182,19 +196,24 @@ def _build(b: Budget, hidden: Sequence[str]) -> Table:
     return table
 
 
-def _fits(console: Console, table: Table, width: int) -> bool:
-    measured = table.__rich_measure__(console, console.options.update_width(10_000))
-    return measured.minimum <= width
+def layouts() -> list[tuple[list[str], int | None]]:
+    """The budget tables to try, richest first: (columns hidden, label column's minimum
+    width). Columns go in DROP_ORDER; then the label column narrows below its usual
+    minimum; then low and high go, leaving P50 and P90 (the figures to plan with)."""
+    out: list[tuple[list[str], int | None]] = [
+        (list(DROP_ORDER[:n]), 24) for n in range(len(DROP_ORDER) + 1)
+    ]
+    out += [([*DROP_ORDER, *LAST_DROPPED[:n]], None) for n in range(len(LAST_DROPPED) + 1)]
+    return out
 
 
 def fit_table(b: Budget, console: Console, width: int) -> tuple[Table, list[str]]:
-    """The richest budget table that fits `width`, and which columns it hides."""
-    for n in range(len(DROP_ORDER) + 1):
-        hidden = list(DROP_ORDER[:n])
-        table = _build(b, hidden)
-        if _fits(console, table, width):
-            return table, hidden
-    return table, hidden
+    """The richest budget table that cuts no number at `width`, and which columns it
+    hides."""
+    tried = layouts()
+    builds = [lambda h=h, m=m: _build(b, h, m) for h, m in tried]
+    index, table = first_fitting(console, width, builds)
+    return table, tried[index][0]
 
 
 def _percent(share: Decimal) -> str:
@@ -207,11 +226,31 @@ def _odds(r: Range) -> str:
     return f"{low}%" if low == high else f"{low}–{high}%"
 
 
-def summary_lines(b: Budget) -> list[Text]:
+class _Histogram:
+    """The sparkline of totals between its low and high on one line, or, where that
+    line would not fit, the two ends on one line and the sparkline under them (a line
+    wrapped at the sparkline's blanks would scatter it)."""
+
+    def __init__(self, low: str, spark: str, high: str) -> None:
+        self.one = f"  {low} ▕{spark}▏ {high}"
+        self.two = (f"  {low} (left) to {high} (right):", f"  ▕{spark}▏")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if len(self.one) <= options.max_width:
+            yield Text(self.one)
+        else:
+            yield from (Text(line) for line in self.two)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = len(self.one) if len(self.one) <= options.max_width else len(self.two[0])
+        return Measurement(width, width)
+
+
+def summary_lines(b: Budget) -> list[RenderableType]:
     est = b.estimate
     t = b.total
     ccy = b.currency
-    lines = [
+    lines: list[RenderableType] = [
         Text.assemble(
             (f"To be 90% sure: {ccy} {whole(t.p90)}", "bold"),
             f"   median (P50) {whole(t.p50)}   P10 {whole(t.p10)}   mean {whole(t.mean)}",
@@ -220,7 +259,7 @@ def summary_lines(b: Budget) -> list[Text]:
             f"Every low added up: {whole(est.total.low)}; every high added up: "
             f"{whole(est.total.high)}. Totals of the draws, from that low (left) to that high:"
         ),
-        Text(f"  {whole(est.total.low)} ▕{sparkline(b.histogram.counts)}▏ {whole(est.total.high)}"),
+        _Histogram(whole(est.total.low), sparkline(b.histogram.counts), whole(est.total.high)),
         Text(MEANING, style="dim"),
     ]
     if b.events:
@@ -238,8 +277,30 @@ def summary_lines(b: Budget) -> list[Text]:
     return lines
 
 
+# The drivers table's layouts, widest first: (bar cells, Item's minimum width, header
+# of the amount on two lines). The bar narrows, then goes, before a number could be cut.
+_DRIVER_LAYOUTS: tuple[tuple[int, int | None, bool], ...] = (
+    (20, 20, False),
+    (10, 20, False),
+    (0, 20, False),
+    (0, None, True),
+)
+
+
 def drivers_table(b: Budget, top: int | None = None) -> RenderableType:
-    """Lines by how much holding them fixed narrows the P10-P90 spread, largest first."""
+    """Lines by how much holding them fixed narrows the P10-P90 spread, largest first;
+    drawn in the first layout that cuts nothing at the console's width."""
+
+    def make(i: int) -> tuple[RenderableType, Table]:
+        table = _drivers_grid(b, top, *_DRIVER_LAYOUTS[i])
+        return table, table
+
+    return FirstThatFits(len(_DRIVER_LAYOUTS), make)
+
+
+def _drivers_grid(
+    b: Budget, top: int | None, bar_width: int, item_min: int | None, stacked: bool
+) -> Table:
     assert b.drivers is not None
     spread = b.total.width
     table = Table(
@@ -251,16 +312,20 @@ def drivers_table(b: Budget, top: int | None = None) -> RenderableType:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("Item", overflow="fold", ratio=1, min_width=20)
-    table.add_column(f"Narrows by {b.currency}", justify="right", no_wrap=True)
+    table.add_column("Item", overflow="fold", ratio=1, min_width=item_min)
+    header = f"Narrows\nby {b.currency}" if stacked else f"Narrows by {b.currency}"
+    table.add_column(header, justify="right", no_wrap=True)
     table.add_column("Share", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, width=20)
+    if bar_width:
+        table.add_column("", no_wrap=True, width=bar_width)
     listed = [d for d in b.drivers if d.share >= MIN_DRIVER_SHARE]
     shown: Sequence[Driver] = listed if top is None else listed[:top]
     for d in shown:
-        filled = max(0, min(20, round(float(d.share) * 20)))
-        bar = Text(FILLED * filled, style="cyan")
-        table.add_row(d.label, whole(d.shrink), _percent(d.share), bar)
+        cells: list[RenderableType] = [d.label, whole(d.shrink), _percent(d.share)]
+        if bar_width:
+            filled = max(0, min(bar_width, round(float(d.share) * bar_width)))
+            cells.append(Text(FILLED * filled, style="cyan"))
+        table.add_row(*cells)
     rest = len(b.drivers) - len(shown)
     if rest:
         table.caption = (
@@ -275,11 +340,10 @@ def footer_lines(b: Budget, hidden: Sequence[str]) -> list[Text]:
     est = b.estimate
     lines = []
     if hidden:
-        names = {"bar": "range bar", "mean": "mean", "p10": "P10"}
         lines.append(
             Text(
                 "Hidden at this width: "
-                + ", ".join(names[h] for h in hidden)
+                + ", ".join(HIDDEN_NAMES[h] for h in hidden)
                 + " (widen the terminal, or use --format csv).",
                 style="dim",
             )
@@ -339,10 +403,13 @@ def budget_view(
 
 
 def _compare_build(
-    rows: Sequence[tuple[str, Budget]], hidden: Sequence[str], scale: Range
+    rows: Sequence[tuple[str, Budget]],
+    hidden: Sequence[str],
+    scale: Range,
+    label_min: int | None = 18,
 ) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    table.add_column("Country", overflow="fold", min_width=18, ratio=1)
+    table.add_column("Country", overflow="fold", min_width=label_min, ratio=1)
     shown = _value_columns(table, hidden, "one scale ▸", COMPARE_BAR_WIDTH)
     for name, b in rows:
         t, plain = b.total, b.estimate.total
@@ -393,13 +460,10 @@ def compare_budget_view(
     comparison's order, bars on one scale."""
     w = width or console.width
     rows = [(_row_name(row), b) for row, b in zip(cmp.rows, budgets, strict=True)]
-    hidden: list[str] = []
-    table = _compare_build(rows, hidden, cmp.scale)
-    for n in range(len(DROP_ORDER) + 1):
-        hidden = list(DROP_ORDER[:n])
-        table = _compare_build(rows, hidden, cmp.scale)
-        if _fits(console, table, w):
-            break
+    tried = [(h, 18 if m is not None else None) for h, m in layouts()]
+    builds = [lambda h=h, m=m: _compare_build(rows, h, cmp.scale, m) for h, m in tried]
+    index, table = first_fitting(console, w, builds)
+    hidden = tried[index][0]
     first = budgets[0]
     parts: list[RenderableType] = [Text(_compare_title(cmp, first.draws), style="bold"), table]
     if "bar" not in hidden:
@@ -407,6 +471,15 @@ def compare_budget_view(
             Text(
                 f"Bar: {whole(cmp.scale.low)} (left) to {whole(cmp.scale.high)} (right), one "
                 f"scale; ─ low to high, {FILLED} P10–P90, {MEDIAN} P50.",
+                style="dim",
+            )
+        )
+    if hidden:
+        parts.append(
+            Text(
+                "Hidden at this width: "
+                + ", ".join(HIDDEN_NAMES[h] for h in hidden)
+                + " (widen the terminal, or use --format csv).",
                 style="dim",
             )
         )
@@ -441,3 +514,15 @@ def compare_budget_view(
     )
     parts.append(Text(cmp.disclaimer, style="italic"))
     return Group(*parts)
+
+
+def compare_budget_svg(cmp: Comparison, budgets: Sequence[Budget], width: int = 120) -> str:
+    """The budget comparison as an SVG picture, as compare_view.compare_svg draws the
+    plain one."""
+    import io
+
+    from cartcost.render.svg import renderable_svg
+
+    console = Console(width=width, file=io.StringIO(), highlight=False)
+    view = compare_budget_view(cmp, budgets, console, width)
+    return renderable_svg(view, width, f"cartcost compare --budget — {cmp.scenario.indication}")

@@ -13,8 +13,17 @@ from typing import Any
 from cartcost.comparison import Comparison, Delta, Row
 from cartcost.estimation import CATEGORIES
 from cartcost.money import Range
-from cartcost.render.export import csv_text, item_json, likely_json, range_json
-from cartcost.render.fmt import JsonNumber, json_number, plain
+from cartcost.render.export import (
+    LIKELY_CSV_COLUMNS,
+    SCENARIO_CSV_COLUMNS,
+    bool_text,
+    csv_text,
+    item_json,
+    likely_json,
+    range_json,
+    scenario_csv_cells,
+)
+from cartcost.render.fmt import JsonNumber, exported_amounts, exported_subtotals, json_number, plain
 
 _PAIRS = (
     "product",
@@ -38,23 +47,20 @@ COMPARE_CSV_COLUMNS = (
     *(f"{name}_{end}" for name in _PAIRS for end in ("low", "high")),
     "fx_as_of",
     "data_as_of",
-    "hospital",
-    "living",
-    "city",
-    "p10",
-    "p50",
-    "p90",
+    "indication",
+    *SCENARIO_CSV_COLUMNS,
+    *LIKELY_CSV_COLUMNS,
 )
 
 
-def _choice_and_likely(row: Row) -> list[object]:
+def _row_context(row: Row) -> list[object]:
+    """The row's own scenario (its country's choices, as resolved there) and its likely
+    total; with offers on several pathways, none (estimate -F csv has each)."""
     est = row.estimate
-    c = est.choices
-    cells: list[object] = ["", "", ""] if c is None else [c.hospital, c.living, c.city]
+    cells = [est.scenario.indication, *scenario_csv_cells(est.scenario)]
     if len(est.likely) == 1:
         lk = est.likely[0]
         return [*cells, _number(lk.p10), _number(lk.p50), _number(lk.p90)]
-    # Offers on several pathways: no single likely total (estimate -F csv has each).
     return [*cells, "", "", ""]
 
 
@@ -76,27 +82,27 @@ def _products(row: Row) -> str:
 def compare_csv_rows(cmp: Comparison) -> list[list[object]]:
     rows: list[list[object]] = []
     for row in cmp.rows:
-        s = row.subtotals
+        s = exported_subtotals(row)
         rows.append(
             [
                 row.rank,
                 row.country,
                 row.country_name,
                 _products(row),
-                "yes" if row.is_home else "",
+                bool_text(row.is_home),
                 cmp.currency,
-                *_pair(s.product),
-                *_pair(s.hospital),
-                *_pair(s.living),
-                *_pair(s.travel),
-                *_pair(s.services),
+                *_pair(s.get("product")),
+                *_pair(s.get("hospital")),
+                *_pair(s.get("living")),
+                *_pair(s.get("travel")),
+                *_pair(s.get("services")),
                 *_pair(row.total),
                 *_pair(row.vs_home),
                 *_pair(row.stay_days),
                 *_pair(row.days_to_infusion),
                 cmp.fx_as_of.isoformat(),
                 cmp.data_as_of.isoformat(),
-                *_choice_and_likely(row),
+                *_row_context(row),
             ]
         )
     return rows
@@ -112,6 +118,8 @@ def _delta_json(d: Delta) -> dict[str, JsonNumber]:
 
 def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
     est = row.estimate
+    subtotals = exported_subtotals(row)
+    amounts = exported_amounts(est)
     vs_home: dict[str, Any] | None = None
     if row.vs_home is not None:
         vs_home = {"against": cmp.home, "saving": _delta_json(row.vs_home)}
@@ -125,8 +133,7 @@ def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
         ],
         "home": row.is_home,
         "subtotals": {
-            c: (range_json(v) if (v := row.subtotals.get(c)) is not None else None)
-            for c in CATEGORIES
+            c: (range_json(v) if (v := subtotals.get(c)) is not None else None) for c in CATEGORIES
         },
         "total": range_json(row.total),
         "stay_days": range_json(row.stay_days),
@@ -134,7 +141,7 @@ def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
         "vs_home": vs_home,
         "choices": est.choices.to_dict() if est.choices is not None else None,
         "likely": likely_json(est),
-        "items": [item_json(i) for i in est.items],
+        "items": [item_json(i, amounts.get(i.key)) for i in est.items],
         "notes": list(est.notes),
     }
 

@@ -19,8 +19,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cartcost.comparison import Comparison, Delta, Row
+from cartcost.estimation import Category
 from cartcost.money import Range
-from cartcost.render.fmt import span, whole
+from cartcost.render.fmt import exported_subtotals, span, whole, whole_parts
 from cartcost.render.table import TextTable
 
 BAR_WIDTHS = (24, 16, 10)
@@ -71,6 +72,26 @@ def _stacked(r: Range | None) -> Text:
     if r is None:
         return Text("—\n—", style="dim")
     return Text(f"{whole(r.low)}\n{whole(r.high)}")
+
+
+def shown_subtotals(row: Row) -> dict[str, tuple[str, str]]:
+    """The row's category subtotals (low, high) as the table shows them: rounded so
+    that they add up to the total as shown (fmt.whole_parts)."""
+    # From the subtotals as exported, so that the table agrees with CSV and JSON.
+    exported = exported_subtotals(row)
+    lows = whole_parts([r.low for r in exported.values()], row.total.low)
+    highs = whole_parts([r.high for r in exported.values()], row.total.high)
+    return {c: (lo, hi) for c, lo, hi in zip(exported, lows, highs, strict=True)}
+
+
+def _subtotal(category: Category) -> Callable[[Row], Text]:
+    def cell(row: Row) -> Text:
+        shown = shown_subtotals(row).get(category)
+        if shown is None:
+            return Text("—\n—", style="dim")
+        return Text(f"{shown[0]}\n{shown[1]}")
+
+    return cell
 
 
 def _signed(d: Decimal) -> Text:
@@ -149,11 +170,11 @@ def _columns(cmp: Comparison, fold_offers: bool = False) -> list[_Column]:
             max_width=22,
             min_width=10,
         ),
-        _Column("product", "CAR-T", lambda r: _stacked(r.subtotals.product)),
-        _Column("hospital", "Hospital", lambda r: _stacked(r.subtotals.hospital)),
-        _Column("living", "Living", lambda r: _stacked(r.subtotals.living)),
-        _Column("travel", "Travel\n+visa", lambda r: _stacked(r.subtotals.travel)),
-        _Column("services", "Services", lambda r: _stacked(r.subtotals.services)),
+        _Column("product", "CAR-T", _subtotal("product")),
+        _Column("hospital", "Hospital", _subtotal("hospital")),
+        _Column("living", "Living", _subtotal("living")),
+        _Column("travel", "Travel\n+visa", _subtotal("travel")),
+        _Column("services", "Services", _subtotal("services")),
         _Column("total", "Total", lambda r: Text(_stacked(r.total).plain, style="bold")),
         _Column("likely", "Likely\nP50/P90", _likely),
     ]
@@ -365,9 +386,11 @@ def compare_view(cmp: Comparison, console: Console, width: int | None = None) ->
 
 
 def compare_svg(cmp: Comparison, width: int = SVG_WIDTH) -> str:
-    """The comparison table as an SVG picture (Rich's recorded console)."""
+    """The comparison table as an SVG picture (render/svg.py)."""
     import io
 
-    console = Console(record=True, width=width, file=io.StringIO(), highlight=False)
-    console.print(compare_view(cmp, console, width))
-    return console.export_svg(title=f"cartcost compare — {cmp.scenario.indication}")
+    from cartcost.render.svg import renderable_svg
+
+    console = Console(width=width, file=io.StringIO(), highlight=False)
+    view = compare_view(cmp, console, width)
+    return renderable_svg(view, width, f"cartcost compare — {cmp.scenario.indication}")

@@ -15,9 +15,26 @@ from typing import Any
 
 from cartcost.estimation import Estimate, LineItem
 from cartcost.money import Range
-from cartcost.render.fmt import ExactNumber, JsonNumber, json_number, plain
+from cartcost.render.fmt import ExactNumber, JsonNumber, exported_amounts, json_number, plain
+from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+# What every row of an estimate's or comparison's CSV repeats, so that a file lifted out
+# of context still says what it answers: the scenario's fields beyond those in the row
+# (and the dates of the FX rates and of the data).
+SCENARIO_CSV_COLUMNS = (
+    "from",
+    "caregivers",
+    "lives_nearby",
+    "pathways",
+    "hospital",
+    "living",
+    "city",
+    "age",
+)
+LIKELY_CSV_COLUMNS = ("p10", "p50", "p90")
+DATE_CSV_COLUMNS = ("fx_as_of", "data_as_of")
 
 ESTIMATE_CSV_COLUMNS = (
     "country",
@@ -30,13 +47,9 @@ ESTIMATE_CSV_COLUMNS = (
     "currency",
     "sources",
     "note",
-    "hospital",
-    "living",
-    "city",
-    "age",
-    "p10",
-    "p50",
-    "p90",
+    *SCENARIO_CSV_COLUMNS,
+    *DATE_CSV_COLUMNS,
+    *LIKELY_CSV_COLUMNS,
 )
 
 
@@ -60,23 +73,37 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return buf.getvalue()
 
 
+def bool_text(value: bool) -> str:
+    """A boolean as every export writes it (JSON's spelling)."""
+    return "true" if value else "false"
+
+
+def scenario_csv_cells(sc: Scenario) -> list[object]:
+    """The SCENARIO_CSV_COLUMNS of a (resolved) scenario; pathways as applied."""
+    return [
+        sc.origin or "",
+        sc.caregivers,
+        bool_text(sc.lives_nearby),
+        ";".join(sc.pathways or DEFAULT_PATHWAYS),
+        sc.hospital or "",
+        sc.living or "",
+        sc.city or "",
+        "" if sc.age is None else sc.age,
+    ]
+
+
 def _products(est: Estimate) -> str:
     return ";".join(dict.fromkeys(o.product for o in est.offers))
 
 
-def _choice_cells(est: Estimate) -> list[object]:
-    c = est.choices
-    if c is None:
-        return ["", "", "", ""]
-    return [c.hospital, c.living, c.city, "" if c.age is None else c.age]
-
-
 def estimate_csv_rows(est: Estimate) -> list[list[object]]:
     sc = est.scenario
+    context = [*scenario_csv_cells(sc), est.fx_as_of.isoformat(), est.data_as_of.isoformat()]
+    amounts = exported_amounts(est)
     rows: list[list[object]] = []
-    choice = _choice_cells(est)
     blank = ["", "", ""]
     for item in est.items:
+        amount = amounts.get(item.key)
         rows.append(
             [
                 sc.country,
@@ -84,12 +111,12 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 _products(est),
                 item.category,
                 item.label,
-                plain(item.amount.low) if item.amount else "",
-                plain(item.amount.high) if item.amount else "",
+                plain(amount.low) if amount else "",
+                plain(amount.high) if amount else "",
                 est.currency,
                 ";".join(item.sources),
                 item.note if item.amount else f"not included: {item.note}",
-                *choice,
+                *context,
                 *blank,
             ]
         )
@@ -106,7 +133,7 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
             est.currency,
             "",
             "",
-            *choice,
+            *context,
             *(
                 [plain(single.p10), plain(single.p50), plain(single.p90)]
                 if single is not None
@@ -129,7 +156,7 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                     est.currency,
                     "",
                     f"{lk.draws} simulated journeys, seed {lk.seed}",
-                    *choice,
+                    *context,
                     plain(lk.p10),
                     plain(lk.p50),
                     plain(lk.p90),
@@ -164,14 +191,16 @@ def scenario_json(est: Estimate) -> dict[str, Any]:
     }
 
 
-def item_json(item: LineItem) -> dict[str, Any]:
+def item_json(item: LineItem, amount: Range | None = None) -> dict[str, Any]:
+    """An item as JSON; `amount` is its amount as exported (exported_amounts)."""
+    amount = amount or item.amount
     out: dict[str, Any] = {
         "category": item.category,
         "key": item.key,
         "item": item.label,
         "included": item.amount is not None,
-        "low": json_number(item.amount.low) if item.amount else None,
-        "high": json_number(item.amount.high) if item.amount else None,
+        "low": json_number(amount.low) if amount else None,
+        "high": json_number(amount.high) if amount else None,
         "sources": list(item.sources),
         "note": item.note,
     }
@@ -183,6 +212,7 @@ def item_json(item: LineItem) -> dict[str, Any]:
 
 
 def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, Any]:
+    amounts = exported_amounts(est)
     return {
         "scenario": scenario_json(est),
         "country_name": est.country_name,
@@ -203,7 +233,7 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
         ],
         "product_low": est.product_low,
         "product_high": est.product_high,
-        "items": [item_json(i) for i in est.items],
+        "items": [item_json(i, amounts.get(i.key)) for i in est.items],
         "total": range_json(est.total),
         "stay_days": range_json(est.stay_days),
         "days_to_infusion": range_json(est.days_to_infusion),

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import TYPE_CHECKING
 
-from cartcost.money import Range
+from cartcost.money import Range, allocate
+
+if TYPE_CHECKING:
+    from cartcost.comparison import Row
+    from cartcost.estimation import Estimate
 
 _CENT = Decimal("0.01")
 _UNIT = Decimal(1)
@@ -33,6 +39,45 @@ def whole(d: Decimal) -> str:
     Rounded from the exported cents, so the table never disagrees with CSV/JSON
     (562.499 exports as 562.50, and shows as 563, not 562)."""
     return f"{cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP, context=_WIDE):,f}"
+
+
+def _unit(d: Decimal) -> Decimal:
+    return cents(d).quantize(_UNIT, rounding=ROUND_HALF_UP, context=_WIDE)
+
+
+def whole_parts(parts: Sequence[Decimal], total: Decimal) -> list[str]:
+    """Table numbers for amounts that add up to `total`, adding up to whole(total) as
+    shown: each is whole() of it, except that where those would not add up the amounts
+    with the largest remainders are rounded the other way (money.allocate)."""
+    shown = allocate([cents(p) for p in parts], _unit(total), _UNIT)
+    return [f"{d.quantize(_UNIT, context=_WIDE):,f}" for d in shown]
+
+
+def cent_parts(parts: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """Amounts that add up to `total`, to the cent, adding up to cents(total): each is
+    cents() of it, except that where those would not add up the amounts with the
+    largest remainders are rounded the other way (money.allocate)."""
+    return allocate(parts, cents(total), _CENT)
+
+
+def exported_amounts(est: Estimate) -> dict[str, Range]:
+    """Each included item's low and high to the cent as the exports write them (by item
+    key): rounded so that they add up to the total to the cent (fmt.cent_parts)."""
+    included = [i for i in est.items if i.amount is not None]
+    lows = cent_parts([i.amount.low for i in included if i.amount], est.total.low)
+    highs = cent_parts([i.amount.high for i in included if i.amount], est.total.high)
+    return {i.key: Range(lo, hi) for i, lo, hi in zip(included, lows, highs, strict=True)}
+
+
+def exported_subtotals(row: Row) -> dict[str, Range]:
+    """The row's category subtotals to the cent as the exports write them (by category;
+    those included): rounded so that they add up to the total (fmt.cent_parts)."""
+    from cartcost.estimation import CATEGORIES
+
+    included = [(c, r) for c in CATEGORIES if (r := row.subtotals.get(c)) is not None]
+    lows = cent_parts([r.low for _, r in included], row.total.low)
+    highs = cent_parts([r.high for _, r in included], row.total.high)
+    return {c: Range(lo, hi) for (c, _), lo, hi in zip(included, lows, highs, strict=True)}
 
 
 def days(d: Decimal) -> str:

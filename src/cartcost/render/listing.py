@@ -8,7 +8,7 @@ Rich is imported only by the functions that draw a table.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -39,6 +39,19 @@ class Listing:
     columns: tuple[Column, ...]
     rows: list[dict[str, Cell]] = field(default_factory=list)
     footer: tuple[str, ...] = ()
+    # For people: a row as a short block of lines (the first unindented, the rest
+    # indented under it) instead of a table row; None draws a table.
+    block: Callable[[dict[str, Cell]], list[str]] | None = None
+
+
+def _joined(value: Cell) -> str:
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
+    return "" if value is None else str(value)
+
+
+def _layer_line(row: Mapping[str, Cell], shown: bool) -> list[str]:
+    return [f"layer: {row['layer']}"] if shown else []
 
 
 # ---------------------------------------------------------------- builders
@@ -81,7 +94,17 @@ def countries_listing(rates: Rates, layers: Layers, destinations_only: bool = Fa
         Column("products", "Products"),
         _layer_col(layers),
     )
-    return Listing("Countries", columns, rows, _footer(layers))
+    overlaid = len(layers.names) > 1
+
+    def block(row: dict[str, Cell]) -> list[str]:
+        role = "destination" if row["destination"] else "origin only"
+        lines = [f"{row['code']}  {row['name']} · {row['currency']} · {role} · {row['region']}"]
+        if row["destination"]:
+            lines.append(f"indications: {_joined(row['indications'])}")
+            lines.append(f"products: {_joined(row['products'])}")
+        return lines + _layer_line(row, overlaid)
+
+    return Listing("Countries", columns, rows, _footer(layers), block)
 
 
 def products_listing(rates: Rates, layers: Layers) -> Listing:
@@ -132,7 +155,20 @@ def products_listing(rates: Rates, layers: Layers) -> Listing:
         Column("indications", "Indications"),
         _layer_col(layers),
     )
-    return Listing("Products", columns, rows, _footer(layers))
+    overlaid = len(layers.names) > 1
+
+    def block(row: dict[str, Cell]) -> list[str]:
+        head = f"{row['id']}  {row['brand']} ({row['generic']}) · {row['target']}"
+        if row["maker"]:
+            head += f" · {row['maker']}"
+        lines = [head]
+        if row["local_brands"]:
+            lines.append(f"also sold as: {_joined(row['local_brands'])}")
+        lines.append(f"offered in: {_joined(row['countries'])}")
+        lines.append(f"indications: {_joined(row['indications'])}")
+        return lines + _layer_line(row, overlaid)
+
+    return Listing("Products", columns, rows, _footer(layers), block)
 
 
 def indications_listing(rates: Rates, layers: Layers) -> Listing:
@@ -160,7 +196,17 @@ def indications_listing(rates: Rates, layers: Layers) -> Listing:
         Column("products", "Products"),
         _layer_col(layers),
     )
-    return Listing("Indications", columns, rows, _footer(layers))
+    overlaid = len(layers.names) > 1
+
+    def block(row: dict[str, Cell]) -> list[str]:
+        return [
+            f"{row['code']}  {row['name']}",
+            f"offered in: {_joined(row['countries'])}",
+            f"products: {_joined(row['products'])}",
+            *_layer_line(row, overlaid),
+        ]
+
+    return Listing("Indications", columns, rows, _footer(layers), block)
 
 
 def source_uses(rates: Rates) -> dict[str, list[str]]:
@@ -218,7 +264,23 @@ def sources_listing(rates: Rates, layers: Layers, kinds: Sequence[str] = ()) -> 
         Column("note", "Note", in_table=False),
         _layer_col(layers),
     )
-    return Listing("Sources", columns, rows, _footer(layers))
+    overlaid = len(layers.names) > 1
+
+    def block(row: dict[str, Cell]) -> list[str]:
+        uses = row["uses"]
+        cited = f"cited {uses} time{'s' if uses != 1 else ''}"
+        lines = [
+            str(row["id"]),
+            str(row["title"]),
+            f"{row['publisher']} · {row['published']} · {row['kind']} · {cited}",
+        ]
+        if row["url"]:
+            lines.append(str(row["url"]))
+        if row["kind"] == "assumption" and row["note"]:
+            lines.append(f"basis: {row['note']}")
+        return lines + _layer_line(row, overlaid)
+
+    return Listing("Sources", columns, rows, _footer(layers), block)
 
 
 # ---------------------------------------------------------------- the table, key by key
@@ -336,6 +398,37 @@ def _cell_text(value: Cell) -> str:
     return str(value)
 
 
+def listing_blocks(listing: Listing, width: int) -> str:
+    """The listing as text for people, `width` columns wide: each row a short block, its
+    first line flush left and the rest indented under it. Lines wrap between words only:
+    a word longer than the line (a URL) stays whole on a line of its own."""
+    import textwrap
+
+    assert listing.block is not None
+    width = max(width, 20)
+    out = [f"{listing.title} ({len(listing.rows)})", ""]
+    for row in listing.rows:
+        head, *rest = listing.block(row)
+        lead = "  "
+        out += _wrap(textwrap, head, width, "", lead)
+        for line in rest:
+            out += _wrap(textwrap, line, width, lead, lead + "  ")
+    out += list(listing.footer)
+    return "\n".join(out) + "\n"
+
+
+def _wrap(textwrap: Any, text: str, width: int, first: str, then: str) -> list[str]:
+    lines: list[str] = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=first,
+        subsequent_indent=then,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return lines or [first.rstrip()]
+
+
 def listing_table(listing: Listing) -> RenderableType:
     from rich import box
     from rich.console import Group
@@ -402,4 +495,17 @@ def rates_table(rows: Sequence[Sequence[str]], title: str, names: Sequence[str])
         table.add_column("Layer", overflow="fold", style="dim", max_width=24)
     for key, value, layer in rows:
         table.add_row(Text(key), Text(value), *([Text(layer)] if overlaid else []))
-    return Group(Text(title), table, Text(layers_text(names), style="dim"))
+    from rich.padding import Padding
+
+    # Where the table would fold a key or a figure: each key on its own line, its value
+    # (and layer) indented under it.
+    blocks: list[RenderableType] = []
+    for key, value, layer in rows:
+        blocks.append(Text(key, style="cyan"))
+        blocks.append(Padding(Text(value), (0, 0, 0, 2)))
+        if overlaid:
+            blocks.append(Padding(Text(f"layer: {layer}", style="dim"), (0, 0, 0, 2)))
+    from cartcost.render.fit import TableOrElse
+
+    shown = TableOrElse(table, Group(*blocks))
+    return Group(Text(title), shown, Text(layers_text(names), style="dim"))

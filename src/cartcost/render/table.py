@@ -13,7 +13,8 @@ from rich.text import Text
 
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
 from cartcost.rates import Source
-from cartcost.render.fmt import money_span, span, whole
+from cartcost.render.fit import FirstThatFits
+from cartcost.render.fmt import exported_amounts, money_span, span, whole, whole_parts
 
 _CATEGORY_TITLES = {
     "product": "Product",
@@ -140,12 +141,34 @@ def likely_lines(est: Estimate) -> list[str]:
     return out
 
 
-def estimate_table(
+def shown_amounts(est: Estimate) -> dict[str, tuple[str, str]]:
+    """Each included item's low and high as the table shows them (by item key), rounded
+    so that they add up to the total as shown (fmt.whole_parts)."""
+    # From the amounts as exported, so that the table agrees with CSV and JSON.
+    exported = exported_amounts(est)
+    lows = whole_parts([r.low for r in exported.values()], est.total.low)
+    highs = whole_parts([r.high for r in exported.values()], est.total.high)
+    return {key: (lo, hi) for key, lo, hi in zip(exported, lows, highs, strict=True)}
+
+
+def _sources_text(item: LineItem, layer_of: Mapping[str, str] | None) -> str:
+    src = ", ".join(item.sources)
+    if layer_of:
+        layers = sorted({layer_of.get(p, "") for p in item.figure_paths} - {""})
+        if layers:
+            src += f" [{', '.join(layers)}]"
+    return src
+
+
+def _estimate_grid(
     est: Estimate,
-    show_sources: bool = False,
-    sources: Mapping[str, Source] | None = None,
-    layer_of: Mapping[str, str] | None = None,
-) -> RenderableType:
+    show_sources: bool,
+    layer_of: Mapping[str, str] | None,
+    item_min: int | None,
+    sources_column: bool,
+) -> Table:
+    """The estimate's table. With item_min None the Item column may narrow to its
+    longest word; without sources_column the sources go under each item's label."""
     # Text rather than str throughout, as Rich would make it (style "table.title" for the
     # title): a str is scanned for markup and emoji codes, whose table alone takes a few
     # ms to import, and what cartcost writes here has neither.
@@ -157,11 +180,13 @@ def estimate_table(
         pad_edge=False,
         expand=False,
     )
-    table.add_column(Text("Item"), ratio=1, min_width=24, overflow="fold")
+    column = show_sources and sources_column
+    table.add_column(Text("Item"), ratio=1, min_width=item_min, overflow="fold")
     table.add_column(Text(f"Low {est.currency}"), justify="right", no_wrap=True)
     table.add_column(Text(f"High {est.currency}"), justify="right", no_wrap=True)
-    if show_sources:
+    if column:
         table.add_column(Text("Sources"), overflow="fold", max_width=28, style="dim")
+    shown = shown_amounts(est)
     for category in CATEGORIES:
         items = est.by_category(category)
         if not items:
@@ -170,7 +195,7 @@ def estimate_table(
             Text(_CATEGORY_TITLES[category].upper(), style="bold cyan"),
             Text(""),
             Text(""),
-            *([Text("")] if show_sources else []),
+            *([Text("")] if column else []),
         )
         for item in items:
             label = Text(item.label)
@@ -181,24 +206,53 @@ def estimate_table(
                 label.append("\n  not included: " + item.note, style="italic yellow")
                 cells = [Text("—"), Text("—")]
             else:
-                cells = [Text(whole(item.amount.low)), Text(whole(item.amount.high))]
+                low, high = shown[item.key]
+                cells = [Text(low), Text(high)]
             extra = []
             if show_sources:
-                src = ", ".join(item.sources)
-                if layer_of:
-                    layers = sorted({layer_of.get(p, "") for p in item.figure_paths} - {""})
-                    if layers:
-                        src += f" [{', '.join(layers)}]"
                 # Text, not str: layer names like [quote.toml] are not Rich markup.
-                extra = [Text(src)]
+                src = _sources_text(item, layer_of)
+                if column:
+                    extra = [Text(src)]
+                elif src:
+                    label.append("\n  sources: " + src, style="dim")
             table.add_row(label, *cells, *extra)
     table.add_section()
     table.add_row(
         Text("Total", style="bold"),
         Text(whole(est.total.low), style="bold"),
         Text(whole(est.total.high), style="bold"),
-        *([Text("")] if show_sources else []),
+        *([Text("")] if column else []),
     )
+    return table
+
+
+# The estimate's layouts, widest first: (Item column's minimum width, sources column).
+_LAYOUTS: tuple[tuple[int | None, bool], ...] = (
+    (24, True),
+    (None, True),
+    (24, False),
+    (None, False),
+)
+
+
+def estimate_table(
+    est: Estimate,
+    show_sources: bool = False,
+    sources: Mapping[str, Source] | None = None,
+    layer_of: Mapping[str, str] | None = None,
+) -> RenderableType:
+    """The estimate as a table with its footer. Drawn at the console's width, in the
+    first layout that cuts nothing: the Item column narrows below 24 characters, then
+    (with sources) the sources move under each label, before a number could be cut."""
+    layouts = _LAYOUTS if show_sources else _LAYOUTS[:2]
+
+    def make(i: int) -> tuple[RenderableType, Table]:
+        item_min, column = layouts[i]
+        grid = _estimate_grid(est, show_sources, layer_of, item_min, column)
+        return grid, grid
+
+    table = FirstThatFits(len(layouts), make)
     lines = [
         *likely_lines(est),
         f"Stay abroad: {span(est.stay_days, 'days')}   "
@@ -221,23 +275,27 @@ def est_sources(est: Estimate) -> list[str]:
 
 
 def bibliography(ids: Sequence[str], sources: Mapping[str, Source]) -> RenderableType:
-    table = Table(
-        title="Sources", box=box.SIMPLE, title_justify="left", show_header=True, pad_edge=False
-    )
-    table.add_column("Id", no_wrap=True, style="cyan")
-    table.add_column("Source", overflow="fold")
+    """The sources behind an estimate, each a short block as `cartcost sources` lists
+    them: id; title; publisher · date · kind; the URL whole on a line of its own (a
+    terminal wraps it, unbroken, so it can still be copied); for an assumption, its
+    basis."""
+    from rich.padding import Padding
+
+    parts: list[RenderableType] = [Text("Sources", style="table.title")]
     for sid in ids:
         s = sources.get(sid)
         if s is None:
             continue
-        text = Text(f"{s.title}. {s.publisher}, {s.published.isoformat()} ({s.kind})")
+        parts.append(Text(sid, style="cyan"))
+        parts.append(Padding(Text(s.title), (0, 0, 0, 2)))
+        about = f"{s.publisher} · {s.published.isoformat()} · {s.kind}"
+        about += f" · accessed {s.accessed.isoformat()}"
+        parts.append(Padding(Text(about, style="dim"), (0, 0, 0, 2)))
         if s.url:
-            text.append(f"\n{s.url}", style="dim")
-        text.append(f"\naccessed {s.accessed.isoformat()}", style="dim")
+            parts.append(Text("  " + s.url, style="dim", no_wrap=True, overflow="ignore"))
         if s.kind == "assumption" and s.note:
-            text.append(f"\nbasis: {s.note}", style="dim")
-        table.add_row(sid, text)
-    return table
+            parts.append(Padding(Text(f"basis: {s.note}", style="dim"), (0, 0, 0, 2)))
+    return Group(*parts)
 
 
 # What a terminal width may be (COLUMNS): narrower than this, no table can be drawn (at 0
