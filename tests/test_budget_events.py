@@ -118,7 +118,7 @@ def test_day_driven_quantities_count_rooms_and_people() -> None:
     assert room_nights(d, 2) == 10 * 2 + 4 * 1
     assert person_days(d, 2) == 10 * 3 + 4 * 2
     assert stay_days(d, 2) == 14
-    longer = d._replace(extra_outside=Decimal(20), extra_inpatient=Decimal(7))
+    longer = d.longer(Decimal(20), Decimal(7))
     assert room_nights(longer, 1) - room_nights(d, 1) == 27
 
 

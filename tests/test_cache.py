@@ -769,6 +769,9 @@ POISONS = {
     "escape-note": lambda fig: fig._replace(note="\x1b]0;owned\x07"),
     "bidi-note": lambda fig: fig._replace(note="\u202e1 DSU"),
     "float": lambda fig: fig._replace(range=(0.5, fig.range[1])),
+    "text-range": lambda fig: fig._replace(range="ab"),
+    "negative-int": lambda fig: fig._replace(range=(-1, fig.range[1])),
+    "list-range": lambda fig: fig._replace(range=[fig.range[0], fig.range[1]]),
 }
 
 

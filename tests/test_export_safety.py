@@ -646,3 +646,32 @@ def test_stdout_appended_to_an_input_is_refused(what: str, tmp_path: Path) -> No
     assert proc.returncode == 2, proc.stderr
     assert "standard output is the same file as the" in proc.stderr
     assert target.read_text() == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a link as another user needs root")
+def test_a_planted_link_further_down_a_chain_is_refused(tmp_path: Path) -> None:
+    """My own link pointing at a link another user planted in /tmp is no safer."""
+    shared = _shared_dir(tmp_path)
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    planted = shared / "report.csv"
+    planted.symlink_to(victim)
+    os.lchown(planted, 65534, 65534)
+    mine = tmp_path / "out.csv"
+    mine.symlink_to(planted)
+    result = run("estimate", "-c", "CN", "-i", "MM", "-F", "csv", "-o", str(mine))
+    assert result.exit_code == 2
+    assert "symlink owned by another user" in result.stderr
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_chain_of_my_own_links_is_followed_to_its_end(tmp_path: Path) -> None:
+    real = _previous(tmp_path)
+    first = tmp_path / "a.json"
+    second = tmp_path / "sub" / "b.json"
+    second.parent.mkdir()
+    second.symlink_to(Path("..") / real.name)
+    first.symlink_to(second)
+    assert run(*ARGS, str(first)).exit_code == 0
+    assert first.is_symlink() and second.is_symlink()
+    assert json.loads(real.read_text())["currency"] == "USD"

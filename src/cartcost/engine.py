@@ -465,6 +465,13 @@ class Backend:
     def zeros(self) -> Any:
         return 0.0
 
+    def total(self, values: Sequence[Any]) -> Any:
+        """The sum of the lines, journey by journey."""
+        out = self.zeros()
+        for v in values:
+            out = out + v
+        return out
+
     def mixed(self, shared: Any, p: float) -> Any:
         """A uniform that is `shared` with probability p, else a fresh one."""
         u, fresh = self.uniform(), self.uniform()
@@ -698,7 +705,7 @@ def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
                     direct = direct + again * occurs
             if cost is not None:
                 direct = direct + triangular(b, b.uniform(), *cost) * occurs
-        longer = days._replace(extra_outside=extra_out, extra_inpatient=extra_in)
+        longer = days.longer(extra_out, extra_in)
         reserve = direct
         for pl, rate in zip(p.lines, rate_of, strict=True):
             if pl.line.key in L.DAY_LINES:
@@ -708,10 +715,7 @@ def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
             reserve = reserve + b.positive(visa_at(longer.stay) - amounts[L.VISA])
         amounts[L.RESERVE] = reserve
         stay = longer.stay
-    total = b.zeros()
-    for value in amounts.values():
-        total = total + value
-    return Draws(amounts, stay, happened, total)
+    return Draws(amounts, stay, happened, b.total(list(amounts.values())))
 
 
 class NumpyBackend(Backend):
@@ -836,6 +840,11 @@ class ListBackend(Backend):
     def mixed(self, shared: Any, p: float) -> Any:
         r = self.rng.random
         return Vec([s if r() < p else r() for s in shared])
+
+    def total(self, values: Sequence[Any]) -> Any:
+        n = self.n
+        columns = [v if isinstance(v, list) else [v] * n for v in values]
+        return Vec([sum(t) for t in zip(*columns, strict=True)])
 
     def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
         if isinstance(a, list):

@@ -18,6 +18,8 @@ The quantity functions use only +, * and / on their arguments, so one function s
 Decimal ends, float draws and NumPy arrays alike.
 """
 
+from __future__ import annotations
+
 from typing import Any, Literal, NamedTuple
 
 from cartcost.rates import HospitalItem
@@ -30,36 +32,66 @@ CATEGORIES: tuple[Category, ...] = ("product", "hospital", "living", "travel", "
 Num = Any
 
 
-class Days(NamedTuple):
-    """The phases of one journey, in days (visits a week for `visits_per_week`).
+def _plus(a: Num, b: Num) -> Num:
+    # Adding a literal 0 to a vector of draws would copy it for nothing.
+    return a if isinstance(b, int) and b == 0 else a + b
+
+
+class Days:
+    """The phases of one journey, in days (visits a week for `visits_per_week`), with
+    the sums the quantities use worked out once.
 
     `extra_outside` and `extra_inpatient` are what events add: a second manufacturing
     wait outside a ward, ICU and ward days in one."""
 
-    workup: Num
-    manufacturing: Num
-    inpatient: Num
-    nearby: Num
-    visits_per_week: Num
-    extra_outside: Num = 0
-    extra_inpatient: Num = 0
+    __slots__ = (
+        "extra_inpatient",
+        "extra_outside",
+        "in_ward",
+        "inpatient",
+        "manufacturing",
+        "nearby",
+        "outside",
+        "stay",
+        "to_infusion",
+        "visits_per_week",
+        "workup",
+    )
 
-    @property
-    def outside(self) -> Num:
-        """Days the patient is not in a ward."""
-        return self.workup + self.manufacturing + self.nearby + self.extra_outside
+    def __init__(
+        self,
+        workup: Num,
+        manufacturing: Num,
+        inpatient: Num,
+        nearby: Num,
+        visits_per_week: Num,
+        extra_outside: Num = 0,
+        extra_inpatient: Num = 0,
+    ) -> None:
+        self.workup = workup
+        self.manufacturing = manufacturing
+        self.inpatient = inpatient
+        self.nearby = nearby
+        self.visits_per_week = visits_per_week
+        self.extra_outside = extra_outside
+        self.extra_inpatient = extra_inpatient
+        self.to_infusion = workup + manufacturing
+        # Days the patient is not in a ward, and in one.
+        self.outside = _plus(self.to_infusion + nearby, extra_outside)
+        self.in_ward = _plus(inpatient, extra_inpatient)
+        self.stay = self.outside + self.in_ward
 
-    @property
-    def in_ward(self) -> Num:
-        return self.inpatient + self.extra_inpatient
-
-    @property
-    def stay(self) -> Num:
-        return self.outside + self.in_ward
-
-    @property
-    def to_infusion(self) -> Num:
-        return self.workup + self.manufacturing
+    def longer(self, extra_outside: Num, extra_inpatient: Num) -> Days:
+        """The same journey lengthened by events."""
+        return Days(
+            self.workup,
+            self.manufacturing,
+            self.inpatient,
+            self.nearby,
+            self.visits_per_week,
+            extra_outside,
+            extra_inpatient,
+        )
 
 
 def rooms(people: int) -> int:

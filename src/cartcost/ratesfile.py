@@ -543,35 +543,42 @@ def sound(rates: Rates) -> str | None:
 
     records = frozenset(RECORDS.values())
     figures = frozenset(FIGURES)
-    plain = frozenset({int, bool, date, type(None)})
     texts: list[str] = []
     numbers: list[Decimal] = []
     ranges: list[tuple[Decimal, Decimal]] = []
+    # Only containers go on the stack; each one's values are sorted here by type, leaves
+    # into lists checked in bulk afterwards (one pass, a few thousand objects).
+    whole: list[int] = []
+    leaves: dict[type, Any] = {str: texts.append, Decimal: numbers.append, int: whole.append}
+    ignore = frozenset({bool, date, type(None)})
     stack: list[Any] = [rates]
-    pop, extend = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
         node = pop()
         kind = type(node)
-        if kind is str:
-            texts.append(node)
-        elif kind is Decimal:
-            numbers.append(node)
-        elif kind in records:
+        if kind is dict or kind is FrozenDict:
+            texts.extend(node)
+            values = node.values()
+        else:
             if kind in figures:
                 ranges.append(node.range)
-            extend(node)
-        elif kind is tuple:
-            extend(node)
-        elif kind is FrozenDict or kind is dict:
-            texts.extend(node)
-            extend(node.values())
-        elif kind not in plain:
-            return f"an unexpected {kind.__name__}"
+            values = node
+        for value in values:
+            vkind = type(value)
+            add = leaves.get(vkind)
+            if add is not None:
+                add(value)
+            elif vkind is tuple or vkind is dict or vkind is FrozenDict or vkind in records:
+                push(value)
+            elif vkind not in ignore:
+                return f"an unexpected {vkind.__name__}"
     if not all(d.is_finite() for d in numbers):
         return "a number that is not finite"
     if numbers and (min(numbers) < 0 or max(numbers) > MAX_AMOUNT):
         return "a number out of bounds"
-    if not all(len(r) == 2 and r[0] <= r[1] for r in ranges):
+    if whole and (min(whole) < 0 or max(whole) > MAX_AMOUNT):
+        return "a whole number out of bounds"
+    if not all(type(r) is tuple and len(r) == 2 and r[0] <= r[1] for r in ranges):
         return "a range that is not [low, high]"
     if not all(FX_MIN <= v <= FX_MAX for v in rates.fx.rates.values()):
         return "an FX rate out of bounds"

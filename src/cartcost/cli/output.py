@@ -315,16 +315,7 @@ def _plan(path: Path, option: str, force: bool) -> _Plan:
         raise _fail(option, path, f"cannot write ({error.strerror})") from None
     target = path
     if lst is not None and stat.S_ISLNK(lst.st_mode):
-        parent = os.path.dirname(os.path.abspath(path)) or "."
-        if lst.st_uid != os.geteuid() and _shared_dir(parent):
-            raise _fail(
-                option,
-                path,
-                f"is a symlink owned by another user (uid {lst.st_uid}) in a shared "
-                "directory; refusing to write through it",
-                "write to a path of your own",
-            )
-        target = Path(os.path.realpath(path))
+        target = _follow_links(path, option)
     try:
         st = os.stat(target)
     except FileNotFoundError:
@@ -348,6 +339,31 @@ def _plan(path: Path, option: str, force: bool) -> _Plan:
     if len(os.fsencode(target.name)) > 255:
         raise _fail(option, path, "file name too long (at most 255 bytes)")
     return _Plan(target=target)
+
+
+def _follow_links(path: Path, option: str) -> Path:
+    """Where a chain of symlinks leads, refusing any link on the way that another user
+    owns in a directory others may write to (as Linux's protected_symlinks does)."""
+    me = os.geteuid() if hasattr(os, "geteuid") else None
+    here = Path(os.path.abspath(path))
+    for _ in range(40):
+        try:
+            lst = os.lstat(here)
+        except OSError:
+            # The end of the chain does not exist yet: it is made there.
+            return Path(os.path.realpath(here))
+        if not stat.S_ISLNK(lst.st_mode):
+            return Path(os.path.realpath(here))
+        if me is not None and lst.st_uid != me and _shared_dir(str(here.parent)):
+            raise _fail(
+                option,
+                path,
+                f"leads through a symlink owned by another user (uid {lst.st_uid}) in a "
+                f"shared directory ({_name(here)}); refusing to write through it",
+                "write to a path of your own",
+            )
+        here = Path(os.path.realpath(here.parent)) / os.readlink(here)
+    raise _fail(option, path, "too many levels of symbolic links")
 
 
 def _mode_for(target: Path) -> int:
