@@ -417,8 +417,15 @@ def test_compare_svg_and_output_may_not_be_one_file(tmp_path: Path) -> None:
     for other in (str(target), f"{tmp_path}/../{tmp_path.name}/x.svg"):
         result = run("compare", "-i", "MM", "--svg", str(target), "-o", other)
         assert result.exit_code == 2, result.output
-        assert "same file" in result.stderr and "--svg" in result.stderr
+        # Either refusal names both: the same file by any name, or (an .svg output being
+        # the picture itself) one picture under two names.
+        err = result.stderr
+        assert "--svg" in err and ("same file" in err or "give the picture one name" in err)
         assert not target.exists()
+    # A picture and a CSV that are one file through a link are refused as the same file.
+    csv = tmp_path / "x.csv"
+    result = run("compare", "-i", "MM", "--svg", str(csv), "-o", f"{tmp_path}/./x.csv")
+    assert result.exit_code == 2 and "same file" in result.stderr
 
 
 def test_scenario_init_never_replaces_its_own_input(tmp_path: Path) -> None:

@@ -361,6 +361,15 @@ def compare(
     if home is not None and not any(r.is_home for r in rows):
         notes.append(f"home ({home}) could not be estimated: no saving shown")
         home = None
+    split = [r for r in rows if len(r.estimate.likely) > 1]
+    if split:
+        notes.append(
+            "* offers on several pathways: a likely total (P50) for each, never their mix: "
+            + "; ".join(
+                f"{r.country} {' then '.join(str(lk.pathway) for lk in r.estimate.likely)}"
+                for r in split
+            )
+        )
     from cartcost.freshness import stale_count_note
 
     stale = stale_count_note(rates, [row.estimate for row in rows])

@@ -124,14 +124,14 @@ def _country(row: Row, with_offers: bool = False) -> Text:
 
 
 def _likely(row: Row) -> Text:
-    """P50 above P90; with offers on several pathways, the P50 of each (a mixed
-    percentile would be a total nobody pays)."""
+    """P50 above P90; with offers on several pathways, the P50 of each, marked * (a mixed
+    percentile would be a total nobody pays; the notes say which is which)."""
     likely = row.estimate.likely
     if not likely:
         return Text("—\n—", style="dim")
     if len(likely) == 1:
         return Text(f"{whole(likely[0].p50)}\n{whole(likely[0].p90)}")
-    return Text("\n".join(f"{lk.pathway[:4]}. {whole(lk.p50)}" for lk in likely if lk.pathway))
+    return Text("\n".join(f"{whole(lk.p50)}*" for lk in likely))
 
 
 def _offers(row: Row) -> Text:
