@@ -117,7 +117,7 @@ class Week(NamedTuple):
 
     number: int
     first_day: int
-    due: tuple[tuple[str, Decimal, Decimal], ...]  # (label, p50, p90) falling due in it
+    due: tuple[tuple[str, str, Decimal, Decimal], ...]  # (key, label, p50, p90) due in it
     p50: Decimal
     p90: Decimal
     cumulative_p50: Decimal
@@ -341,7 +341,7 @@ def weeks(payments: Sequence[Due], home: Decimal) -> tuple[Week, ...]:
     run50 = run90 = Decimal(0)
     for n in range(count):
         lo, hi = n * WEEK, (n + 1) * WEEK
-        found: list[tuple[str, Decimal, Decimal]] = []
+        found: list[tuple[str, str, Decimal, Decimal]] = []
         for d in payments:
             if d.last_day > d.first_day:
                 part = _overlap(d.first_day, d.last_day, lo, hi) / (d.last_day - d.first_day)
@@ -352,9 +352,9 @@ def weeks(payments: Sequence[Due], home: Decimal) -> tuple[Week, ...]:
                     else Decimal(0)
                 )
             if part > 0:
-                found.append((d.label, d.p50 * part, d.p90 * part))
-        w50 = sum((f[1] for f in found), Decimal(0))
-        w90 = sum((f[2] for f in found), Decimal(0))
+                found.append((d.key, d.label, d.p50 * part, d.p90 * part))
+        w50 = sum((f[2] for f in found), Decimal(0))
+        w90 = sum((f[3] for f in found), Decimal(0))
         run50 += w50
         run90 += w90
         out.append(Week(n + 1, n * 7, tuple(found), w50, w90, run50, run90))

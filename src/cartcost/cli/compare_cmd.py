@@ -16,7 +16,6 @@ from cartcost.cli.options import (
     DrawsOpt,
     DriversOpt,
     Format,
-    FormatOpt,
     FromOpt,
     HospitalOpt,
     IndicationOpt,
@@ -32,6 +31,13 @@ from cartcost.cli.options import (
     split_list,
 )
 from cartcost.cli.output import emit_rich, emit_text, guard
+from cartcost.cli.report_opts import (
+    PreparedByOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    check_prepared_by,
+    plain_format,
+)
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -53,6 +59,8 @@ Examples:
   cartcost compare -i MM --from NZ --budget --drivers
 
   cartcost compare -i MM --from NZ --format csv -o mm.csv --svg mm.svg
+
+  cartcost compare -i LBCL --from NZ -c CN,US,SG -F html --prepared-by "Ana Ruiz" -o lbcl.html
 
 Each row is `cartcost estimate` for that country; rows show the low end above the high
 end. Saving vs home = home total - row total (+ = cheaper than home).
@@ -168,7 +176,7 @@ def compare_command(
     age: AgeOpt = None,
     by: ByOpt = By.country,
     sort: SortOpt = Sort.low,
-    fmt: FormatOpt = Format.table,
+    report_fmt: ReportFormatOpt = ReportFormat.table,
     output: OutputOpt = None,
     svg: SvgOpt = None,
     rates: RatesOpt = None,
@@ -177,8 +185,10 @@ def compare_command(
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
+    prepared_by: PreparedByOpt = None,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
+    prepared_by = check_prepared_by(prepared_by, report_fmt)
     want = None
     if budget or drivers or draws is not None or seed is not None:
         # NumPy and the simulation load only when a budget is asked for.
@@ -213,7 +223,12 @@ def compare_command(
     table, layers = load_rates(overlays=overlays)
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
 
-    if want is not None:
+    fmt = None if report_fmt is ReportFormat.html else plain_format(report_fmt)
+    if fmt is None:
+        from cartcost.cli.report import emit_compare_report
+
+        emit_compare_report(table, cmp, want, output, prepared_by, layers.names)
+    elif want is not None:
         _emit_budget(table, cmp, want, fmt, output, layers.names)
     elif fmt is Format.json:
         from cartcost.render.compare_export import compare_json_obj
