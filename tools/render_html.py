@@ -21,10 +21,27 @@ from pathlib import Path
 
 PAGES = {
     "estimate": [
-        "estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--prepared-by", "Ana Ruiz",
+        "estimate",
+        "-c",
+        "CN",
+        "-i",
+        "MM",
+        "--from",
+        "NZ",
+        "--prepared-by",
+        "Ana Ruiz",
     ],
     "estimate-budget": [
-        "estimate", "-c", "US", "-i", "LBCL", "--from", "GB", "--budget", "--draws", "20000",
+        "estimate",
+        "-c",
+        "US",
+        "-i",
+        "LBCL",
+        "--from",
+        "GB",
+        "--budget",
+        "--draws",
+        "20000",
     ],
     "compare": ["compare", "-i", "LBCL", "--from", "GB", "-c", "CN,IN,US,SG"],
 }
@@ -57,17 +74,33 @@ def chromium(binary: str, page: Path, out: Path, name: str) -> None:
         with tempfile.TemporaryDirectory() as profile:
             shot = out / f"{name}-{size}.png"
             subprocess.run(
-                [binary, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-                 f"--window-size={window}", url],
-                check=True, capture_output=True, timeout=120,
+                [
+                    binary,
+                    *FLAGS,
+                    f"--user-data-dir={profile}",
+                    f"--screenshot={shot}",
+                    f"--window-size={window}",
+                    url,
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
             )
             print(f"wrote {shot}")
     with tempfile.TemporaryDirectory() as profile:
         pdf = out / f"{name}.pdf"
         subprocess.run(
-            [binary, *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
-             "--no-pdf-header-footer", url],
-            check=True, capture_output=True, timeout=120,
+            [
+                binary,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={pdf}",
+                "--no-pdf-header-footer",
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         print(f"wrote {pdf}")
 

@@ -46,7 +46,7 @@ CSS = """
   --warn-soft: #fff4d6; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
-body { margin: 0 auto; max-width: 60rem; padding: 1rem; color: var(--ink); background: #fff;
+body { margin: 0 auto; max-width: 64rem; padding: 1rem; color: var(--ink); background: #fff;
   font: 16px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
   sans-serif; }
 h1 { font-size: 1.5rem; line-height: 1.2; margin: 0.5rem 0 0.25rem; }
@@ -80,6 +80,7 @@ th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.4rem;
   border-bottom: 1px solid var(--line); }
 th { font-size: 0.85rem; color: var(--muted); font-weight: 600; background: #fff; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+td.wrapnum { white-space: normal; }
 tr.cat td { background: var(--soft); font-weight: 700; text-transform: uppercase;
   font-size: 0.8rem; letter-spacing: 0.04em; color: var(--muted); }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
@@ -88,14 +89,14 @@ tr.home td { background: #fbfbf2; }
 svg { max-width: 100%; height: auto; display: block; }
 td.bar { width: 18%; min-width: 8rem; padding-top: 0.6rem; }
 table.rows td.lead { min-width: 11rem; }
-svg.range { width: 100%; height: 16px; }
+svg.range { width: 100%; min-width: 8rem; height: 16px; }
 svg text { font-family: system-ui, sans-serif; font-size: 13px; fill: var(--muted); }
 ol.sources { padding-left: 1.2rem; }
 ol.milestones { list-style: none; padding: 0; margin: 0.5rem 0; display: grid;
   grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0.15rem 1rem; }
 ol.milestones .day { display: inline-block; min-width: 4.5rem; font-weight: 600;
   font-variant-numeric: tabular-nums; }
-figure { margin: 0.75rem 0; }
+figure { margin: 0.75rem 0; break-inside: avoid; page-break-inside: avoid; }
 figure svg { max-width: 40rem; }
 ol.sources li { margin: 0.35rem 0; break-inside: avoid; page-break-inside: avoid; }
 .id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
@@ -127,6 +128,8 @@ footer { margin-top: 2rem; border-top: 1px solid var(--line); padding-top: 0.5re
   a { color: inherit; text-decoration: none; }
   .wrap { overflow: visible; }
   .card.main { background: #eef4fb; }
+  .card .v { font-size: 13pt; white-space: nowrap; }
+  figure svg { max-width: 30rem; }
   h2 { break-after: avoid; }
   section { break-inside: auto; }
 }
@@ -637,7 +640,7 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
     if row.is_home:
         saving = "home"
     elif row.vs_home is not None:
-        saving = f"{_signed(row.vs_home.low)} to {_signed(row.vs_home.high)}"
+        saving = f"{_signed(row.vs_home.low)} to\u00a0{_signed(row.vs_home.high)}"
     else:
         saving = "—"
     cls = "home" if row.is_home else ""
@@ -647,7 +650,7 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
         f'<br><span class="small">{esc(products)}</span></td>'
         f'<td class="num total" data-label="Total {esc(ccy)}">{esc(whole(row.total.low))} – {esc(whole(row.total.high))}</td>'
         f'<td class="num likely" data-label="Likely P50 / P90">{esc(likely)}</td>'
-        f'<td class="num" data-label="Saving vs home">{esc(saving)}</td>'
+        f'<td class="num wrapnum" data-label="Saving vs home">{esc(saving)}</td>'
         f'<td class="num" data-label="Days to infusion">{esc(span(row.days_to_infusion))}</td>'
         f'<td class="bar" data-label="Range">{range_svg(row.total, cmp.scale, marks)}</td></tr>\n'
     )
