@@ -93,7 +93,7 @@ svg.range { width: 100%; min-width: 8rem; height: 16px; }
 svg text { font-family: system-ui, sans-serif; font-size: 13px; fill: var(--muted); }
 ol.sources { padding-left: 1.2rem; }
 ol.milestones { list-style: none; padding: 0; margin: 0.5rem 0; display: grid;
-  grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); gap: 0.15rem 1rem; }
+  grid-template-columns: repeat(auto-fill, minmax(19rem, 1fr)); gap: 0.15rem 1rem; }
 ol.milestones .day { display: inline-block; min-width: 4.5rem; font-weight: 600;
   font-variant-numeric: tabular-nums; }
 figure { margin: 0.75rem 0; break-inside: avoid; page-break-inside: avoid; }
