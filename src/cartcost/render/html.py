@@ -535,7 +535,15 @@ def _timeline_section(tl: Timeline) -> str:
         '<p class="small">Days from the first consultation, at the average length of each '
         "phase. Each line at the midpoint of its range, scaled to add up to the likely total "
         "(P50) and to the P90; living accrues evenly over the stay; the complications "
-        "reserve is settled with the final bill, if it is needed.</p>\n"
+        "reserve is settled with the final bill, if it is needed."
+        + (
+            " The P90 column plans for the larger deposit, so in a week after it the P90 "
+            "due can be below the P50."
+            if tl.terms.deposit_share is not None
+            and tl.terms.deposit_share.low != tl.terms.deposit_share.high
+            else ""
+        )
+        + "</p>\n"
     )
     for n in tl.notes:
         out.append(f'<p class="small">Note: {esc(n)}</p>\n')
