@@ -91,7 +91,7 @@ td.bar { width: 18%; min-width: 8rem; padding-top: 0.6rem; }
 table.rows td.lead { min-width: 11rem; }
 svg.range { width: 100%; min-width: 8rem; height: 16px; }
 svg text { font-family: system-ui, sans-serif; font-size: 13px; fill: var(--muted); }
-ol.sources { padding-left: 1.2rem; }
+ol.sources { padding-left: 1.4rem; font-size: 0.92rem; }
 ol.milestones { list-style: none; padding: 0; margin: 0.5rem 0; display: grid;
   grid-template-columns: repeat(auto-fill, minmax(19rem, 1fr)); gap: 0.15rem 1rem; }
 ol.milestones .day { display: inline-block; min-width: 4.5rem; font-weight: 600;
