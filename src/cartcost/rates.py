@@ -69,6 +69,13 @@ HospitalItem = Literal["workup", "apheresis", "bridging", "lymphodepletion"]
 Basis = Literal["list", "tariff", "negotiated", "cash", "trial"]
 BASES: tuple[Basis, ...] = ("list", "tariff", "negotiated", "cash", "trial")
 ForeignPatients = Literal["yes", "no", "unknown"]
+# When the product must be paid: before the cells are manufactured, at infusion, or with
+# the final bill after discharge.
+ProductDue = Literal["before-manufacturing", "at-infusion", "after-discharge"]
+PRODUCT_DUE: tuple[ProductDue, ...] = ("before-manufacturing", "at-infusion", "after-discharge")
+# When the hospital takes its deposit on the expected ward bill: at the first visit (the
+# work-up) or at admission.
+DepositDue = Literal["first-visit", "admission"]
 
 
 class Money(NamedTuple):
@@ -225,6 +232,17 @@ class Entry(NamedTuple):
     visa_free_fee: Mapping[str, Money] = EMPTY
 
 
+class Payment(NamedTuple):
+    """When a destination's hospitals want their money (docs/rates-schema.md,
+    `[countries.<CC>.payment]`); timeline.py schedules the journey's costs by it."""
+
+    product_due: ProductDue
+    sources: tuple[str, ...]
+    deposit_share: Probability | None = None  # of the expected ward bill, 0..1
+    deposit_due: DepositDue = "admission"
+    note: str = ""
+
+
 class Country(NamedTuple):
     name: str
     currency: str
@@ -240,6 +258,7 @@ class Country(NamedTuple):
     default_city: str | None = None
     cities: Mapping[str, City] = EMPTY
     languages: tuple[str, ...] = ()
+    payment: Payment | None = None
 
     @property
     def is_destination(self) -> bool:
@@ -323,6 +342,7 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
         City,
         Services,
         Entry,
+        Payment,
         Country,
         Event,
         Fare,

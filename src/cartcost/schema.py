@@ -34,9 +34,11 @@ from cartcost.rates import (
     MAX_AMOUNT,
     MAX_DAYS,
     Basis,
+    DepositDue,
     ForeignPatients,
     HospitalItem,
     Pathway,
+    ProductDue,
     Region,
     SourceKind,
 )
@@ -388,6 +390,14 @@ class Entry(Model):
         return self
 
 
+class Payment(Model):
+    product_due: ProductDue
+    sources: SourceIds
+    deposit_share: Probability | None = None
+    deposit_due: DepositDue = "admission"
+    note: Text = ""
+
+
 def _offers_by_id(value: Any) -> Any:
     """Accept offers as an array of tables too, keyed by product (product-2 on repeats)."""
     if not isinstance(value, list):
@@ -419,6 +429,7 @@ class Country(Model):
     default_city: CityKey | None = None
     cities: dict[CityKey, City] = {}
     languages: list[Language] = []
+    payment: Payment | None = None
 
     @model_validator(mode="after")
     def _choices_complete(self) -> Country:
@@ -673,6 +684,7 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
                         f"{where}.indications",
                         f"unknown indication {ind!r}{_known(ind, indications)}",
                     )
+        cite(f"{base}.payment.sources", _strings(_table(country, "payment").get("sources")))
         entry = _table(country, "entry")
         cite(f"{base}.entry.visa_free_sources", _strings(entry.get("visa_free_sources")))
         for table in ("visa_free_days", "visa_fee", "visa_free_fee"):

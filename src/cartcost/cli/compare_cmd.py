@@ -18,7 +18,6 @@ from cartcost.cli.options import (
     DrawsOpt,
     DriversOpt,
     Format,
-    FormatOpt,
     FromOpt,
     HospitalOpt,
     IndicationOpt,
@@ -39,7 +38,14 @@ from cartcost.cli.output import (
     emit_text,
     guard,
     output_extension,
-    pick_format,
+)
+from cartcost.cli.report_opts import (
+    PreparedByOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    check_prepared_by,
+    pick_report_format,
+    plain_format,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +68,8 @@ Examples:
   cartcost compare -i MM --from NZ --budget --drivers
 
   cartcost compare -i MM --from NZ --format csv -o mm.csv --svg mm.svg
+
+  cartcost compare -i LBCL --from NZ -c CN,US,SG -F html --prepared-by "Ana Ruiz" -o lbcl.html
 
 Each row is `cartcost estimate` for that country; rows show the low end above the high
 end. Saving vs home = home total - row total (+ = cheaper than home).
@@ -181,7 +189,7 @@ def compare_command(
     age: AgeOpt = None,
     by: ByOpt = By.country,
     sort: SortOpt = Sort.low,
-    fmt: FormatOpt = None,
+    report_fmt: ReportFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     svg: SvgOpt = None,
@@ -192,9 +200,11 @@ def compare_command(
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
     bom: BomOpt = False,
+    prepared_by: PreparedByOpt = None,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
-    fmt = pick_format(fmt, output, bom, svg=True)
+    report_fmt = pick_report_format(report_fmt, output, bom, svg=True)
+    prepared_by = check_prepared_by(prepared_by, report_fmt)
     if output_extension(output) == ".svg":  # -o cmp.svg: the picture, and only it
         from cartcost.errors import UsageProblem
 
@@ -247,7 +257,12 @@ def compare_command(
     cmp = compare(table, scenario, listed, by=by.value, sort=sort.value)
 
     budgets = None
-    if want is not None:
+    fmt = None if report_fmt is ReportFormat.html else plain_format(report_fmt)
+    if fmt is None:
+        from cartcost.cli.report import emit_compare_report
+
+        emit_compare_report(table, cmp, want, output, prepared_by, layers.names)
+    elif want is not None:
         budgets = _emit_budget(table, cmp, want, fmt, output, layers.names, not picture_only)
     elif picture_only:
         pass

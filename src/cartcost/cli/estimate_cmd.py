@@ -16,7 +16,6 @@ from cartcost.cli.options import (
     DrawsOpt,
     DriversOpt,
     Format,
-    FormatOpt,
     FromOpt,
     HospitalOpt,
     IndicationOpt,
@@ -31,7 +30,16 @@ from cartcost.cli.options import (
     SeedOpt,
     SourcesOpt,
 )
-from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard, pick_format
+from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
+from cartcost.cli.report_opts import (
+    PreparedByOpt,
+    ReportFormat,
+    ReportFormatOpt,
+    TimelineOpt,
+    check_prepared_by,
+    pick_report_format,
+    plain_format,
+)
 
 if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
@@ -60,6 +68,10 @@ Examples:
   cartcost estimate -c CN -i MM --from NZ --budget --drivers
 
   cartcost estimate -c US -i LBCL --budget --draws 1000000 --seed 7 -F csv
+
+  cartcost estimate -c CN -i MM --from NZ --timeline
+
+  cartcost estimate -c CN -i MM --from NZ -F html --prepared-by "Ana Ruiz" -o quote.html
 
 Options given here override a --scenario file, which overrides the config file's
 [defaults] (`cartcost rates path` shows where it is).
@@ -100,7 +112,7 @@ def estimate_command(
     city: CityOpt = None,
     age: AgeOpt = None,
     sources: SourcesOpt = False,
-    fmt: FormatOpt = None,
+    report_fmt: ReportFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
     rates: RatesOpt = None,
@@ -110,9 +122,12 @@ def estimate_command(
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
     bom: BomOpt = False,
+    timeline: TimelineOpt = False,
+    prepared_by: PreparedByOpt = None,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
-    fmt = pick_format(fmt, output, bom)
+    report_fmt = pick_report_format(report_fmt, output, bom)
+    prepared_by = check_prepared_by(prepared_by, report_fmt)
     want = None
     if budget or drivers or draws is not None or seed is not None:
         # NumPy and the simulation load only when a budget is asked for.
@@ -143,6 +158,14 @@ def estimate_command(
     table, layers = load_rates(overlays=overlays)
     say_read_as(table, scenario)
     est = run_estimate(table, scenario)
+    if report_fmt is ReportFormat.html or timeline:
+        from cartcost.cli.report import emit_estimate_report
+
+        emit_estimate_report(
+            table, est, want, report_fmt, output, prepared_by, layers.names, sources
+        )
+        return
+    fmt = plain_format(report_fmt)
     if fmt is Format.csv:
         from cartcost.cli.output import err
 
