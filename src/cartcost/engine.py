@@ -755,6 +755,14 @@ class NumpyBackend(Backend):
 
     def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
         np = self.np
+        if isinstance(a, float) and isinstance(c, float) and isinstance(hi, float):
+            # One distribution for every journey: scalar parameters, four array passes.
+            w = hi - a
+            if w <= 0:
+                return np.full(self.n, a)
+            left = a + np.sqrt(u * (w * (c - a)))
+            right = hi - np.sqrt((1.0 - u) * (w * (hi - c)))
+            return np.where(u < (c - a) / w, left, right)
         a = np.broadcast_to(np.asarray(a, dtype=float), (self.n,))
         c = np.broadcast_to(np.asarray(c, dtype=float), (self.n,))
         hi = np.broadcast_to(np.asarray(hi, dtype=float), (self.n,))
