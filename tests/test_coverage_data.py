@@ -260,3 +260,71 @@ def test_shared_source_ids_match_rates() -> None:
         if _strip_scheme(SOURCES[sid]["url"]) != _strip_scheme(rates_sources[sid]["url"])
     ]
     assert not clashes, f"same id, different page: {clashes}"
+
+
+# ---------------------------------------------------------------------------------------
+# The facts docs/coverage-examples.md relies on. If the data changes, update the doc too.
+# ---------------------------------------------------------------------------------------
+
+
+def _rules(cc: str, indication: str, cover: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in COV["coverage"][cc]["rules"]
+        if r["indication"] == indication and r["cover"] == cover
+    ]
+
+
+def _offer(cc: str, product: str, indication: str) -> dict[str, Any]:
+    for offer in RATES["countries"][cc]["offers"]:
+        if offer["product"] == product and indication in offer["indications"]:
+            return offer
+    raise LookupError(f"{cc} {product} {indication}")
+
+
+def _treatment_bill(cc: str, product: str, indication: str) -> tuple[int, int]:
+    """Product + work-up + apheresis (unless included) + bridging + lymphodepletion +
+    inpatient days x inpatient-day rate, at the low and at the high end."""
+    offer = _offer(cc, product, indication)
+    hospital = RATES["countries"][cc]["hospital"]
+    days = RATES["countries"][cc]["durations"]["inpatient_days"]["range"]
+    items = ["workup", "bridging", "lymphodepletion"]
+    if "apheresis" not in offer.get("includes", []):
+        items.append("apheresis")
+    low = offer["price"]["range"][0] + sum(hospital[i]["range"][0] for i in items)
+    high = offer["price"]["range"][1] + sum(hospital[i]["range"][1] for i in items)
+    low += days[0] * hospital["inpatient_day"]["range"][0]
+    high += days[1] * hospital["inpatient_day"]["range"][1]
+    return int(low), int(high)
+
+
+def test_example_a_gb_lbcl_home_free_china_cash() -> None:
+    axi = [r for r in _rules("GB", "LBCL", "public") if "axi-cel" in r.get("products", [])]
+    assert [r["covered"] for r in axi] == ["yes"]
+    assert axi[0]["patient_pays"]["range"] == [0, 0]
+    assert not any("GB" in s["origins"] and "CN" in s["destinations"] for s in SCHEMES.values())
+    assert _treatment_bill("CN", "axi-cel", "LBCL") == (558_000, 1_578_000)
+
+
+def test_example_b_gb_mm_not_covered_no_home_price() -> None:
+    mm = _rules("GB", "MM", "public")
+    assert [r["covered"] for r in mm] == ["no"]
+    assert not any("MM" in o["indications"] for o in RATES["countries"]["GB"]["offers"])
+    assert "routinely" in " ".join(SCHEMES["nhs-s2"]["conditions"])
+    assert _treatment_bill("CN", "eque-cel", "MM") == (558_000, 1_678_000)
+
+
+def test_example_c_us_insured_cap_and_foreign_cash() -> None:
+    insured = _rules("US", "LBCL", "insured")
+    assert insured[0]["patient_pays"]["range"] == [0, 10600]
+    medicare = _rules("US", "LBCL", "public")
+    assert medicare[0]["patient_pays"]["range"] == [1736, 1736]
+    assert _treatment_bill("US", "axi-cel", "LBCL") == (390_532, 740_758)
+
+
+def test_example_d_au_cll_not_covered_mtop_applies() -> None:
+    assert [r["covered"] for r in _rules("AU", "CLL", "public")] == ["no"]
+    mtop = SCHEMES["au-mtop"]
+    assert "AU" in mtop["origins"] and "US" in mtop["destinations"]
+    assert mtop["covers_travel"] is True
+    assert _treatment_bill("US", "liso-cel", "CLL") == (427_832, 847_193)
