@@ -169,6 +169,31 @@ def test_rule(cc: str, i: int, rule: dict[str, Any]) -> None:
             assert isinstance(pays["max_days"], int) and pays["max_days"] > 0, where
 
 
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Could one patient match both rules? (Same indication and cover, a shared product or
+    an unrestricted product list, and intersecting age bands.)"""
+    if a["indication"] != b["indication"] or a["cover"] != b["cover"]:
+        return False
+    pa, pb = set(a.get("products", [])), set(b.get("products", []))
+    if pa and pb and not pa & pb:
+        return False
+    lo_a, hi_a = a.get("ages", [0, 120])
+    lo_b, hi_b = b.get("ages", [0, 120])
+    return max(lo_a, lo_b) <= min(hi_a, hi_b)
+
+
+def test_rules_do_not_overlap() -> None:
+    """At most one rule applies to a patient of a given age, indication, product and cover."""
+    clashes = []
+    for cc, table in COV["coverage"].items():
+        rules = table["rules"]
+        for i, a in enumerate(rules):
+            for j in range(i + 1, len(rules)):
+                if _overlap(a, rules[j]):
+                    clashes.append((cc, i, j, a["indication"], a["cover"]))
+    assert not clashes, f"overlapping rules: {clashes}"
+
+
 def test_rules_do_not_repeat() -> None:
     """No two rules of a country claim the same (indication, cover, products, ages)."""
     keys = Counter(
