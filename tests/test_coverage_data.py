@@ -1,7 +1,9 @@
-"""The coverage table, data/coverage.toml: well formed, sourced, and consistent with rates.toml.
+"""The coverage sections of data/rates.toml ([coverage.*], [schemes.*]): well formed,
+sourced, and consistent with the rest of the table.
 
-The shape is documented in docs/coverage-schema.md. These tests read the files with tomllib
-only, so they do not depend on how the code will load the table.
+The shape is documented in docs/rates-schema.md ("Who pays"); the table's own validation
+(schema.py) checks it too. These tests read the file with tomllib only, so they do not
+depend on how the code loads the table.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COVERAGE_PATH = ROOT / "data" / "coverage.toml"
+COVERAGE_PATH = ROOT / "data" / "rates.toml"  # the coverage sections live in the rate table
 RATES_PATH = ROOT / "data" / "rates.toml"
 
 COVERED = {"yes", "no", "partly", "unknown"}
@@ -76,7 +78,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 COV = _load(COVERAGE_PATH)
 RATES = _load(RATES_PATH)
-SOURCES: dict[str, dict[str, Any]] = COV["sources"]
+ALL_SOURCES: dict[str, dict[str, Any]] = COV["sources"]
 RULES: list[tuple[str, int, dict[str, Any]]] = [
     (cc, i, rule)
     for cc, table in COV["coverage"].items()
@@ -112,11 +114,8 @@ def _check_range(
         assert high <= hi_bound, f"{where}: high above {hi_bound}"
 
 
-def test_top_level_shape() -> None:
-    assert set(COV) == {"meta", "coverage", "schemes", "sources"}
-    assert COV["meta"]["schema"] == 1
-    assert isinstance(COV["meta"]["as_of"], date)
-    assert isinstance(COV["meta"]["title"], str) and COV["meta"]["title"]
+def test_coverage_sections_present() -> None:
+    assert COV["coverage"] and COV["schemes"]
 
 
 def test_all_required_origins_present() -> None:
@@ -242,14 +241,17 @@ def test_required_schemes_present() -> None:
 
 def test_every_cited_source_exists() -> None:
     cited = _cited(COV["coverage"]) + _cited(SCHEMES)
-    missing = sorted(set(cited) - set(SOURCES))
+    missing = sorted(set(cited) - set(ALL_SOURCES))
     assert not missing, f"cited but not in [sources]: {missing}"
 
 
-def test_every_source_is_used() -> None:
-    cited = set(_cited(COV["coverage"]) + _cited(SCHEMES))
-    unused = sorted(set(SOURCES) - cited)
-    assert not unused, f"sources never cited: {unused}"
+# The sources the coverage sections cite (the rest of the table's sources are checked by
+# tests/test_data.py). Those shared with the cost figures were read earlier.
+SOURCES = {
+    sid: ALL_SOURCES[sid]
+    for sid in sorted(set(_cited(COV["coverage"]) + _cited(SCHEMES)))
+    if sid in ALL_SOURCES
+}
 
 
 @pytest.mark.parametrize("sid", sorted(SOURCES))
@@ -262,7 +264,7 @@ def test_source(sid: str) -> None:
     assert src["kind"] in KINDS, f"{where}: kind {src['kind']!r}"
     assert isinstance(src["published"], date), f"{where}: published must be a date"
     assert isinstance(src["accessed"], date), f"{where}: accessed must be a date"
-    assert src["accessed"] == ACCESSED, f"{where}: accessed should be {ACCESSED}"
+    assert src["accessed"] <= ACCESSED, f"{where}: accessed after {ACCESSED}"
     assert src["published"] <= src["accessed"], f"{where}: published after accessed"
     if src["kind"] == "assumption":
         assert src["url"] == "" or src["url"].startswith("https://"), where
@@ -270,21 +272,6 @@ def test_source(sid: str) -> None:
     else:
         assert src["url"].startswith("https://"), f"{where}: url must be https"
         assert " " not in src["url"], f"{where}: url has a space"
-
-
-def _strip_scheme(url: str) -> str:
-    return re.sub(r"^https?://", "", url)
-
-
-def test_shared_source_ids_match_rates() -> None:
-    """A source id that rates.toml also defines must point at the same page there."""
-    rates_sources: dict[str, dict[str, Any]] = RATES["sources"]
-    clashes = [
-        (sid, SOURCES[sid]["url"], rates_sources[sid]["url"])
-        for sid in sorted(set(SOURCES) & set(rates_sources))
-        if _strip_scheme(SOURCES[sid]["url"]) != _strip_scheme(rates_sources[sid]["url"])
-    ]
-    assert not clashes, f"same id, different page: {clashes}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -316,10 +303,18 @@ def _treatment_bill(cc: str, product: str, indication: str) -> tuple[int, int]:
     items = ["workup", "bridging", "lymphodepletion"]
     if "apheresis" not in offer.get("includes", []):
         items.append("apheresis")
-    low = offer["price"]["range"][0] + sum(hospital[i]["range"][0] for i in items)
-    high = offer["price"]["range"][1] + sum(hospital[i]["range"][1] for i in items)
-    low += days[0] * hospital["inpatient_day"]["range"][0]
-    high += days[1] * hospital["inpatient_day"]["range"][1]
+
+    def end(fig: dict[str, Any], i: int) -> Any:
+        # A figure keyed by kind of hospital spans its kinds: cheapest low, dearest high.
+        if "range" in fig:
+            return fig["range"][i]
+        ends = [f["range"][i] for f in fig.values()]
+        return min(ends) if i == 0 else max(ends)
+
+    low = offer["price"]["range"][0] + sum(end(hospital[i], 0) for i in items)
+    high = offer["price"]["range"][1] + sum(end(hospital[i], 1) for i in items)
+    low += days[0] * end(hospital["inpatient_day"], 0)
+    high += days[1] * end(hospital["inpatient_day"], 1)
     return int(low), int(high)
 
 
@@ -328,7 +323,7 @@ def test_example_a_gb_lbcl_home_free_china_cash() -> None:
     assert [r["covered"] for r in axi] == ["yes"]
     assert axi[0]["patient_pays"]["range"] == [0, 0]
     assert not any("GB" in s["origins"] and "CN" in s["destinations"] for s in SCHEMES.values())
-    assert _treatment_bill("CN", "axi-cel", "LBCL") == (558_000, 1_578_000)
+    assert _treatment_bill("CN", "axi-cel", "LBCL") == (558_000, 1_629_000)
 
 
 def test_example_b_gb_mm_not_covered_no_home_price() -> None:
@@ -336,7 +331,7 @@ def test_example_b_gb_mm_not_covered_no_home_price() -> None:
     assert [r["covered"] for r in mm] == ["no"]
     assert not any("MM" in o["indications"] for o in RATES["countries"]["GB"]["offers"])
     assert "routinely" in " ".join(SCHEMES["nhs-s2"]["conditions"])
-    assert _treatment_bill("CN", "eque-cel", "MM") == (558_000, 1_678_000)
+    assert _treatment_bill("CN", "eque-cel", "MM") == (558_000, 1_719_000)
 
 
 def test_example_c_us_insured_cap_and_foreign_cash() -> None:
@@ -344,7 +339,7 @@ def test_example_c_us_insured_cap_and_foreign_cash() -> None:
     assert insured[0]["patient_pays"]["range"] == [0, 10600]
     medicare = _rules("US", "LBCL", "public")
     assert medicare[0]["patient_pays"]["range"] == [1736, 1736]
-    assert _treatment_bill("US", "axi-cel", "LBCL") == (390_532, 740_758)
+    assert _treatment_bill("US", "axi-cel", "LBCL") == (390_532, 778_353)
 
 
 def test_example_d_au_cll_not_covered_mtop_applies() -> None:
