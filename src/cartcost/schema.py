@@ -751,9 +751,12 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
                 continue
             where = f"{base}.rules[{i}]"
             cite(f"{where}.sources", _strings(rule.get("sources")))
-            ind = rule.get("indication")
-            if isinstance(ind, str) and ind not in indications:
-                bad(f"{where}.indication", f"unknown indication {ind!r}{_known(ind, indications)}")
+            code = rule.get("indication")
+            if isinstance(code, str) and code not in indications:
+                bad(
+                    f"{where}.indication",
+                    f"unknown indication {code!r}{_known(code, indications)}",
+                )
             for pid in _strings(rule.get("products")):
                 if pid not in products:
                     bad(f"{where}.products", f"unknown product {pid!r}{_known(pid, products)}")

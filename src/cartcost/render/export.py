@@ -37,6 +37,8 @@ ESTIMATE_CSV_COLUMNS = (
     "p10",
     "p50",
     "p90",
+    "paid_by",
+    "basis",
 )
 
 
@@ -91,6 +93,8 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 item.note if item.amount else f"not included: {item.note}",
                 *choice,
                 *blank,
+                item.paid_by if item.amount else "",
+                item.basis,
             ]
         )
     single = est.likely[0] if len(est.likely) == 1 else None
@@ -112,6 +116,27 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 if single is not None
                 else blank
             ),
+            "",
+            "",
+        ]
+    )
+    you = est.you_likely_single
+    rows.append(
+        [
+            sc.country,
+            sc.indication,
+            _products(est),
+            "you_pay",
+            "What you pay",
+            plain(est.you_pay.low) if est.you_pay is not None else "",
+            plain(est.you_pay.high) if est.you_pay is not None else "",
+            est.currency,
+            "",
+            "" if est.you_pay is not None else "unknown",
+            *choice,
+            *([plain(you.p10), plain(you.p50), plain(you.p90)] if you is not None else blank),
+            "family",
+            "",
         ]
     )
     if len(est.likely) > 1:
@@ -133,6 +158,8 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                     plain(lk.p10),
                     plain(lk.p50),
                     plain(lk.p90),
+                    "",
+                    "",
                 ]
             )
     return rows
@@ -161,6 +188,10 @@ def scenario_json(est: Estimate) -> dict[str, Any]:
         "living": sc.living,
         "city": sc.city,
         "age": sc.age,
+        "cover": sc.cover,
+        "perspective": sc.perspective,
+        "reimbursement": sc.reimbursement,
+        "income": json_number(sc.income) if sc.income is not None else None,
     }
 
 
@@ -174,6 +205,8 @@ def item_json(item: LineItem) -> dict[str, Any]:
         "high": json_number(item.amount.high) if item.amount else None,
         "sources": list(item.sources),
         "note": item.note,
+        "paid_by": item.paid_by if item.amount else None,
+        "basis": item.basis or None,
     }
     if item.native is not None:
         out["native"] = {**range_json(item.native), "currency": item.native_currency}
@@ -205,10 +238,13 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
         "product_high": est.product_high,
         "items": [item_json(i) for i in est.items],
         "total": range_json(est.total),
+        "you_pay": range_json(est.you_pay) if est.you_pay is not None else None,
+        "who_pays": who_pays_json(est),
         "stay_days": range_json(est.stay_days),
         "days_to_infusion": range_json(est.days_to_infusion),
         "choices": est.choices.to_dict() if est.choices is not None else None,
         "likely": likely_json(est),
+        "you_pay_likely": likely_json(est, you=True),
         "complications_worst_case": (
             json_number(est.worst_case) if est.worst_case is not None else None
         ),
@@ -217,14 +253,54 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
     }
 
 
-def likely_json(est: Estimate) -> dict[str, Any] | None:
-    """{p10, p50, p90, draws, seed}; with offers on several pathways the percentiles are
-    given per pathway only (their mix is a total nobody pays)."""
-    if not est.likely:
+def who_pays_json(est: Estimate) -> dict[str, Any] | None:
+    """Who pays: the perspective, the family's cover and what it does, the schemes."""
+    who = est.who_pays
+    if who is None:
         return None
-    first = est.likely[0]
+    from cartcost.whopays import PERSPECTIVE_WORDS
+
+    home, rule = who.home, who.home.rule if who.home is not None else None
+    return {
+        "perspective": who.perspective,
+        "measures": PERSPECTIVE_WORDS[who.perspective],
+        "cover": who.cover,
+        "covered_at_home": home.status if home is not None else None,
+        "rule": None
+        if rule is None
+        else {
+            "indication": rule.indication,
+            "cover": rule.cover,
+            "covered": rule.covered,
+            "products": list(rule.products),
+            "who": rule.who,
+            "note": rule.note,
+            "sources": list(rule.sources),
+        },
+        "abroad": who.abroad,
+        "patient_share": range_json(who.share) if who.share is not None else None,
+        "reimbursement": None
+        if who.scheme is None
+        else {
+            "scheme": who.scheme,
+            "name": who.scheme_name,
+            "conditions": list(who.scheme_conditions),
+            "pays": range_json(who.reimbursed) if who.reimbursed is not None else None,
+        },
+        "schemes_that_may_apply": list(who.schemes),
+    }
+
+
+def likely_json(est: Estimate, you: bool = False) -> dict[str, Any] | None:
+    """{p10, p50, p90, draws, seed}; with offers on several pathways the percentiles are
+    given per pathway only (their mix is a total nobody pays). `you`: of what the family
+    pays."""
+    runs = est.you_pay_likely if you else est.likely
+    if not runs:
+        return None
+    first = runs[0]
     out: dict[str, Any] = {"draws": first.draws, "seed": first.seed}
-    if len(est.likely) == 1:
+    if len(runs) == 1:
         out.update(
             p10=json_number(first.p10), p50=json_number(first.p50), p90=json_number(first.p90)
         )
@@ -237,7 +313,7 @@ def likely_json(est: Estimate) -> dict[str, Any] | None:
                 "p50": json_number(lk.p50),
                 "p90": json_number(lk.p90),
             }
-            for lk in est.likely
+            for lk in runs
         ]
     return out
 
