@@ -65,6 +65,7 @@ class Subtotals(NamedTuple):
     living: Range
     travel: Range | None
     services: Range
+    time: Range | None = None  # time away from work: societal perspective only
 
     def get(self, category: Category) -> Range | None:
         value: Range | None = getattr(self, category)
@@ -227,6 +228,7 @@ def subtotals(est: Estimate) -> Subtotals:
         living=sums["living"] or zero,
         travel=sums["travel"],
         services=sums["services"] or zero,
+        time=sums["time"] if est.by_category("time") else None,
     )
 
 

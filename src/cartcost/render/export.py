@@ -39,6 +39,10 @@ ESTIMATE_CSV_COLUMNS = (
     "p90",
     "paid_by",
     "basis",
+    "you_pay_low",
+    "you_pay_high",
+    "you_pay_p50",
+    "you_pay_p90",
 )
 
 
@@ -95,6 +99,8 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 *blank,
                 item.paid_by if item.amount else "",
                 item.basis,
+                *blank[:2],
+                *blank[:2],
             ]
         )
     single = est.likely[0] if len(est.likely) == 1 else None
@@ -118,25 +124,7 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
             ),
             "",
             "",
-        ]
-    )
-    you = est.you_likely_single
-    rows.append(
-        [
-            sc.country,
-            sc.indication,
-            _products(est),
-            "you_pay",
-            "What you pay",
-            plain(est.you_pay.low) if est.you_pay is not None else "",
-            plain(est.you_pay.high) if est.you_pay is not None else "",
-            est.currency,
-            "",
-            "" if est.you_pay is not None else "unknown",
-            *choice,
-            *([plain(you.p10), plain(you.p50), plain(you.p90)] if you is not None else blank),
-            "family",
-            "",
+            *_you_cells(est),
         ]
     )
     if len(est.likely) > 1:
@@ -160,9 +148,33 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                     plain(lk.p90),
                     "",
                     "",
+                    "",
+                    "",
+                    *(
+                        [plain(y.p50), plain(y.p90)]
+                        if (y := _you_for(est, lk.pathway)) is not None
+                        else ["", ""]
+                    ),
                 ]
             )
     return rows
+
+
+def _you_for(est: Estimate, pathway: str | None) -> Any:
+    return next((y for y in est.you_pay_likely if y.pathway == pathway), None)
+
+
+def _you_cells(est: Estimate) -> list[object]:
+    """What the family pays, on the total row: low, high ('unknown' when not known), and
+    its likely total (P50, P90) when there is one."""
+    if est.you_pay is None:
+        return ["unknown", "unknown", "", ""]
+    you = est.you_likely_single
+    return [
+        plain(est.you_pay.low),
+        plain(est.you_pay.high),
+        *([plain(you.p50), plain(you.p90)] if you is not None else ["", ""]),
+    ]
 
 
 def estimate_csv(est: Estimate) -> str:
