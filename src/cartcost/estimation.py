@@ -960,10 +960,11 @@ def _family_draws(
         return None
     if who.scheme is None:
         return totals
-    if who.scheme_share is None or who.scheme_share.low != who.scheme_share.high:
-        return None  # the scheme's share is not a figure: no likely total
+    share = _scheme(who).pays_share
+    if share is None or share.range[0] != share.range[1]:
+        return None  # the scheme's share is not one figure: no likely total
     scheme_keys = whopays.scheme_keys(_scheme(who), [(k, category(k)) for k in run.lines])
-    cut = float(who.scheme_share.low)
+    cut = float(share.range[0])
     paid = summed(scheme_keys)
     return [max(t - cut * c, 0.0) for t, c in zip(totals, paid, strict=True)]
 
