@@ -960,11 +960,11 @@ def _family_draws(
         return None
     if who.scheme is None:
         return totals
-    share = _scheme(who).pays_share
-    if share is None or share.range[0] != share.range[1]:
+    given = _scheme(who).pays_share
+    if given is None or given.range[0] != given.range[1]:
         return None  # the scheme's share is not one figure: no likely total
     scheme_keys = whopays.scheme_keys(_scheme(who), [(k, category(k)) for k in run.lines])
-    cut = float(share.range[0])
+    cut = float(given.range[0])
     paid = summed(scheme_keys)
     return [max(t - cut * c, 0.0) for t, c in zip(totals, paid, strict=True)]
 
