@@ -52,7 +52,7 @@ MAX_INCOME = Decimal("1e9")
 # counted every day, weekends included, and a year's income over 365 days).
 DAYS_A_YEAR = Decimal(365)
 PERSPECTIVE_WORDS = {
-    "family": "what the family pays (out of pocket)",
+    "family": "what the family pays out of pocket",
     "payer": "the total cost of care",
     "societal": "the total cost of care and the income lost while away",
 }
