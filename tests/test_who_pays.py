@@ -295,3 +295,28 @@ def test_real_au_cll_names_mtop_and_applies_it(real: Rates) -> None:
     assert applied.you_pay.high == est.total.high
     with pytest.raises(UsageProblem, match="au-mtop is for patients from AU, not from NZ"):
         estimate(real, Scenario("US", "CLL", origin="NZ", reimbursement="au-mtop"), draws=0)
+
+
+def test_bad_cover_data_is_named_by_key_path(tmp_path: Path) -> None:
+    from cartcost.errors import RatesError
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[coverage.NZ]\nusual = "public"\n\n'
+        '[[coverage.NZ.rules]]\nindication = "MM"\nproducts = ["z-cel"]\n'
+        'cover = "public"\ncovered = "maybe"\nwho = "x"\nsources = ["off"]\n\n'
+        '[[coverage.NZ.rules]]\nindication = "LBCL"\ncover = "public"\n'
+        'covered = "unknown"\nwho = "x"\nsources = ["off"]\n\n'
+        '[schemes.s]\nname = "S"\norigins = ["NZ"]\ndestinations = ["XX"]\n'
+        'providers = "any"\npays = "all"\nconditions = []\nsources = ["nowhere"]\n'
+    )
+    with pytest.raises(RatesError) as caught:
+        load_rates(overlays=[bad])
+    found = {(p.path, p.message.split(";")[0]) for p in caught.value.problems}
+    paths = {path for path, _ in found}
+    assert "coverage.NZ.rules[0].products" in paths  # unknown product z-cel
+    assert "coverage.NZ.rules[0].covered" in paths  # not yes/no/partly/unknown
+    assert "coverage.NZ.rules[1]" in paths  # unknown needs a note
+    assert "schemes.s.destinations" in paths  # XX is not a country of the table
+    assert "schemes.s.conditions" in paths  # at least one
+    assert "schemes.s.sources" in paths  # unknown source id

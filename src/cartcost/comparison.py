@@ -314,8 +314,9 @@ def compare(
             f"{_what(base)}: no home row to compare against"
         )
     if base.origin is not None:
-        cover = base.cover or whopays.usual_cover(rates, base.origin)
-        hc = whopays.home_cover(rates, base.origin, base.indication, base.products, base.age, cover)
+        hc = whopays.home_cover(
+            rates, base.origin, base.indication, base.products, base.age, base.cover
+        )
         text = hc.describe(base.indication)
         notes.append(text[0].upper() + text[1:])
     perspective = whopays.check_perspective(base.perspective)

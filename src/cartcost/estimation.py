@@ -793,11 +793,11 @@ def _who_pays(
     home: whopays.HomeCover | None = None
     cover: str | None = None
     if scenario.origin is not None:
-        cover = scenario.cover or whopays.usual_cover(rates, scenario.origin)
-        products = [o for o in dict.fromkeys(_products_of(items, rates, scenario))]
+        products = list(dict.fromkeys(_products_of(items, rates, scenario)))
         home = whopays.home_cover(
-            rates, scenario.origin, scenario.indication, products, scenario.age, cover
+            rates, scenario.origin, scenario.indication, products, scenario.age, scenario.cover
         )
+        cover = home.cover
     scheme = rates.schemes.get(scenario.reimbursement or "")
     may = () if scheme is not None else tuple(whopays.schemes_for(rates, scenario))
     who = whopays.WhoPays(

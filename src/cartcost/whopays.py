@@ -193,6 +193,7 @@ class HomeCover(NamedTuple):
     cover: str  # public | insured | none
     status: str  # yes | no | partly | unknown | not described
     rule: CoverRule | None = None
+    described: bool = True  # False: the table has no [coverage] for the origin
 
     @property
     def payer(self) -> Payer:
@@ -204,6 +205,11 @@ class HomeCover(NamedTuple):
 
     def describe(self, indication: str) -> str:
         where = f"{self.origin}, {self.cover} cover"
+        if not self.described:
+            return (
+                f"at home ({self.origin}): the table does not describe cover there; "
+                "counted as none (the family pays)"
+            )
         if self.cover == "none":
             return f"at home ({self.origin}), no cover: the family pays"
         if self.rule is None:
@@ -236,6 +242,8 @@ def home_cover(
     """The rule of the origin's cover that applies (the best one when products differ)."""
     chosen = cover or usual_cover(rates, origin)
     cov = rates.coverage.get(origin)
+    if cov is None and cover is None:
+        return HomeCover(origin, "none", "no", described=False)
     if chosen == "none" or cov is None:
         return HomeCover(origin, chosen, "no" if chosen == "none" else "not described")
     found: list[CoverRule] = []
