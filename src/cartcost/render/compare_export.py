@@ -92,7 +92,11 @@ def compare_csv_rows(cmp: Comparison) -> list[list[object]]:
                 *_pair(s.travel),
                 *_pair(s.services),
                 *_pair(row.total),
-                *_pair(row.estimate.you_pay),
+                *(
+                    _pair(row.estimate.you_pay)
+                    if row.estimate.you_pay is not None
+                    else ["unknown", "unknown"]
+                ),
                 *_pair(row.vs_home),
                 *_pair(row.stay_days),
                 *_pair(row.days_to_infusion),
