@@ -320,3 +320,21 @@ def test_bad_cover_data_is_named_by_key_path(tmp_path: Path) -> None:
     assert "schemes.s.destinations" in paths  # XX is not a country of the table
     assert "schemes.s.conditions" in paths  # at least one
     assert "schemes.s.sources" in paths  # unknown source id
+
+
+def test_config_default_cover(tmp_path: Path) -> None:
+    import os
+
+    config = Path(os.environ["CARTCOST_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text('[defaults]\ncover = "none"\n')
+    code, out, _ = run("estimate", "-c", "US", "-i", "LBCL", "--from", "US", "-F", "json")
+    assert code == 0 and json.loads(out)["you_pay"] == {"low": 462200, "high": 643400}
+    # The command line wins over the config.
+    code, out, _ = run(
+        "estimate", "-c", "US", "-i", "LBCL", "--from", "US", "--cover", "insured", "-F", "json"
+    )
+    assert json.loads(out)["you_pay"] == {"low": 10200, "high": 34400}
+    (config / "config.toml").write_text('[defaults]\ncover = "nhs"\n')
+    code, _, err = run("estimate", "-c", "US", "-i", "LBCL", "--from", "US")
+    assert code == 2 and "defaults.cover" in err

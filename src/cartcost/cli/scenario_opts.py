@@ -113,7 +113,7 @@ def scenario_from_options(
         living=living or sf.living or defaults.living,
         city=city or sf.city,
         age=first(age, sf.age) if age is not None or sf.age is not None else None,
-        cover=cover or sf.cover,
+        cover=cover or sf.cover or defaults.cover,
         perspective=perspective or sf.perspective,
         reimbursement=reimbursement or sf.reimbursement,
         income=chosen_income if chosen_income is not None else sf.income,
