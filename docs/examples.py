@@ -35,6 +35,7 @@ EXAMPLES: list[tuple[str, str, int]] = [
     ("docs/compare.md", "cartcost compare -i MM -c GB,NZ,NL", 80),
     ("docs/budget.md", "cartcost estimate --country CN --indication MM --from NZ --budget", 100),
     ("docs/budget.md", "cartcost compare --indication MM --from NZ --budget", 100),
+    ("docs/who-pays.md", "cartcost compare -i LBCL --from GB --countries GB,CN,US", 80),
 ]
 
 

@@ -299,19 +299,25 @@ def test_json_fields_text_forms() -> None:
         "",
         "",
         "",
+        *("",) * 4,  # cover, perspective, reimbursement, income
     )
 
 
 def test_scenario_from_fields_defaults() -> None:
-    sc = scenario_from_fields(("CN", "MM", "a, b;a", "", "", "", "No", "", "", "", "", ""))
+    more = ("",) * 4  # cover, perspective, reimbursement, income
+    sc = scenario_from_fields(("CN", "MM", "a, b;a", "", "", "", "No", "", "", "", "", "", *more))
     assert sc == Scenario("CN", "MM", products=("a", "b"), origin=None, caregivers=1)
-    assert len(INPUT_FIELDS) == 12
+    assert len(INPUT_FIELDS) == 16
     sc = scenario_from_fields(
-        ("CN", "MM", "", "", "", "", "", "", "public", "budget", "Shanghai", "42")
+        ("CN", "MM", "", "", "", "", "", "", "public", "budget", "Shanghai", "42", *more)
     )
     assert (sc.hospital, sc.living, sc.city, sc.age) == ("public", "budget", "Shanghai", 42)
     with pytest.raises(UsageProblem, match="age must be a whole number"):
-        scenario_from_fields(("CN", "MM", "", "", "", "", "", "", "", "", "", "4_2"))
+        scenario_from_fields(("CN", "MM", "", "", "", "", "", "", "", "", "", "4_2", *more))
+    sc = scenario_from_fields(
+        ("US", "LBCL", "", "GB", "", "", "", "", "", "", "", "", "none", "payer", "", "50000")
+    )
+    assert (sc.cover, sc.perspective, sc.income) == ("none", "payer", Decimal(50000))
 
 
 # ---------------------------------------------------------------- streaming and memo
@@ -364,6 +370,10 @@ CELLS = {
     "living": ["", "budget", "comfort", "any", "palace"],
     "city": ["", "other", "Atlantis"],
     "age": ["", "30", "0", "130", "x"],
+    "cover": ["", "public", "none", "bogus"],
+    "perspective": ["", "family", "payer", "societal", "x"],
+    "reimbursement": ["", "nope"],
+    "income": ["", "50000", "x"],
 }
 
 row_strategy = st.tuples(*(st.sampled_from(v) for v in CELLS.values()))
@@ -389,7 +399,7 @@ def test_memo_never_changes_a_row_and_every_row_comes_out(
         assert not isinstance(result, Failure)
         assert isinstance(result, str)
         cells_out = next(csv.reader([result]))
-        assert cells_out[12:14] == [plain(est.total.low), plain(est.total.high)]
+        assert cells_out[16:18] == [plain(est.total.low), plain(est.total.high)]
         assert cells_out[-1] == ""
 
 

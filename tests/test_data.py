@@ -85,6 +85,15 @@ def test_every_figure_is_sourced_and_every_source_used(rates: Rates) -> None:
     for country in rates.countries.values():
         if country.entry:
             used.update(country.entry.visa_free_sources)
+    # Who pays: the cover rules and the schemes cite their own sources.
+    for cov in rates.coverage.values():
+        for rule in cov.rules:
+            used.update(rule.sources)
+            for fig in (rule.patient_pays, rule.patient_pays_daily):
+                if fig is not None:
+                    used.update(fig.sources)
+    for scheme in rates.schemes.values():
+        used.update(scheme.sources)
     assert set(rates.sources) == used
 
 

@@ -122,6 +122,10 @@ def test_resolve_carries_every_field_of_the_scenario() -> None:
         "living",
         "city",
         "age",
+        "cover",
+        "perspective",
+        "reimbursement",
+        "income",
     ]
     sc = Scenario(
         country="cn",
@@ -142,6 +146,7 @@ def test_resolve_carries_every_field_of_the_scenario() -> None:
         hospital="private",  # the defaults: mini.toml's CN names no usual kind or city
         living="standard",
         city="other",
+        perspective="family",  # the default perspective; the cover stays as given (None)
     )
 
 

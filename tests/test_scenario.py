@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,10 @@ def test_round_trip_property(tmp_path: Path, options: list[str]) -> None:
         living=st.sampled_from([None, "budget", "standard", "comfort", "any"]),
         city=st.sampled_from([None, "Shanghai", "other"]),
         age=st.one_of(st.none(), st.integers(0, 120)),
+        cover=st.sampled_from([None, "public", "insured", "none"]),
+        perspective=st.sampled_from([None, "family", "payer", "societal"]),
+        reimbursement=st.sampled_from([None, "au-mtop"]),
+        income=st.sampled_from([None, Decimal(0), Decimal(60000), Decimal("45000.5")]),
     )
 )
 def test_scenario_toml_parses_back_to_the_same_values(scenario: Scenario) -> None:
@@ -126,6 +131,10 @@ def test_scenario_toml_parses_back_to_the_same_values(scenario: Scenario) -> Non
         living=scenario.living,
         city=scenario.city,
         age=scenario.age,
+        cover=scenario.cover,
+        perspective=scenario.perspective,
+        reimbursement=scenario.reimbursement,
+        income=scenario.income,
         rates=(Path("/cases/q.toml"),),
     )
 

@@ -47,6 +47,10 @@ INPUT_FIELDS = (
     "living",
     "city",
     "age",
+    "cover",
+    "perspective",
+    "reimbursement",
+    "income",
 )
 REQUIRED_FIELDS = ("country", "indication")
 # Other spellings a header (or a JSON key) may use for the same field.
@@ -62,6 +66,8 @@ SUMMARY_COLUMNS = (
     *SCENARIO_COLUMNS,
     "total_low",
     "total_high",
+    "you_pay_low",
+    "you_pay_high",
     "stay_days_low",
     "stay_days_high",
     "days_to_infusion_low",
@@ -76,6 +82,8 @@ ITEM_COLUMNS = (
     "high",
     "sources",
     "note",
+    "paid_by",
+    "basis",
     "error",
 )
 ERROR_COLUMNS = (*SCENARIO_COLUMNS, "error")
@@ -412,6 +420,10 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         living,
         city,
         age,
+        cover,
+        perspective,
+        reimbursement,
+        income,
     ) = fields
     if not country:
         raise UsageProblem("country is empty")
@@ -455,6 +467,14 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
     products = _split(product)
     for p in products:
         check_word(p, "product", "axi-cel")
+    yearly = None
+    if income:
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            yearly = Decimal(income)
+        except InvalidOperation:
+            raise UsageProblem(f"income must be a number, got {income[:40]!r}") from None
     return Scenario(
         country=country,
         indication=indication,
@@ -468,6 +488,10 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         living=living or None,
         city=city or None,
         age=years,
+        cover=cover or None,
+        perspective=perspective or None,
+        reimbursement=reimbursement or None,
+        income=yearly,
     )
 
 
@@ -525,6 +549,10 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
             if est.choices is not None
             else ("", "", "", "")
         ),
+        sc.cover or "",
+        sc.perspective or "",
+        sc.reimbursement or "",
+        plain(sc.income) if sc.income is not None else "",
     )
     if not items:
         return _csv_line(
@@ -532,6 +560,8 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
                 *who,
                 plain(est.total.low),
                 plain(est.total.high),
+                plain(est.you_pay.low) if est.you_pay is not None else "unknown",
+                plain(est.you_pay.high) if est.you_pay is not None else "unknown",
                 plain(est.stay_days.low),
                 plain(est.stay_days.high),
                 plain(est.days_to_infusion.low),
@@ -542,7 +572,7 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
     # estimate_csv_rows: country, indication, product, category, item, low, high,
     # currency, sources, note -- the same rows `estimate --format csv` writes.
     return tuple(
-        _csv_line((*who, *(str(c) for c in r[3:7]), str(r[8]), str(r[9]), ""))
+        _csv_line((*who, *(str(c) for c in r[3:7]), str(r[8]), str(r[9]), *map(str, r[17:19]), ""))
         for r in estimate_csv_rows(est)
     )
 

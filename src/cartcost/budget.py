@@ -42,7 +42,9 @@ from cartcost import engine
 from cartcost.errors import UsageProblem
 from cartcost.estimation import Category, Estimate, LineItem
 from cartcost.lines import RESERVE as RESERVE_KEY
+from cartcost.lines import TIME as TIME_KEY
 from cartcost.money import Range
+from cartcost.money import total as total_of
 from cartcost.rates import Figure, Rates
 
 if TYPE_CHECKING:
@@ -323,7 +325,9 @@ def sample(rates: Rates, est: Estimate, draws: int, seed: int = DEFAULT_SEED) ->
     simulate() summarises the same draws."""
     check_draws(draws)
     check_seed(seed)
-    items = [i for i in est.items if i.amount is not None]
+    # The time-away line (societal perspective) is priced by the user's income, not
+    # drawn by the engine: the budget leaves it out.
+    items = [i for i in est.items if i.amount is not None and i.key != TIME_KEY]
     return _run(_prepared(rates, est), [i.key for i in items], draws, seed, keep=draws)
 
 
@@ -340,6 +344,13 @@ def simulate(
 
     check_draws(draws)
     check_seed(seed)
+    if any(i.key == TIME_KEY for i in est.items):
+        # The time-away line (societal perspective) is priced by the user's income, not
+        # drawn by the engine: the budget is of the cost of care without it.
+        kept_items = tuple(i for i in est.items if i.key != TIME_KEY)
+        est = est._replace(
+            items=kept_items, total=total_of(i.amount for i in kept_items if i.amount)
+        )
     items = [i for i in est.items if i.amount is not None]
     run = _run(_prepared(rates, est), [i.key for i in items], draws, seed, keep=DETAIL_MAX)
     total, lines, kept, happened = run.total, run.lines, run.kept, run.happened

@@ -4,10 +4,14 @@ Pure: no I/O, no printing. Compare does no cost arithmetic of its own: every fig
 row is the row's Estimate; the only sums here are per-category subtotals of its items and
 the saving against home.
 
-Saving vs home (sign convention): ``saving = home.total - row.total``, separately at the
-low end and at the high end. Positive means the row is cheaper than treatment at home (a
-saving), negative means it costs more. Home is the ``--from`` country when it offers the
-treatment; its row is a domestic estimate (no flights, visas or services).
+Saving vs home (sign convention): ``saving = home - row``, separately at the low end and
+at the high end, of what the perspective measures (docs/who-pays.md): what the family
+pays (family, the default), the total cost of care (payer), or that plus the income lost
+while away (societal). Like is compared with like: under the family perspective the home
+row is what a family with that cover pays at home. Positive means the row is cheaper than
+treatment at home (a saving), negative means it costs more. Home is the ``--from``
+country when it offers the treatment; its row is a domestic estimate (no flights, visas
+or services). Rows are ranked by the same measure.
 
 By product, each row is one product in one country, and its saving is against the home
 row of the same product (no saving when home does not offer that product).
@@ -18,6 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
+from cartcost import whopays
 from cartcost.choices import find_city
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.estimation import (
@@ -60,6 +65,7 @@ class Subtotals(NamedTuple):
     living: Range
     travel: Range | None
     services: Range
+    time: Range | None = None  # time away from work: societal perspective only
 
     def get(self, category: Category) -> Range | None:
         value: Range | None = getattr(self, category)
@@ -83,6 +89,11 @@ class Row(NamedTuple):
     @property
     def total(self) -> Range:
         return self.estimate.total
+
+    @property
+    def measure(self) -> Range | None:
+        """What the comparison's perspective counts for this row (None: not known)."""
+        return self.estimate.measure()
 
     @property
     def stay_days(self) -> Range:
@@ -122,6 +133,7 @@ class Comparison(NamedTuple):
     data_as_of: date
     notes: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER
+    perspective: str = "family"
 
     def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
         """What `cartcost compare -F json` writes, as plain JSON data."""
@@ -216,6 +228,7 @@ def subtotals(est: Estimate) -> Subtotals:
         living=sums["living"] or zero,
         travel=sums["travel"],
         services=sums["services"] or zero,
+        time=sums["time"] if est.by_category("time") else None,
     )
 
 
@@ -224,11 +237,18 @@ def saving(home: Range, row: Range) -> Delta:
     return Delta(home.low - row.low, home.high - row.high)
 
 
+_UNKNOWN = Range.of(Decimal("1e30"))  # an unknown measure ranks last
+
+
+def _m(e: Estimate) -> Range:
+    return e.measure() or _UNKNOWN
+
+
 _SORT_KEYS: dict[Sort, Callable[[Estimate], tuple[Decimal, ...]]] = {
-    "low": lambda e: (e.total.low, e.total.high),
-    "high": lambda e: (e.total.high, e.total.low),
-    "mid": lambda e: (e.total.mid, e.total.low),
-    "days": lambda e: (e.days_to_infusion.low, e.days_to_infusion.high, e.total.low),
+    "low": lambda e: (_m(e).low, _m(e).high),
+    "high": lambda e: (_m(e).high, _m(e).low),
+    "mid": lambda e: (_m(e).mid, _m(e).low),
+    "days": lambda e: (e.days_to_infusion.low, e.days_to_infusion.high, _m(e).low),
 }
 
 
@@ -293,6 +313,17 @@ def compare(
             f"{base.origin} ({rates.countries[base.origin].name}) does not offer "
             f"{_what(base)}: no home row to compare against"
         )
+    if base.origin is not None:
+        hc = whopays.home_cover(
+            rates, base.origin, base.indication, base.products, base.age, base.cover
+        )
+        text = hc.describe(base.indication)
+        notes.append(text[0].upper() + text[1:])
+    perspective = whopays.check_perspective(base.perspective)
+    notes.append(
+        f"ranked by {whopays.PERSPECTIVE_WORDS[perspective]} ({perspective} perspective)"
+        + ("; saving vs home compares it with the same at home" if home is not None else "")
+    )
     if base.lives_nearby and home is None:
         notes.append("--lives-nearby applies only to the home row; there is none")
     trials = [cc for cc in considered if trials_left_out(rates, base._replace(country=cc))]
@@ -305,8 +336,15 @@ def compare(
     estimates: list[tuple[str, str | None, Estimate]] = []
     skipped: list[Skipped] = []
     no_city: list[str] = []
+    no_scheme: list[str] = []
     for cc in offering:
         country_scenario = base._replace(country=cc, lives_nearby=base.lives_nearby and cc == home)
+        if base.reimbursement and whopays.scheme_failure(
+            rates, base.reimbursement, country_scenario
+        ):
+            # A scheme is applied only where it may apply; elsewhere, never silently.
+            country_scenario = country_scenario._replace(reimbursement=None)
+            no_scheme.append(cc)
         if base.city is not None and find_city(rates.countries[cc], base.city) is None:
             # A city is one country's choice: elsewhere the country's usual city.
             country_scenario = country_scenario._replace(city=None)
@@ -326,6 +364,10 @@ def compare(
                 skipped.append(
                     Skipped(cc, rates.countries[cc].name, product, problem.message, problem.hint)
                 )
+    if no_scheme:
+        notes.append(
+            f"{base.reimbursement} does not apply in {', '.join(no_scheme)}: not applied there"
+        )
     if no_city:
         notes.append(
             f"no figures for {base.city} in {', '.join(no_city)}: their usual city is used"
@@ -337,7 +379,7 @@ def compare(
     key = _SORT_KEYS[sort]
     estimates.sort(key=lambda t: (*key(t[2]), t[0], t[1] or ""))
     home_totals = {
-        product: est.total for cc, product, est in estimates if home is not None and cc == home
+        product: est.measure() for cc, product, est in estimates if home is not None and cc == home
     }
     rows: list[Row] = []
     for rank, (cc, product, est) in enumerate(estimates, start=1):
@@ -355,7 +397,9 @@ def compare(
                 estimate=est,
                 subtotals=subtotals(est),
                 is_home=is_home,
-                vs_home=None if is_home or reference is None else saving(reference, est.total),
+                vs_home=None
+                if is_home or reference is None or est.measure() is None
+                else saving(reference, est.measure() or reference),
             )
         )
     if home is not None and not any(r.is_home for r in rows):
@@ -393,6 +437,7 @@ def compare(
         fx_as_of=first.fx_as_of,
         data_as_of=first.data_as_of,
         notes=tuple(notes),
+        perspective=perspective,
     )
 
 

@@ -36,7 +36,7 @@ _CC = r"[A-Za-z]{2}"
 _CCY = r"[A-Za-z]{3}"
 
 TOP_KEYS = ("rates", "defaults")
-DEFAULT_KEYS = ("from", "caregivers", "currency", "hospital", "living")
+DEFAULT_KEYS = ("from", "caregivers", "currency", "hospital", "living", "cover")
 
 
 class Defaults(NamedTuple):
@@ -47,6 +47,7 @@ class Defaults(NamedTuple):
     currency: str | None = None
     hospital: str | None = None
     living: str | None = None
+    cover: str | None = None  # the family's cover at home: public | insured | none
 
 
 class Config(NamedTuple):
@@ -152,9 +153,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
             f"defaults.caregivers: expected a whole number from 0 to {MAX_CAREGIVERS}, got {carers!r}"
         )
     from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES
+    from cartcost.whopays import COVER_CHOICES
 
     choice: dict[str, str | None] = {}
-    for key, valid in (("hospital", (*HOSPITAL_KINDS, ANY)), ("living", (*LIVING_CHOICES, ANY))):
+    for key, valid in (
+        ("hospital", (*HOSPITAL_KINDS, ANY)),
+        ("living", (*LIVING_CHOICES, ANY)),
+        ("cover", COVER_CHOICES),
+    ):
         value = raw_defaults.get(key)
         if value is not None and (not isinstance(value, str) or value.lower() not in valid):
             problems.append(f"defaults.{key}: expected one of {', '.join(valid)}, got {value!r}")
@@ -168,6 +174,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         currency=currency.upper() if isinstance(currency, str) else None,
         hospital=choice["hospital"],
         living=choice["living"],
+        cover=choice["cover"],
     )
     return Config(path=path, exists=True, rates=tuple(rates), defaults=defaults)
 

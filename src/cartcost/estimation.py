@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from cartcost import engine
+from cartcost import engine, whopays
 from cartcost import lines as L
 from cartcost.aliases import canonical, country_hint, indication_hint
 from cartcost.choices import (
@@ -70,6 +70,8 @@ class LineItem(NamedTuple):
     sources: tuple[str, ...] = ()
     note: str = ""
     figure_paths: tuple[str, ...] = ()
+    paid_by: str = "family"  # family | public | insurer (whopays.PAYERS)
+    basis: str = ""  # the price basis of its figures (list, tariff, cash, ...), '' unsaid
 
 
 class OfferChoice(NamedTuple):
@@ -127,6 +129,28 @@ class Estimate(NamedTuple):
     choices: Choices | None = None
     likely: tuple[Likely, ...] = ()  # one, or one per pathway when offers span several
     worst_case: Decimal | None = None  # the reserve with every event at its worst at once
+    # What the family pays: the family's lines, its share of covered care, less what an
+    # applied scheme pays back. None: not known (a cover rule says "unknown").
+    you_pay: Range | None = None
+    you_pay_likely: tuple[Likely, ...] = ()  # the likely total for what the family pays
+    who_pays: whopays.WhoPays | None = None
+
+    @property
+    def you_likely_single(self) -> Likely | None:
+        """The likely total of what the family pays, when there is one (one pathway)."""
+        return self.you_pay_likely[0] if len(self.you_pay_likely) == 1 else None
+
+    def measure(self, perspective: str | None = None) -> Range | None:
+        """What the perspective counts: what the family pays (family), the total cost
+        (payer; societal, whose total includes the time away from work)."""
+        chosen = perspective or (
+            self.who_pays.perspective if self.who_pays is not None else "family"
+        )
+        if chosen == "family":
+            return self.you_pay
+        if chosen == "payer":
+            return total(i.amount for i in self.items if i.amount is not None and i.key != L.TIME)
+        return self.total
 
     def by_category(self, category: Category) -> list[LineItem]:
         return [i for i in self.items if i.category == category]
@@ -326,6 +350,16 @@ def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> 
             f"got {scenario.age}"
         )
     hospital, living, city = check_choices(rates, dest, scenario)
+    cover = whopays.check_cover(scenario.cover)
+    perspective = whopays.check_perspective(scenario.perspective)
+    reimbursement = whopays.check_scheme_id(rates, scenario.reimbursement)
+    income = whopays.check_income(scenario.income)
+    if perspective == "societal" and income is None:
+        raise UsageProblem(
+            "the societal perspective counts the income lost while away, and the table "
+            "has no average wage: give a yearly income (--income AMOUNT, in the display "
+            "currency)"
+        )
     # Every field named (NamedTuple._replace costs more than the rest of resolve);
     # tests/test_perf_estimate.py fails if Scenario gains a field this does not name.
     return Scenario(
@@ -341,6 +375,10 @@ def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> 
         living=living,
         city=city,
         age=scenario.age,
+        cover=cover,
+        perspective=perspective,
+        reimbursement=reimbursement,
+        income=income,
     )
 
 
@@ -578,7 +616,8 @@ def estimate(
         )
     assert scenario.currency is not None and scenario.hospital and scenario.living
     assert scenario.city is not None
-    chosen = select_offers(rates, scenario)
+    whopays.check_scheme(rates, scenario)
+    chosen = [(oid, whopays.priced(o, scenario)) for oid, o in select_offers(rates, scenario)]
     cc = scenario.country
     notes: list[str] = []
     trials = trials_left_out(rates, scenario)
@@ -609,7 +648,9 @@ def estimate(
     display = scenario.currency
     found, low, high = engine.ends(p)
     product, product_low, product_high = product_item(rates, scenario, chosen, fx)
+    product = product._replace(basis=whopays.basis_of([o.price for _, o in chosen]))
     items: dict[str, LineItem] = {L.PRODUCT: product}
+    bases = {pl.line.key: whopays.basis_of([a.money for a in pl.alts]) for pl in p.lines}
     for e in found:
         items[e.line.key] = LineItem(
             category=e.line.category,
@@ -624,6 +665,7 @@ def estimate(
             sources=e.sources,
             note=e.note,
             figure_paths=e.paths,
+            basis=bases.get(e.line.key, ""),
         )
     for key, hint in p.missing:
         line = L.BY_KEY.get(key)
@@ -643,25 +685,35 @@ def estimate(
         )
 
     likely: list[Likely] = []
+    you_likely: list[Likely] = []
     worst_case: Decimal | None = None
+    who, time_item = _who_pays(rates, scenario, items, low, high)
     pathways = list(dict.fromkeys(o.pathway for _, o in chosen))
     base = rates.fx.base
     assert display is not None
     if draws:
         # Drawn in the table's base currency, so that the complications reserve drawn
         # here serves every display currency (percentiles convert exactly).
-        totals, reserves = simulate_small(p, draws, seed, base)
+        d = _simulate(p, draws, seed, base)
+        reserves = list(d.lines.get(L.RESERVE, [0.0] * draws))
         if draws == RESERVE_DRAWS and seed == DEFAULT_SEED and rates.events:
             _remember_reserve(p, reserves)
-        if len(pathways) == 1:
-            likely.append(_likely(totals, draws, seed, None, fx, base, display))
-        else:
+        runs: list[tuple[str | None, engine.Draws]] = [(None, d)] if len(pathways) == 1 else []
+        if len(pathways) > 1:
             # Offers on different pathways (an academic product at a third of the
             # commercial price) would average into a total nobody pays: one per pathway.
-            for pathway in pathways:
-                sub = [(oid, o) for oid, o in chosen if o.pathway == pathway]
-                sub_totals, _ = simulate_small(engine.plan(rates, scenario, sub), draws, seed, base)
-                likely.append(_likely(sub_totals, draws, seed, pathway, fx, base, display))
+            for way in pathways:
+                sub = [(oid, o) for oid, o in chosen if o.pathway == way]
+                runs.append((way, _simulate(engine.plan(rates, scenario, sub), draws, seed, base)))
+        for pathway, run in runs:
+            totals = list(run.total)
+            if time_item is not None:
+                lost = _time_draws(run, scenario, fx, base)
+                totals = [t + x for t, x in zip(totals, lost, strict=True)]
+            likely.append(_likely(totals, draws, seed, pathway, fx, base, display))
+            family = _family_draws(run, who, scenario, fx, base, items)
+            if family is not None:
+                you_likely.append(_likely(family, draws, seed, pathway, fx, base, display))
     if rates.events:
         worst_case = _cents(engine.worst(engine.prepare(p)).lines[L.RESERVE])
         reserve_high = fx.convert(_reserve_p95(p), base, display).quantize(_CENT) + 0
@@ -678,7 +730,12 @@ def estimate(
             ),
             figure_paths=_reserve_paths(p),
         )
-    ordered = tuple(items[k] for k in L.ORDER if k in items)
+    if time_item is not None:
+        items[L.TIME] = time_item
+    ordered = tuple(_paid(items[k], who) for k in (*L.ORDER, L.TIME) if k in items)
+    who = _settle(rates, who, ordered, fx, display)
+    you_pay = _you_pay(ordered, who)
+    notes += _who_notes(rates, scenario, who)
     assert scenario.hospital and scenario.living and scenario.city and scenario.currency
     choices = Choices(
         hospital=scenario.hospital,
@@ -705,11 +762,273 @@ def estimate(
         choices=choices,
         likely=tuple(likely),
         worst_case=worst_case,
+        you_pay=you_pay,
+        you_pay_likely=tuple(you_likely) if you_pay is not None else (),
+        who_pays=who,
     )
     from cartcost.freshness import freshness_note
 
     stale = freshness_note(rates, found_est)
     return found_est._replace(notes=(*notes, stale)) if stale else found_est
+
+
+# ---------------------------------------------------------------- who pays
+
+
+def _simulate(p: engine.Plan, draws: int, seed: int, currency: str) -> engine.Draws:
+    """`draws` journeys in `currency` (plain Python floats), every line kept."""
+    return engine.draw_small(engine.prepare(p._replace(display=currency)), draws, seed)
+
+
+def _who_pays(
+    rates: Rates,
+    scenario: Scenario,
+    items: dict[str, LineItem],
+    low: L.Days,
+    high: L.Days,
+) -> tuple[whopays.WhoPays, LineItem | None]:
+    """Who pays (before the amounts are settled) and the time-away line, if counted."""
+    perspective = whopays.check_perspective(scenario.perspective)
+    abroad = whopays.is_abroad(scenario)
+    home: whopays.HomeCover | None = None
+    cover: str | None = None
+    if scenario.origin is not None:
+        products = list(dict.fromkeys(_products_of(items, rates, scenario)))
+        home = whopays.home_cover(
+            rates, scenario.origin, scenario.indication, products, scenario.age, scenario.cover
+        )
+        cover = home.cover
+    scheme = rates.schemes.get(scenario.reimbursement or "")
+    may = () if scheme is not None else tuple(whopays.schemes_for(rates, scenario))
+    who = whopays.WhoPays(
+        perspective=perspective,
+        cover=cover,
+        home=home,
+        abroad=abroad,
+        scheme=scenario.reimbursement if scheme is not None else None,
+        scheme_name=scheme.name if scheme is not None else "",
+        scheme_conditions=scheme.conditions if scheme is not None else (),
+        scheme_record=scheme,
+        schemes=may,
+        income=scenario.income,
+    )
+    time_item: LineItem | None = None
+    if perspective == "societal":
+        assert scenario.income is not None and scenario.currency is not None
+        line = L.TIME_LINE
+        days = Range(
+            line.quantity(low, scenario.caregivers), line.quantity(high, scenario.caregivers)
+        )
+        daily = scenario.income / whopays.DAYS_A_YEAR
+        amount = days * daily
+        time_item = LineItem(
+            category="time",
+            key=L.TIME,
+            label=line.label,
+            amount=amount,
+            native=amount,
+            native_currency=scenario.currency,
+            quantity=days,
+            unit=line.unit,
+            rate=Range.of(daily),
+            note=(
+                f"the stay x {scenario.travellers} people x a yearly income of "
+                f"{scenario.income:,.0f} {scenario.currency} over 365 days (your figure)"
+            ),
+        )
+    return who, time_item
+
+
+def _products_of(items: dict[str, LineItem], rates: Rates, scenario: Scenario) -> list[str]:
+    """The product ids of the offers the estimate priced (from the product line's paths)."""
+    found = []
+    country = rates.countries[scenario.country]
+    for path in items[L.PRODUCT].figure_paths:
+        oid = path.split(".offers.", 1)[1].rsplit(".price", 1)[0]
+        found.append(country.offers[oid].product)
+    return found
+
+
+def _covered_at_home(who: whopays.WhoPays) -> bool:
+    return not who.abroad and who.home is not None and who.home.pays
+
+
+def _paid(item: LineItem, who: whopays.WhoPays) -> LineItem:
+    if item.amount is not None and item.category in whopays.TREATMENT and _covered_at_home(who):
+        assert who.home is not None
+        return item._replace(paid_by=who.home.payer)
+    return item
+
+
+def _sum(items: Sequence[LineItem], keys: Sequence[str] | None = None) -> Range:
+    return total(
+        i.amount for i in items if i.amount is not None and (keys is None or i.key in keys)
+    )
+
+
+def _treatment_keys(items: Sequence[LineItem]) -> list[str]:
+    return [i.key for i in items if i.category in whopays.TREATMENT]
+
+
+def _settle(
+    rates: Rates,
+    who: whopays.WhoPays,
+    items: Sequence[LineItem],
+    fx: FxTable,
+    display: str,
+) -> whopays.WhoPays:
+    """The family's share of covered care at home, and what an applied scheme pays."""
+    share = None
+    if _covered_at_home(who):
+        assert who.home is not None
+        inpatient = next((i for i in items if i.key == "hospital.inpatient"), None)
+        days = inpatient.quantity if inpatient and inpatient.quantity else Range.of(0)
+        treatment = _sum(items, _treatment_keys(items))
+        share = whopays.family_share(who.home, fx, display, treatment, days)
+    if who.scheme is None:
+        return who._replace(share=share)
+    scheme = rates.schemes[who.scheme]
+    cost = _sum(items, whopays.scheme_keys(scheme, [(i.key, i.category) for i in items]))
+    cut = whopays.scheme_share(scheme)
+    return who._replace(
+        share=share,
+        scheme_cost=cost,
+        scheme_share=cut,
+        reimbursed=Range(cost.low * cut.low, cost.high * cut.high),
+    )
+
+
+def _you_pay(items: Sequence[LineItem], who: whopays.WhoPays) -> Range | None:
+    """What the family pays at each end (None: not known)."""
+    everything = _sum(items)
+    if _covered_at_home(who):
+        if who.share is None:
+            return None
+        treatment = set(_treatment_keys(items))
+        rest = _sum(items, [i.key for i in items if i.key not in treatment])
+        return rest + who.share
+    if not who.abroad and who.home is not None and who.home.status in ("unknown", "not described"):
+        return None
+    if who.scheme is None or who.scheme_cost is None or who.scheme_share is None:
+        return everything
+    # The family pays least where the scheme pays its largest share of the least cost.
+    cost, cut = who.scheme_cost, who.scheme_share
+    low = everything.low - cost.low * cut.high
+    high = everything.high - cost.high * cut.low
+    return Range(max(low, Decimal(0)), max(high, Decimal(0)))
+
+
+def _family_draws(
+    run: engine.Draws,
+    who: whopays.WhoPays,
+    scenario: Scenario,
+    fx: FxTable,
+    base: str,
+    items: dict[str, LineItem],
+) -> list[float] | None:
+    """What the family pays in each simulated journey (in `base`), from the same draws:
+    the lines it pays, its share of covered care at home (the middle of its range, never
+    more than the treatment drawn), less what an applied scheme pays (the middle of its
+    share). None when it is not known."""
+    n = len(run.total)
+    lost = _time_draws(run, scenario, fx, base) if who.perspective == "societal" else [0.0] * n
+
+    def category(key: str) -> str:
+        if key == L.PRODUCT:
+            return "product"
+        if key == L.VISA:
+            return "travel"
+        if key == L.RESERVE:
+            return "hospital"
+        return L.BY_KEY[key].category
+
+    def summed(keys: Sequence[str]) -> list[float]:
+        out = [0.0] * n
+        for k in keys:
+            for j, x in enumerate(run.lines[k]):
+                out[j] += x
+        return out
+
+    totals = [t + x for t, x in zip(run.total, lost, strict=True)]
+    if _covered_at_home(who):
+        share = _share_mid(who, fx, base, items)
+        if share is None:
+            return None
+        treat = summed([k for k in run.lines if category(k) in whopays.TREATMENT])
+        return [t - c + min(share, c) for t, c in zip(totals, treat, strict=True)]
+    if not who.abroad and who.home is not None and who.home.status in ("unknown", "not described"):
+        return None
+    if who.scheme is None:
+        return totals
+    given = _scheme(who).pays_share
+    if given is None or given.range[0] != given.range[1]:
+        return None  # the scheme's share is not one figure: no likely total
+    scheme_keys = whopays.scheme_keys(_scheme(who), [(k, category(k)) for k in run.lines])
+    cut = float(given.range[0])
+    paid = summed(scheme_keys)
+    return [max(t - cut * c, 0.0) for t, c in zip(totals, paid, strict=True)]
+
+
+def _scheme(who: whopays.WhoPays) -> whopays.Scheme:
+    assert who.scheme_record is not None
+    return who.scheme_record
+
+
+def _share_mid(
+    who: whopays.WhoPays, fx: FxTable, base: str, items: dict[str, LineItem]
+) -> float | None:
+    """The middle of the family's share of covered care, in `base` (floats)."""
+    assert who.home is not None
+    inpatient = items.get("hospital.inpatient")
+    days = inpatient.quantity if inpatient and inpatient.quantity else Range.of(0)
+    big = Range.of(Decimal("1e15"))
+    share = whopays.family_share(who.home, fx, base, big, days)
+    return None if share is None else float(share.mid)
+
+
+def _time_draws(run: engine.Draws, scenario: Scenario, fx: FxTable, base: str) -> list[float]:
+    """The income lost in each journey (its whole stay, every traveller), in `base`."""
+    if scenario.perspective != "societal" or scenario.income is None:
+        return [0.0] * len(run.total)
+    assert scenario.currency is not None
+    daily = float(fx.convert(scenario.income / whopays.DAYS_A_YEAR, scenario.currency, base))
+    people = scenario.travellers
+    return [s * people * daily for s in run.stay]
+
+
+def _who_notes(rates: Rates, scenario: Scenario, who: whopays.WhoPays) -> list[str]:
+    notes = [f"perspective: {who.perspective}, {whopays.PERSPECTIVE_WORDS[who.perspective]}"]
+    if who.home is not None:
+        home = who.home.describe(scenario.indication)
+        if not who.abroad and _covered_at_home(who) and who.share is None:
+            home += "; what the family still pays is not in the table: unknown"
+        elif not who.abroad and who.home.status in ("unknown", "not described"):
+            home += "; what the family pays: unknown"
+        notes.append(home[0].upper() + home[1:])
+        if who.abroad:
+            notes.append(
+                "treated abroad, the family pays every line itself (cash prices where the "
+                "table has them), unless a scheme pays"
+            )
+    for sid in who.schemes:
+        s = rates.schemes[sid]
+        notes.append(
+            f"may qualify for {s.name} ({sid}): it pays {s.pays}; conditions: "
+            f"{whopays.conditions_text(s)}; --reimbursement {sid} applies it"
+        )
+    if who.scheme is not None:
+        s = rates.schemes[who.scheme]
+        share = (
+            f"its share: {s.pays_share.note or 'as the table gives'}"
+            if s.pays_share is not None
+            else "its share is not in the table: what you pay runs from nothing of what it "
+            "covers (low) to all of it (high)"
+        )
+        notes.append(
+            f"{s.name} ({who.scheme}) applied: it pays {s.pays}; {share}; only if "
+            f"{whopays.conditions_text(s)}"
+        )
+    return notes
 
 
 def _reserve_paths(p: engine.Plan) -> tuple[str, ...]:

@@ -24,8 +24,8 @@ from typing import Any, Literal, NamedTuple
 
 from cartcost.rates import HospitalItem
 
-Category = Literal["product", "hospital", "living", "travel", "services"]
-CATEGORIES: tuple[Category, ...] = ("product", "hospital", "living", "travel", "services")
+Category = Literal["product", "hospital", "living", "travel", "services", "time"]
+CATEGORIES: tuple[Category, ...] = ("product", "hospital", "living", "travel", "services", "time")
 
 # A number the quantity functions compute with: Decimal at the ends, a float in one
 # draw, a NumPy array over many draws.
@@ -125,6 +125,11 @@ def stay_days(d: Days, caregivers: int) -> Num:
     return d.stay
 
 
+def away_days(d: Days, caregivers: int) -> Num:
+    # The patient and every caregiver are away from work for the whole stay.
+    return d.stay * (1 + caregivers)
+
+
 class Line(NamedTuple):
     """One line item: where its figure is, what it counts, and when it applies.
 
@@ -133,7 +138,8 @@ class Line(NamedTuple):
     lines whose prices move together in a simulation (one hospital, one city).
     `when`: "always", "away" (not for a family living near the centre), "abroad" (not
     for a patient treated at home), "interpreter" (abroad and no common language),
-    "no-events" (only when the table has no [events]).
+    "no-events" (only when the table has no [events]), "societal" (only under the
+    societal perspective; priced by the scenario's income, not by the table).
     `item`: the hospital item an offer's price may include (then the line is skipped or
     its low end is 0)."""
 
@@ -295,7 +301,21 @@ LINES: tuple[Line, ...] = (
     ),
 )
 
-BY_KEY = {line.key: line for line in LINES}
+# The income the patient and caregivers lose while away: only under the societal
+# perspective, priced by the yearly income the user gives (whopays.py), not the table.
+TIME = "time.away"
+TIME_LINE = Line(
+    TIME,
+    "time",
+    "Time away from work (patient and caregivers)",
+    "scenario",
+    "income",
+    away_days,
+    "person-days",
+    when="societal",
+)
+
+BY_KEY = {line.key: line for line in (*LINES, TIME_LINE)}
 # The order lines are shown in; the three special lines take their places here.
 ORDER: tuple[str, ...] = (
     PRODUCT,

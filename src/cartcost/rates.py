@@ -76,6 +76,11 @@ PRODUCT_DUE: tuple[ProductDue, ...] = ("before-manufacturing", "at-infusion", "a
 # When the hospital takes its deposit on the expected ward bill: at the first visit (the
 # work-up) or at admission.
 DepositDue = Literal["first-visit", "admission"]
+# Who pays for care at home: a public system (tax-funded or statutory insurance), a
+# private or employer insurer, or nobody (the family pays cash).
+Cover = Literal["public", "insured", "none"]
+COVERS: tuple[Cover, ...] = ("public", "insured", "none")
+Covered = Literal["yes", "no", "partly", "unknown"]
 
 
 class Money(NamedTuple):
@@ -291,6 +296,56 @@ class Flights(NamedTuple):
     regions: Mapping[str, Mapping[str, Fare]] = EMPTY
 
 
+class DailyCharge(NamedTuple):
+    """A charge per inpatient day the patient pays on top, for at most `max_days`."""
+
+    range: tuple[Decimal, Decimal]
+    sources: tuple[str, ...]
+    currency: str
+    max_days: int | None = None
+    note: str = ""
+
+
+class CoverRule(NamedTuple):
+    """Whether one cover at home pays for a CAR-T for one indication (and products,
+    ages), and what the patient still pays when it does."""
+
+    indication: str
+    cover: Cover
+    covered: Covered
+    who: str
+    sources: tuple[str, ...]
+    products: tuple[str, ...] = ()
+    ages: tuple[int, int] | None = None
+    since: date | None = None
+    note: str = ""
+    patient_pays: Money | None = None
+    patient_pays_daily: DailyCharge | None = None
+
+
+class Coverage(NamedTuple):
+    """Cover at home in one origin country: the usual cover and its rules."""
+
+    usual: Cover
+    rules: tuple[CoverRule, ...] = ()
+    note: str = ""
+
+
+class Scheme(NamedTuple):
+    """A scheme of an origin country that pays for treatment abroad, on conditions."""
+
+    name: str
+    origins: tuple[str, ...]
+    destinations: tuple[str, ...]
+    providers: str
+    pays: str
+    conditions: tuple[str, ...]
+    sources: tuple[str, ...]
+    pays_share: Probability | None = None
+    covers_travel: bool | None = None
+    note: str = ""
+
+
 class Rates(NamedTuple):
     meta: Meta
     sources: Mapping[str, Source]
@@ -300,6 +355,8 @@ class Rates(NamedTuple):
     countries: Mapping[str, Country]
     flights: Flights = Flights()
     events: Mapping[str, Event] = EMPTY
+    coverage: Mapping[str, Coverage] = EMPTY  # origin -> cover at home
+    schemes: Mapping[str, Scheme] = EMPTY  # id -> a scheme paying for treatment abroad
 
     def destinations(self) -> list[str]:
         return sorted(cc for cc, c in self.countries.items() if c.is_destination)
@@ -347,6 +404,10 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
         Event,
         Fare,
         Flights,
+        DailyCharge,
+        CoverRule,
+        Coverage,
+        Scheme,
         Rates,
     )
 }

@@ -15,6 +15,10 @@ JSON export uses:
     living = "standard"         # budget | standard | comfort | any
     city = "Shanghai"
     age = 54
+    cover = "public"            # public | insured | none; default: the origin's usual
+    perspective = "family"      # family | payer | societal
+    reimbursement = "au-mtop"   # a scheme paying for treatment abroad (never implied)
+    income = 60000              # a year's income, display currency (societal perspective)
     rates = ["quote.toml"]      # overlays, relative to this file's directory
 
 Every key is optional; command-line options override the file (see cli/scenario_opts.py).
@@ -23,6 +27,7 @@ Every key is optional; command-line options override the file (see cli/scenario_
 import os
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, get_args
 
@@ -41,6 +46,10 @@ SCENARIO_KEYS = (
     "living",
     "city",
     "age",
+    "cover",
+    "perspective",
+    "reimbursement",
+    "income",
     "rates",
 )
 PATHWAYS: tuple[str, ...] = get_args(Pathway)
@@ -78,6 +87,10 @@ class Scenario(NamedTuple):
     living: str | None = None  # budget | standard | comfort | any; None: standard
     city: str | None = None  # a city key or name, or "other"; None: the country's usual
     age: int | None = None  # the patient's age in years; None: not said
+    cover: str | None = None  # public | insured | none; None: the origin's usual cover
+    perspective: str | None = None  # family | payer | societal; None: family
+    reimbursement: str | None = None  # a scheme id, applied only when named
+    income: Decimal | None = None  # a year's income per person, display currency
 
     @property
     def domestic(self) -> bool:
@@ -104,6 +117,10 @@ class ScenarioFile(NamedTuple):
     living: str | None = None
     city: str | None = None
     age: int | None = None
+    cover: str | None = None
+    perspective: str | None = None
+    reimbursement: str | None = None
+    income: Decimal | None = None
     rates: tuple[Path, ...] = ()
 
 
@@ -185,6 +202,26 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         bad("age", f"a whole number of years from {MIN_AGE} to {MAX_PATIENT_AGE}")
         age = None
 
+    from cartcost.whopays import COVER_CHOICES, PERSPECTIVES, income_problem
+
+    cover = text("cover", "public, insured or none")
+    if cover is not None and cover.lower() not in COVER_CHOICES:
+        bad("cover", ", ".join(COVER_CHOICES))
+        cover = None
+    perspective = text("perspective", "family, payer or societal")
+    if perspective is not None and perspective.lower() not in PERSPECTIVES:
+        bad("perspective", ", ".join(PERSPECTIVES))
+        perspective = None
+    reimbursement = text("reimbursement", "a scheme id such as au-mtop")
+    income = data.get("income")
+    if income is not None:
+        why = income_problem(income)
+        if why:
+            bad("income", why)
+            income = None
+        else:
+            income = Decimal(str(income))
+
     caregivers = data.get("caregivers")
     if caregivers is not None and (
         isinstance(caregivers, bool)
@@ -226,6 +263,10 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         living=living.lower() if living else None,
         city=city,
         age=age,
+        cover=cover.lower() if cover else None,
+        perspective=perspective.lower() if perspective else None,
+        reimbursement=reimbursement.lower() if reimbursement else None,
+        income=income,
         rates=tuple(p if p.is_absolute() else Path(os.path.normpath(here / p)) for p in expanded),
     )
 
@@ -255,8 +296,8 @@ HEADER = """\
 # Use:  cartcost estimate --scenario {name}
 # Options given on the command line override the values here.
 # Keys: country, indication, products, from, caregivers, currency, lives_nearby,
-#       pathways, hospital, living, city, age, rates (overlay files, relative to
-#       this file).
+#       pathways, hospital, living, city, age, cover, perspective, reimbursement,
+#       income, rates (overlay files, relative to this file).
 
 """
 
@@ -281,10 +322,16 @@ def scenario_toml(
     data["lives_nearby"] = scenario.lives_nearby
     if scenario.pathways:
         data["pathways"] = list(scenario.pathways)
-    for key in ("hospital", "living", "city", "age"):
+    for key in ("hospital", "living", "city", "age", "cover", "perspective", "reimbursement"):
         value = getattr(scenario, key)
         if value is not None:
             data[key] = value
+    if scenario.income is not None:
+        data["income"] = (
+            int(scenario.income)
+            if scenario.income == int(scenario.income)
+            else float(scenario.income)
+        )
     if rates:
         data["rates"] = list(rates)
     return HEADER.format(name=name) + tomli_w.dumps(data)

@@ -34,6 +34,8 @@ from cartcost.rates import (
     MAX_AMOUNT,
     MAX_DAYS,
     Basis,
+    Cover,
+    Covered,
     DepositDue,
     ForeignPatients,
     HospitalItem,
@@ -527,6 +529,89 @@ class Flights(Model):
     regions: dict[Region, dict[Region, Fare]] = {}
 
 
+class DailyCharge(Model):
+    """A charge per inpatient day: a money range, at most `max_days` days."""
+
+    range: tuple[Amount, Amount]
+    sources: SourceIds
+    currency: Currency
+    max_days: Days | None = None
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DailyCharge:
+        if self.range[0] > self.range[1]:
+            raise ValueError(f"low {self.range[0]} is greater than high {self.range[1]}")
+        return self
+
+
+class CoverRule(Model):
+    indication: NonEmptyText
+    cover: Annotated[Cover, Field()]
+    covered: Covered
+    who: NonEmptyText
+    sources: SourceIds
+    products: list[NonEmptyText] = []
+    ages: tuple[Age, Age] | None = None
+    since: date | None = None
+    note: Text = ""
+    patient_pays: Money | None = None
+    patient_pays_daily: DailyCharge | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CoverRule:
+        if self.cover == "none":
+            raise ValueError("cover must be public or insured (a rule says what a cover pays)")
+        if self.ages is not None and self.ages[0] > self.ages[1]:
+            raise ValueError(f"ages: low {self.ages[0]} is greater than high {self.ages[1]}")
+        if self.covered == "unknown" and not self.note.strip():
+            raise ValueError('a rule with covered = "unknown" needs a note saying where we looked')
+        if self.covered in ("no", "unknown") and (
+            self.patient_pays is not None or self.patient_pays_daily is not None
+        ):
+            raise ValueError(
+                f'patient_pays is for covered = "yes" or "partly", not {self.covered!r}'
+            )
+        return self
+
+
+class Coverage(Model):
+    usual: Cover
+    note: Text = ""
+    rules: list[CoverRule] = []
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Coverage:
+        rules = self.rules
+        for i, a in enumerate(rules):
+            for j in range(i + 1, len(rules)):
+                b = rules[j]
+                if (a.indication, a.cover) != (b.indication, b.cover):
+                    continue
+                products = not a.products or not b.products or set(a.products) & set(b.products)
+                lo_a, hi_a = a.ages or (0, MAX_AGE)
+                lo_b, hi_b = b.ages or (0, MAX_AGE)
+                if products and lo_a <= hi_b and lo_b <= hi_a:
+                    raise ValueError(
+                        f"rules[{i}] and rules[{j}] overlap ({a.indication}, {a.cover}): "
+                        "give them disjoint products or ages"
+                    )
+        return self
+
+
+class Scheme(Model):
+    name: NonEmptyText
+    origins: Annotated[list[CountryCode], Field(min_length=1)]
+    destinations: Annotated[list[CountryCode], Field(min_length=1)]
+    providers: NonEmptyText
+    pays: NonEmptyText
+    conditions: Annotated[list[NonEmptyText], Field(min_length=1)]
+    sources: SourceIds
+    pays_share: Probability | None = None
+    covers_travel: bool | None = None
+    note: Text = ""
+
+
 class Rates(Model):
     meta: Meta
     sources: dict[str, Source]
@@ -537,6 +622,8 @@ class Rates(Model):
     # A factory, not Flights(): an instance here would build every schema at import.
     flights: Flights = Field(default_factory=Flights)
     events: dict[EventId, Event] = {}
+    coverage: dict[CountryCode, Coverage] = {}
+    schemes: dict[EventId, Scheme] = {}
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:
@@ -701,6 +788,34 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
                 bad(
                     f"flights.routes.{origin}", f"unknown country {dest!r}{_known(dest, countries)}"
                 )
+
+    for cc, cov in _table(data, "coverage").items():
+        base = f"coverage.{cc}"
+        if cc not in countries:
+            bad(base, f"unknown country {cc!r}{_known(cc, countries)}")
+        rules = cov.get("rules") if isinstance(cov, Mapping) else None
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            if not isinstance(rule, Mapping):
+                continue
+            where = f"{base}.rules[{i}]"
+            cite(f"{where}.sources", _strings(rule.get("sources")))
+            code = rule.get("indication")
+            if isinstance(code, str) and code not in indications:
+                bad(
+                    f"{where}.indication",
+                    f"unknown indication {code!r}{_known(code, indications)}",
+                )
+            for pid in _strings(rule.get("products")):
+                if pid not in products:
+                    bad(f"{where}.products", f"unknown product {pid!r}{_known(pid, products)}")
+    for sid_, scheme in _table(data, "schemes").items():
+        if not isinstance(scheme, Mapping):
+            continue
+        base = f"schemes.{sid_}"
+        cite(f"{base}.sources", _strings(scheme.get("sources")))
+        for dest in _strings(scheme.get("destinations")):
+            if dest not in countries:
+                bad(f"{base}.destinations", f"unknown country {dest!r}{_known(dest, countries)}")
 
     for sid in sorted(known_sources - used):
         bad(f"sources.{sid}", "source is never used by any figure")

@@ -14,20 +14,24 @@ from cartcost.cli.options import (
     BomOpt,
     BudgetOpt,
     CityOpt,
+    CoverOpt,
     CurrencyOpt,
     DrawsOpt,
     DriversOpt,
     Format,
     FromOpt,
     HospitalOpt,
+    IncomeOpt,
     IndicationOpt,
     LivingOpt,
     MaybeCaregiversOpt,
     MaybeLivesNearbyOpt,
     OutputOpt,
     PathwayOptT,
+    PerspectiveOpt,
     ProductOpt,
     RatesOpt,
+    ReimbursementOpt,
     ScenarioOpt,
     SeedOpt,
     split_list,
@@ -140,6 +144,10 @@ def question(
     living: str | None = None,
     city: str | None = None,
     age: int | None = None,
+    cover: str | None = None,
+    perspective: str | None = None,
+    reimbursement: str | None = None,
+    income: float | None = None,
 ) -> tuple[Scenario, tuple[str, ...] | None, list[Path]]:
     """Options -> (base scenario, countries or None, overlays). The one place compare's
     options become a question: command line > scenario file > config [defaults]."""
@@ -166,6 +174,10 @@ def question(
         living=living,
         city=city,
         age=age,
+        cover=cover,
+        perspective=perspective,
+        reimbursement=reimbursement,
+        income=income,
         need_country=False,
     )
     # A scenario file's destination is one country; compare asks about many, so it is
@@ -187,6 +199,10 @@ def compare_command(
     living: LivingOpt = None,
     city: CityOpt = None,
     age: AgeOpt = None,
+    cover: CoverOpt = None,
+    perspective: PerspectiveOpt = None,
+    reimbursement: ReimbursementOpt = None,
+    income: IncomeOpt = None,
     by: ByOpt = By.country,
     sort: SortOpt = Sort.low,
     report_fmt: ReportFormatOpt = None,
@@ -235,6 +251,10 @@ def compare_command(
         living,
         city,
         age,
+        cover,
+        perspective,
+        reimbursement,
+        income,
     )
 
     from cartcost.cli.output import atomic_write, check_outputs, err, to_stdout

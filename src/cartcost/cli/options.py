@@ -157,6 +157,47 @@ AgeOpt = Annotated[
         show_default=False,
     ),
 ]
+CoverOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cover",
+        metavar="COVER",
+        help="Who pays at home: public (a public system or statutory insurance), insured "
+        "(private or employer insurance) or none. [default: the origin's usual cover]",
+        show_default=False,
+    ),
+]
+PerspectiveOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--perspective",
+        metavar="WHO",
+        help="What to count and rank: family (what the family pays), payer (the total "
+        "cost of care) or societal (that plus income lost while away; needs --income). "
+        "[default: family]",
+        show_default=False,
+    ),
+]
+ReimbursementOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reimbursement",
+        metavar="SCHEME",
+        help="Apply a scheme that pays for treatment abroad (e.g. au-mtop, nhs-s2): "
+        "subtracts what it pays from what the family pays and shows its conditions.",
+        show_default=False,
+    ),
+]
+IncomeOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--income",
+        metavar="AMOUNT",
+        help="A year's income per person, in the display currency: prices the time away "
+        "from work under --perspective societal.",
+        show_default=False,
+    ),
+]
 SourcesOpt = Annotated[
     bool, typer.Option("--sources", help="Show the sources behind each line and a bibliography.")
 ]

@@ -8,14 +8,18 @@ from typing import Annotated
 import typer
 
 from cartcost.cli.options import (
+    CoverOpt,
     CurrencyOpt,
     FromOpt,
+    IncomeOpt,
     IndicationOpt,
     MaybeCaregiversOpt,
     MaybeLivesNearbyOpt,
     PathwayOptT,
+    PerspectiveOpt,
     ProductOpt,
     RatesOpt,
+    ReimbursementOpt,
     ScenarioOpt,
 )
 from cartcost.cli.output import guard
@@ -85,6 +89,10 @@ def init_command(
     currency: CurrencyOpt = None,
     lives_nearby: MaybeLivesNearbyOpt = None,
     pathway: PathwayOptT = None,
+    cover: CoverOpt = None,
+    perspective: PerspectiveOpt = None,
+    reimbursement: ReimbursementOpt = None,
+    income: IncomeOpt = None,
     rates: RatesOpt = None,
     scenario_file: ScenarioOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite PATH if it exists.")] = False,
@@ -113,6 +121,10 @@ def init_command(
         currency=currency,
         lives_nearby=lives_nearby,
         pathway=pathway,
+        cover=cover,
+        perspective=perspective,
+        reimbursement=reimbursement,
+        income=income,
         need_country=False,
     )
     table, _ = load_rates(overlays=overlays)

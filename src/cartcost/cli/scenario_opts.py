@@ -47,6 +47,10 @@ def scenario_from_options(
     living: str | None = None,
     city: str | None = None,
     age: int | None = None,
+    cover: str | None = None,
+    perspective: str | None = None,
+    reimbursement: str | None = None,
+    income: float | None = None,
     need_country: bool = True,
     config: Config | None = None,
 ) -> ScenarioChoice:
@@ -82,6 +86,14 @@ def scenario_from_options(
     # Checked here too, so a bad value is named before the table loads.
     check_choices_early = Scenario(country="", indication="", hospital=hospital, living=living)
     check_choices(None, "", check_choices_early)
+    from decimal import Decimal
+
+    from cartcost import whopays
+
+    whopays.check_cover(cover)
+    if perspective is not None:
+        whopays.check_perspective(perspective)
+    chosen_income = whopays.check_income(Decimal(str(income))) if income is not None else None
 
     scenario = Scenario(
         country=chosen_country or "",
@@ -102,6 +114,10 @@ def scenario_from_options(
         living=living or sf.living or defaults.living,
         city=city or sf.city,
         age=first(age, sf.age) if age is not None or sf.age is not None else None,
+        cover=cover or sf.cover or defaults.cover,
+        perspective=perspective or sf.perspective,
+        reimbursement=reimbursement or sf.reimbursement,
+        income=chosen_income if chosen_income is not None else sf.income,
     )
     check_codes(scenario)
     overlays = overlay_paths(rates or (), config_paths=cfg.rates, scenario_paths=sf.rates)

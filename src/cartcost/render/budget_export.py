@@ -55,11 +55,13 @@ def estimate_budget_csv(b: Budget) -> str:
     """The estimate's CSV rows (items, then the total) with the budget columns added."""
     est = b.estimate
     # The budget's own P10/P50/P90 replace the plain estimate's likely-total columns.
-    header = [*ESTIMATE_CSV_COLUMNS[:-3], *BUDGET_CSV_COLUMNS]
+    # (What the family pays is not simulated by the budget: its columns are left out.)
+    cut = ESTIMATE_CSV_COLUMNS.index("p10")
+    header = [*ESTIMATE_CSV_COLUMNS[:cut], *BUDGET_CSV_COLUMNS]
     drivers = {d.key: d for d in b.drivers} if b.drivers is not None else None
     if drivers is not None:
         header.append(DRIVER_CSV_COLUMN)
-    rows = [r[:-3] for r in estimate_csv_rows(est) if r[3] != "likely"]
+    rows = [r[:cut] for r in estimate_csv_rows(est) if r[3] != "likely"]
     keys = [i.key for i in est.items]
     out: list[list[object]] = []
     for i, row in enumerate(rows):

@@ -46,6 +46,7 @@ _CATEGORY_TITLES = {
     "living": "Living",
     "travel": "Travel",
     "services": "Services",
+    "time": "Time away from work",
 }
 
 MEANING = (

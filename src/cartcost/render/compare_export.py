@@ -32,6 +32,7 @@ _PAIRS = (
     "travel",
     "services",
     "total",
+    "you_pay",
     "saving_vs_home",
     "stay_days",
     "days_to_infusion",
@@ -97,6 +98,11 @@ def compare_csv_rows(cmp: Comparison) -> list[list[object]]:
                 *_pair(s.get("travel")),
                 *_pair(s.get("services")),
                 *_pair(row.total),
+                *(
+                    _pair(row.estimate.you_pay)
+                    if row.estimate.you_pay is not None
+                    else ["unknown", "unknown"]
+                ),
                 *_pair(row.vs_home),
                 *_pair(row.stay_days),
                 *_pair(row.days_to_infusion),
@@ -136,6 +142,8 @@ def _row_json(cmp: Comparison, row: Row) -> dict[str, Any]:
             c: (range_json(v) if (v := subtotals.get(c)) is not None else None) for c in CATEGORIES
         },
         "total": range_json(row.total),
+        "you_pay": range_json(est.you_pay) if est.you_pay is not None else None,
+        "you_pay_likely": likely_json(est, you=True),
         "stay_days": range_json(row.stay_days),
         "days_to_infusion": range_json(row.days_to_infusion),
         "vs_home": vs_home,
@@ -161,11 +169,18 @@ def compare_json_obj(cmp: Comparison, layers: tuple[str, ...] = ()) -> dict[str,
             "lives_nearby": sc.lives_nearby,
             "pathways": list(sc.pathways),
             "countries": list(cmp.asked) if cmp.asked is not None else None,
+            "cover": sc.cover,
+            "perspective": sc.perspective,
+            "reimbursement": sc.reimbursement,
+            "income": json_number(sc.income) if sc.income is not None else None,
             "by": cmp.by,
             "sort": cmp.sort,
         },
         "home": cmp.home,
-        "saving_sign": "saving = home total - row total; positive = cheaper than home",
+        "perspective": cmp.perspective,
+        "saving_sign": (
+            f"saving = home - row, of {cmp.perspective} costs; positive = cheaper than home"
+        ),
         "layers": list(layers),
         "rows": [_row_json(cmp, r) for r in cmp.rows],
         "not_offered": list(cmp.not_offered),

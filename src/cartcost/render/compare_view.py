@@ -40,6 +40,7 @@ DROP_ORDER = (
     "travel",
     "product",
     "likely",
+    "you_pay",
     "infusion",
     "bar",
 )
@@ -125,13 +126,22 @@ def _country(row: Row, with_offers: bool = False) -> Text:
 
 def _likely(row: Row) -> Text:
     """P50 above P90; with offers on several pathways, the P50 of each, marked * (a mixed
-    percentile would be a total nobody pays; the notes say which is which)."""
-    likely = row.estimate.likely
+    percentile would be a total nobody pays; the notes say which is which). Of what the
+    family pays under the family perspective, else of the total."""
+    est = row.estimate
+    family = est.who_pays is not None and est.who_pays.perspective == "family"
+    likely = est.you_pay_likely if family else est.likely
     if not likely:
         return Text("—\n—", style="dim")
     if len(likely) == 1:
         return Text(f"{whole(likely[0].p50)}\n{whole(likely[0].p90)}")
     return Text("\n".join(f"{whole(lk.p50)}*" for lk in likely))
+
+
+def _you_pay(row: Row) -> Text:
+    """What the family pays (low above high), or 'unknown'."""
+    you = row.estimate.you_pay
+    return _stacked(you) if you is not None else Text("unknown")
 
 
 def _offers(row: Row) -> Text:
@@ -176,6 +186,7 @@ def _columns(cmp: Comparison, fold_offers: bool = False) -> list[_Column]:
         _Column("travel", "Travel\n+visa", _subtotal("travel")),
         _Column("services", "Services", _subtotal("services")),
         _Column("total", "Total", lambda r: Text(_stacked(r.total).plain, style="bold")),
+        _Column("you_pay", "You\npay", _you_pay),
         _Column("likely", "Likely\nP50/P90", _likely),
     ]
     if cmp.home is not None:
@@ -345,12 +356,21 @@ def footer_lines(cmp: Comparison, hidden: Sequence[str]) -> list[Text]:
     if cmp.home is not None:
         lines.append(
             Text(
-                f"Saving vs home ({cmp.home}): + cheaper than treatment at home, − costs more"
+                f"Saving vs home ({cmp.home}), of {cmp.perspective} costs: + cheaper than "
+                "treatment at home, − costs more"
                 + (" (same product)" if cmp.by == "product" else "")
                 + ".",
                 style="dim",
             )
         )
+    lines.append(
+        Text(
+            "Likely P50/P90: of what the family pays."
+            if cmp.perspective == "family"
+            else "Likely P50/P90: of the total.",
+            style="dim",
+        )
+    )
     if cmp.scenario.origin is None:
         lines.append(Text("Travel and visas not included: pass --from COUNTRY.", style="yellow"))
     if cmp.not_offered:

@@ -32,6 +32,8 @@ SCENARIO_CSV_COLUMNS = (
     "living",
     "city",
     "age",
+    "cover",
+    "perspective",
 )
 LIKELY_CSV_COLUMNS = ("p10", "p50", "p90")
 DATE_CSV_COLUMNS = ("fx_as_of", "data_as_of")
@@ -50,6 +52,12 @@ ESTIMATE_CSV_COLUMNS = (
     *SCENARIO_CSV_COLUMNS,
     *DATE_CSV_COLUMNS,
     *LIKELY_CSV_COLUMNS,
+    "paid_by",
+    "basis",
+    "you_pay_low",
+    "you_pay_high",
+    "you_pay_p50",
+    "you_pay_p90",
 )
 
 
@@ -89,6 +97,8 @@ def scenario_csv_cells(sc: Scenario) -> list[object]:
         sc.living or "",
         sc.city or "",
         "" if sc.age is None else sc.age,
+        sc.cover or "",
+        sc.perspective or "",
     ]
 
 
@@ -118,6 +128,10 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 item.note if item.amount else f"not included: {item.note}",
                 *context,
                 *blank,
+                item.paid_by if item.amount else "",
+                item.basis,
+                *blank[:2],
+                *blank[:2],
             ]
         )
     single = est.likely[0] if len(est.likely) == 1 else None
@@ -139,6 +153,9 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                 if single is not None
                 else blank
             ),
+            "",
+            "",
+            *_you_cells(est),
         ]
     )
     if len(est.likely) > 1:
@@ -160,9 +177,35 @@ def estimate_csv_rows(est: Estimate) -> list[list[object]]:
                     plain(lk.p10),
                     plain(lk.p50),
                     plain(lk.p90),
+                    "",
+                    "",
+                    "",
+                    "",
+                    *(
+                        [plain(y.p50), plain(y.p90)]
+                        if (y := _you_for(est, lk.pathway)) is not None
+                        else ["", ""]
+                    ),
                 ]
             )
     return rows
+
+
+def _you_for(est: Estimate, pathway: str | None) -> Any:
+    return next((y for y in est.you_pay_likely if y.pathway == pathway), None)
+
+
+def _you_cells(est: Estimate) -> list[object]:
+    """What the family pays, on the total row: low, high ('unknown' when not known), and
+    its likely total (P50, P90) when there is one."""
+    if est.you_pay is None:
+        return ["unknown", "unknown", "", ""]
+    you = est.you_likely_single
+    return [
+        plain(est.you_pay.low),
+        plain(est.you_pay.high),
+        *([plain(you.p50), plain(you.p90)] if you is not None else ["", ""]),
+    ]
 
 
 def estimate_csv(est: Estimate) -> str:
@@ -188,6 +231,10 @@ def scenario_json(est: Estimate) -> dict[str, Any]:
         "living": sc.living,
         "city": sc.city,
         "age": sc.age,
+        "cover": sc.cover,
+        "perspective": sc.perspective,
+        "reimbursement": sc.reimbursement,
+        "income": json_number(sc.income) if sc.income is not None else None,
     }
 
 
@@ -203,6 +250,8 @@ def item_json(item: LineItem, amount: Range | None = None) -> dict[str, Any]:
         "high": json_number(amount.high) if amount else None,
         "sources": list(item.sources),
         "note": item.note,
+        "paid_by": item.paid_by if item.amount else None,
+        "basis": item.basis or None,
     }
     if item.native is not None:
         out["native"] = {**range_json(item.native), "currency": item.native_currency}
@@ -235,10 +284,13 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
         "product_high": est.product_high,
         "items": [item_json(i, amounts.get(i.key)) for i in est.items],
         "total": range_json(est.total),
+        "you_pay": range_json(est.you_pay) if est.you_pay is not None else None,
+        "who_pays": who_pays_json(est),
         "stay_days": range_json(est.stay_days),
         "days_to_infusion": range_json(est.days_to_infusion),
         "choices": est.choices.to_dict() if est.choices is not None else None,
         "likely": likely_json(est),
+        "you_pay_likely": likely_json(est, you=True),
         "complications_worst_case": (
             json_number(est.worst_case) if est.worst_case is not None else None
         ),
@@ -247,14 +299,54 @@ def estimate_json_obj(est: Estimate, layers: Sequence[str] = ()) -> dict[str, An
     }
 
 
-def likely_json(est: Estimate) -> dict[str, Any] | None:
-    """{p10, p50, p90, draws, seed}; with offers on several pathways the percentiles are
-    given per pathway only (their mix is a total nobody pays)."""
-    if not est.likely:
+def who_pays_json(est: Estimate) -> dict[str, Any] | None:
+    """Who pays: the perspective, the family's cover and what it does, the schemes."""
+    who = est.who_pays
+    if who is None:
         return None
-    first = est.likely[0]
+    from cartcost.whopays import PERSPECTIVE_WORDS
+
+    home, rule = who.home, who.home.rule if who.home is not None else None
+    return {
+        "perspective": who.perspective,
+        "measures": PERSPECTIVE_WORDS[who.perspective],
+        "cover": who.cover,
+        "covered_at_home": home.status if home is not None else None,
+        "rule": None
+        if rule is None
+        else {
+            "indication": rule.indication,
+            "cover": rule.cover,
+            "covered": rule.covered,
+            "products": list(rule.products),
+            "who": rule.who,
+            "note": rule.note,
+            "sources": list(rule.sources),
+        },
+        "abroad": who.abroad,
+        "patient_share": range_json(who.share) if who.share is not None else None,
+        "reimbursement": None
+        if who.scheme is None
+        else {
+            "scheme": who.scheme,
+            "name": who.scheme_name,
+            "conditions": list(who.scheme_conditions),
+            "pays": range_json(who.reimbursed) if who.reimbursed is not None else None,
+        },
+        "schemes_that_may_apply": list(who.schemes),
+    }
+
+
+def likely_json(est: Estimate, you: bool = False) -> dict[str, Any] | None:
+    """{p10, p50, p90, draws, seed}; with offers on several pathways the percentiles are
+    given per pathway only (their mix is a total nobody pays). `you`: of what the family
+    pays."""
+    runs = est.you_pay_likely if you else est.likely
+    if not runs:
+        return None
+    first = runs[0]
     out: dict[str, Any] = {"draws": first.draws, "seed": first.seed}
-    if len(est.likely) == 1:
+    if len(runs) == 1:
         out.update(
             p10=json_number(first.p10), p50=json_number(first.p50), p90=json_number(first.p90)
         )
@@ -267,7 +359,7 @@ def likely_json(est: Estimate) -> dict[str, Any] | None:
                 "p50": json_number(lk.p50),
                 "p90": json_number(lk.p90),
             }
-            for lk in est.likely
+            for lk in runs
         ]
     return out
 

@@ -22,6 +22,7 @@ _CATEGORY_TITLES = {
     "living": "Living",
     "travel": "Travel",
     "services": "Services",
+    "time": "Time away from work",
 }
 
 
@@ -101,6 +102,9 @@ class TextTable(Table):
         )
 
 
+_PAYER_WORDS = {"public": "public cover", "insurer": "insurer"}
+
+
 def _basis(item: LineItem) -> str:
     if item.quantity is not None and item.rate is not None and item.native_currency:
         return f"{span(item.quantity, item.unit)} × {money_span(item.rate, item.native_currency)}"
@@ -130,6 +134,12 @@ def likely_lines(est: Estimate) -> list[str]:
         what = f" ({lk.pathway} offers)" if lk.pathway else ""
         out.append(
             f"Likely total{what}: {est.currency} {whole(lk.p50)} (P50); "
+            f"to be 90% sure: {est.currency} {whole(lk.p90)} (P90)"
+        )
+    for lk in est.you_pay_likely:
+        what = f" ({lk.pathway} offers)" if lk.pathway else ""
+        out.append(
+            f"What you pay, likely{what}: {est.currency} {whole(lk.p50)} (P50); "
             f"to be 90% sure: {est.currency} {whole(lk.p90)} (P90)"
         )
     if est.likely:
@@ -200,6 +210,13 @@ def _estimate_grid(
         for item in items:
             label = Text(item.label)
             basis = _basis(item)
+            tags = []
+            if item.basis and item.amount is not None:
+                tags.append(f"{item.basis} price")
+            if item.paid_by != "family" and item.amount is not None:
+                tags.append(f"paid by {_PAYER_WORDS.get(item.paid_by, item.paid_by)}")
+            if tags:
+                basis = f"{basis}  ({'; '.join(tags)})" if basis else f"({'; '.join(tags)})"
             if basis:
                 label.append("\n  " + basis, style="dim")
             if item.amount is None:
@@ -224,6 +241,22 @@ def _estimate_grid(
         Text(whole(est.total.high), style="bold"),
         *([Text("")] if column else []),
     )
+    who = est.who_pays
+    if who is not None and who.scheme is not None and who.reimbursed is not None:
+        table.add_row(
+            Text(f"Paid back by {who.scheme} if approved (up to)"),
+            Text(whole(who.reimbursed.low)),
+            Text(whole(who.reimbursed.high)),
+            *([Text("")] if column else []),
+        )
+    if est.you_pay is not None:
+        you = [
+            Text(whole(est.you_pay.low), style="bold"),
+            Text(whole(est.you_pay.high), style="bold"),
+        ]
+    else:
+        you = [Text("unknown", style="bold"), Text("unknown", style="bold")]
+    table.add_row(Text("What you pay", style="bold"), *you, *([Text("")] if column else []))
     return table
 
 
