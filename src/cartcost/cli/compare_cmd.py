@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from cartcost.budget import Budget, BudgetRequest
     from cartcost.comparison import Comparison
     from cartcost.rates import Rates
+    from cartcost.ratesfile import Layers
     from cartcost.scenario import Scenario
 
 EPILOG = """\
@@ -248,14 +249,18 @@ def compare_command(
 
     budgets = None
     if want is not None:
-        budgets = _emit_budget(table, cmp, want, fmt, output, layers.names, not picture_only)
+        budgets = _emit_budget(table, cmp, want, fmt, output, layers, not picture_only)
     elif picture_only:
         pass
     elif fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
+        from cartcost.metadata import likely_run
         from cartcost.render.compare_export import compare_json_obj
         from cartcost.render.export import dumps
 
-        emit_text(dumps(compare_json_obj(cmp, layers.names)), output)
+        runs = [likely_run(r.estimate) for r in cmp.rows]
+        meta = run_meta(table, layers, *next((r for r in runs if r[0]), (None, None)))
+        emit_text(dumps({"meta": meta, **compare_json_obj(cmp, layers.names)}), output)
     elif fmt is Format.csv:
         from cartcost.render.compare_export import compare_csv
 
@@ -287,7 +292,7 @@ def _emit_budget(
     want: BudgetRequest,
     fmt: Format,
     output: str | None,
-    layers: tuple[str, ...],
+    stack: Layers,
     emit: bool = True,
 ) -> list[Budget]:
     """Each row's budget (--budget): the same draws and seed for every row; written in
@@ -301,10 +306,13 @@ def _emit_budget(
     if not emit:
         return budgets
     if fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
         from cartcost.render.budget_export import compare_budget_json_obj
         from cartcost.render.export import dumps
 
-        emit_text(dumps(compare_budget_json_obj(cmp, budgets, layers)), output)
+        meta = run_meta(table, stack, want.draws, want.seed)
+        obj = compare_budget_json_obj(cmp, budgets, stack.names)
+        emit_text(dumps({"meta": meta, **obj}), output)
     elif fmt is Format.csv:
         from cartcost.render.budget_export import compare_budget_csv
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
     from cartcost.estimation import Estimate
     from cartcost.rates import Rates
+    from cartcost.ratesfile import Layers
 
 EPILOG = """\
 Examples:
@@ -149,12 +150,16 @@ def estimate_command(
         for note in est.notes:
             err(f"cartcost: note: {note}")
     if want is not None:
-        _emit_budget(table, est, want, fmt, output, sources, layers.names)
+        _emit_budget(table, est, want, fmt, output, sources, layers)
         return
     if fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
+        from cartcost.metadata import likely_run
         from cartcost.render.export import dumps, estimate_json_obj
 
-        emit_text(dumps(estimate_json_obj(est, layers.names)), output)
+        draws, seed = likely_run(est)
+        meta = run_meta(table, layers, draws, seed)
+        emit_text(dumps({"meta": meta, **estimate_json_obj(est, layers.names)}), output)
     elif fmt is Format.csv:
         from cartcost.render.export import estimate_csv
 
@@ -193,18 +198,21 @@ def _emit_budget(
     fmt: Format,
     output: str | None,
     sources: bool,
-    layers: tuple[str, ...],
+    stack: Layers,
 ) -> None:
     """The estimate with its budget (--budget), in the format asked for."""
     from cartcost.budget import simulate
     from cartcost.cli.output import to_stdout
 
+    layers = stack.names
     plan = simulate(table, est, want.draws, want.seed, want.drivers)
     if fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
         from cartcost.render.budget_export import estimate_budget_json_obj
         from cartcost.render.export import dumps
 
-        emit_text(dumps(estimate_budget_json_obj(plan, layers)), output)
+        meta = run_meta(table, stack, want.draws, want.seed)
+        emit_text(dumps({"meta": meta, **estimate_budget_json_obj(plan, layers)}), output)
     elif fmt is Format.csv:
         from cartcost.render.budget_export import estimate_budget_csv
 
