@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli import complete
+from cartcost.cli.draws_cmd import DrawsOutOpt, check_draws_out
 from cartcost.cli.options import (
     AgeOpt,
     BomOpt,
@@ -193,6 +194,7 @@ def compare_command(
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
     bom: BomOpt = False,
+    draws_out: DrawsOutOpt = None,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
     fmt = pick_format(fmt, output, bom, svg=True)
@@ -211,6 +213,7 @@ def compare_command(
         from cartcost.budget import budget_request
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
+    check_draws_out(draws_out, want, ("--output", output or "-"), ("--svg", svg))
     scenario, listed, overlays = question(
         indication,
         countries,
@@ -249,7 +252,7 @@ def compare_command(
 
     budgets = None
     if want is not None:
-        budgets = _emit_budget(table, cmp, want, fmt, output, layers, not picture_only)
+        budgets = _emit_budget(table, cmp, want, fmt, output, layers, not picture_only, draws_out)
     elif picture_only:
         pass
     elif fmt is Format.json:
@@ -294,15 +297,20 @@ def _emit_budget(
     output: str | None,
     stack: Layers,
     emit: bool = True,
+    draws_out: str | None = None,
 ) -> list[Budget]:
     """Each row's budget (--budget): the same draws and seed for every row; written in
     the format asked for unless emit is False (only a picture was asked for)."""
     from cartcost.budget import simulate
+    from cartcost.cli.draws_cmd import draws_sinks
     from cartcost.cli.output import err, to_stdout
 
-    budgets = [
-        simulate(table, row.estimate, want.draws, want.seed, want.drivers) for row in cmp.rows
-    ]
+    rows = [(row.estimate, row.product) for row in cmp.rows]
+    with draws_sinks(draws_out, table, rows) as sink_for:
+        budgets = [
+            simulate(table, row.estimate, want.draws, want.seed, want.drivers, sink_for(i))
+            for i, row in enumerate(cmp.rows)
+        ]
     if not emit:
         return budgets
     if fmt is Format.json:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cartcost.cli import complete
+from cartcost.cli.draws_cmd import DrawsOutOpt, check_draws_out
 from cartcost.cli.options import (
     AgeOpt,
     BomOpt,
@@ -62,6 +63,8 @@ Examples:
 
   cartcost estimate -c US -i LBCL --budget --draws 1000000 --seed 7 -F csv
 
+  cartcost estimate -c CN -i MM --from NZ --budget --draws-out draws.csv
+
 Options given here override a --scenario file, which overrides the config file's
 [defaults] (`cartcost rates path` shows where it is).
 
@@ -111,6 +114,7 @@ def estimate_command(
     seed: SeedOpt = None,
     drivers: DriversOpt = False,
     bom: BomOpt = False,
+    draws_out: DrawsOutOpt = None,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
     fmt = pick_format(fmt, output, bom)
@@ -120,6 +124,7 @@ def estimate_command(
         from cartcost.budget import budget_request
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
+    check_draws_out(draws_out, want, ("--output", output or "-"))
 
     from cartcost.cli.scenario_opts import say_read_as, scenario_from_options
     from cartcost.estimation import estimate as run_estimate
@@ -150,7 +155,7 @@ def estimate_command(
         for note in est.notes:
             err(f"cartcost: note: {note}")
     if want is not None:
-        _emit_budget(table, est, want, fmt, output, sources, layers)
+        _emit_budget(table, est, want, fmt, output, sources, layers, draws_out)
         return
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
@@ -199,13 +204,17 @@ def _emit_budget(
     output: str | None,
     sources: bool,
     stack: Layers,
+    draws_out: str | None = None,
 ) -> None:
     """The estimate with its budget (--budget), in the format asked for."""
     from cartcost.budget import simulate
     from cartcost.cli.output import to_stdout
 
     layers = stack.names
-    plan = simulate(table, est, want.draws, want.seed, want.drivers)
+    from cartcost.cli.draws_cmd import draws_sinks
+
+    with draws_sinks(draws_out, table, [(est, None)]) as sink_for:
+        plan = simulate(table, est, want.draws, want.seed, want.drivers, sink_for(0))
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
         from cartcost.render.budget_export import estimate_budget_json_obj
