@@ -237,7 +237,7 @@ class Layers(NamedTuple):
     def slim(self) -> Layers:
         """Names and who wrote what: all a command needs once the table is valid."""
         provenance = self.provenance if len(self.names) > 1 else {}
-        return Layers(self.names, {}, provenance, frozenset(), complete=False)
+        return Layers(self.names, {}, provenance, frozenset(), False, self.digests)
 
     def layer_of(self, path: str | KeyPath) -> str:
         parts = split_path(path) if isinstance(path, str) else path
