@@ -25,6 +25,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cartcost.budget import Budget
     from cartcost.estimation import Estimate
     from cartcost.rates import Rates
 
@@ -113,9 +114,10 @@ def _and(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def methods_paragraph(est: Estimate, rates: Rates) -> str:
+def methods_paragraph(est: Estimate, rates: Rates, budget: Budget | None = None) -> str:
     """Currency, price date and conversion of an estimate, as a methods paragraph
-    (CHEERS 2022 item 15), from the figures it actually used."""
+    (CHEERS 2022 item 15), from the figures it actually used; with `budget` (the
+    estimate's simulate()), how its percentiles were simulated."""
     display = est.currency
     native = sorted(
         {i.native_currency for i in est.items if i.amount is not None and i.native_currency}
@@ -154,7 +156,14 @@ def methods_paragraph(est: Estimate, rates: Rates) -> str:
         )
     else:
         parts.append(f"Every figure was quoted in {display}: no currency conversion was needed.")
-    if est.likely:
+    if budget is not None:
+        parts.append(
+            f"P10, P50 and P90 come from {budget.draws:,} simulated journeys (seed "
+            f"{budget.seed}), each figure drawn from a triangular distribution on its low, "
+            "typical (else midpoint) and high values, durations shared by every line, one "
+            "offer per journey and each complication by its probability."
+        )
+    elif est.likely:
         lk = est.likely[0]
         parts.append(
             f"The likely total (P50) and P90 come from {lk.draws:,} simulated journeys "
