@@ -3,6 +3,7 @@
     python bench/batch.py                      # 10k, 100k and 1M rows, memo on
     python bench/batch.py --uncached 10000,100000
     python bench/batch.py --sizes 10000 --keep /tmp/batch-bench
+    python bench/batch.py --budget             # --budget --subtotals: 1k and 10k rows
 
 For each size it writes random valid scenarios (fixed seed) to a CSV, runs
 `cartcost batch INPUT -o OUT` once in a fresh process, checks that every row came out
@@ -119,8 +120,16 @@ def count_rows(path: Path) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--uncached", default="10000,100000", help="sizes to run with --no-cache")
+    parser.add_argument("--sizes", default=None, help="default 10000,100000,1000000")
+    parser.add_argument(
+        "--uncached", default=None, help="sizes to run with --no-cache (default 10000,100000)"
+    )
+    parser.add_argument(
+        "--budget",
+        action="store_true",
+        help="run `batch --budget --subtotals` (P10/P50/P90 per row; default sizes 1000,10000)",
+    )
+    parser.add_argument("--draws", type=int, help="with --budget: draws per row")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best is kept")
     parser.add_argument("--keep", type=Path, help="write the inputs and outputs here")
     parser.add_argument(
@@ -130,8 +139,15 @@ def main() -> None:
         "instead of the installed or checked-out one",
     )
     opts = parser.parse_args()
+    if opts.sizes is None:
+        opts.sizes = "1000,10000" if opts.budget else "10000,100000,1000000"
+    if opts.uncached is None:
+        opts.uncached = "1000" if opts.budget else "10000,100000"
     sizes = [int(s) for s in opts.sizes.split(",") if s]
     uncached = [int(s) for s in opts.uncached.split(",") if s]
+    extra = ["--budget", "--subtotals"] if opts.budget else []
+    if opts.budget and opts.draws:
+        extra += ["--draws", str(opts.draws)]
 
     work = opts.keep or Path(tempfile.mkdtemp(prefix="cartcost-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -142,7 +158,7 @@ def main() -> None:
     print(
         f"cartcost: {' '.join(cartcost_command())}{f' from {opts.src}' if opts.src else ''}; {table}"
     )
-    print(f"scenarios: random, seed {SEED}")
+    print(f"scenarios: random, seed {SEED}{'; batch ' + ' '.join(extra) if extra else ''}")
 
     empty = work / "empty.csv"
     empty.write_text(",".join(HEADER) + "\n")
@@ -163,7 +179,7 @@ def main() -> None:
                 continue
             out = work / f"out-{n}{'' if cached else '-nocache'}.csv"
             runs = [
-                run_batch([] if cached else ["--no-cache"], env, path, out)
+                run_batch([*extra] if cached else [*extra, "--no-cache"], env, path, out)
                 for _ in range(opts.repeat)
             ]
             wall = min(r[0] for r in runs)
@@ -183,6 +199,8 @@ def main() -> None:
             path.unlink()
 
     small, big = min(sizes), max(sizes)
+    if opts.budget:
+        return  # the targets below are the plain batch's
     if small != big and (small, True) in results and (big, True) in results:
         (t_small, m_small), (t_big, m_big) = results[(small, True)], results[(big, True)]
         print()

@@ -39,7 +39,9 @@ def test_to_dict_is_the_json_the_command_writes(real_table: Path) -> None:
         app, ["estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--caregivers", "2", "-F", "json"]
     )
     assert result.exit_code == 0, result.output
-    assert cartcost.estimate(rates, s).to_dict() == json.loads(result.stdout)
+    written = json.loads(result.stdout)
+    assert written.pop("meta")["schema_version"] == 2  # the run's record: the command's own
+    assert cartcost.estimate(rates, s).to_dict() == written
 
 
 def test_load_rates_writes_no_cache_and_reads_no_config(

@@ -26,13 +26,18 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any
 
 from cartcost.errors import CartcostError, UsageProblem, suggest
 from cartcost.rates import Rates
 from cartcost.scenario import MAX_CAREGIVERS, PATHWAYS, Scenario
+
+if TYPE_CHECKING:
+    from cartcost.batch_extra import Layout
+    from cartcost.estimation import Estimate
 
 INPUT_FIELDS = (
     "country",
@@ -534,26 +539,7 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
         est = estimate(rates, scenario_from_fields(fields), draws=0)
     except CartcostError as error:
         return failure(describe(error), fields, items)
-    sc = est.scenario
-    who = (
-        sc.country,
-        sc.indication,
-        ";".join(dict.fromkeys(o.product for o in est.offers)),
-        sc.origin or "",
-        str(sc.caregivers),
-        est.currency,
-        _bool(sc.lives_nearby),
-        ";".join(sc.pathways),
-        *(
-            (est.choices.hospital, est.choices.living, est.choices.city, str(sc.age or ""))
-            if est.choices is not None
-            else ("", "", "", "")
-        ),
-        sc.cover or "",
-        sc.perspective or "",
-        sc.reimbursement or "",
-        plain(sc.income) if sc.income is not None else "",
-    )
+    who = scenario_cells(est)
     if not items:
         return _csv_line(
             (
@@ -577,6 +563,36 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
     )
 
 
+def scenario_cells(est: Estimate) -> tuple[str, ...]:
+    """The INPUT_FIELDS of a row as the estimate resolved them."""
+    sc = est.scenario
+    return (
+        sc.country,
+        sc.indication,
+        ";".join(dict.fromkeys(o.product for o in est.offers)),
+        sc.origin or "",
+        str(sc.caregivers),
+        est.currency,
+        _bool(sc.lives_nearby),
+        ";".join(sc.pathways),
+        *(
+            (est.choices.hospital, est.choices.living, est.choices.city, str(sc.age or ""))
+            if est.choices is not None
+            else ("", "", "", "")
+        ),
+        sc.cover or "",
+        sc.perspective or "",
+        sc.reimbursement or "",
+        _plain(sc.income) if sc.income is not None else "",
+    )
+
+
+def _plain(d: Decimal) -> str:
+    from cartcost.render.fmt import plain
+
+    return plain(d)
+
+
 # ---------------------------------------------------------------- the batch
 
 
@@ -587,12 +603,18 @@ def run(
     items: bool = False,
     cache_size: int | None = None,
     stats: Stats | None = None,
+    layout: Layout | None = None,
 ) -> Iterator[tuple[int, Outcome]]:
     """(row, Outcome) for each record of `source`, in order, one at a time.
 
     cache_size: memo entries (0: no memo); default DEFAULT_CACHE_SIZE, or
-    ITEMS_CACHE_SIZE with items.
+    ITEMS_CACHE_SIZE with items. layout: JSON Lines, subtotals, a budget
+    (batch_extra.py); None for the plain CSV.
     """
+    make: Callable[[Rates, tuple[str, ...]], Outcome] = partial(outcome, items=items)
+    fail: Callable[[str, tuple[str, ...]], Failure] = partial(failure, items=items)
+    if layout is not None:
+        make, fail = layout.outcome, layout.failure
     if cache_size is None:
         cache_size = ITEMS_CACHE_SIZE if items else DEFAULT_CACHE_SIZE
     stats = stats if stats is not None else Stats()
@@ -603,8 +625,8 @@ def run(
         try:
             fields = fields_of(raw)
         except UsageProblem as error:
-            return failure(describe(error), (), items)
-        return outcome(rates, fields, items)
+            return fail(describe(error), ())
+        return make(rates, fields)
 
     memo = lru_cache(maxsize=cache_size)(compute) if cache_size > 0 else compute
     rows = failed = 0
@@ -615,7 +637,7 @@ def run(
                 result = memo(raw)
             else:
                 stats.computed += 1
-                result = failure(raw.error, (), items)
+                result = fail(raw.error, ())
             if type(result) is Failure:
                 failed += 1
             yield row, result

@@ -33,7 +33,7 @@ Pure: no I/O, no printing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -287,7 +287,19 @@ class Samples:
     kept: int
 
 
-def _run(pr: engine.Prepared, keys: Sequence[str], draws: int, seed: int, keep: int) -> Samples:
+# Called with each chunk of draws, its inputs drawn (engine.draw's record) and the
+# number of draws before it: how draws_out.py writes every draw without keeping them.
+Sink = Callable[[engine.Draws, dict[str, Any], int], None]
+
+
+def _run(
+    pr: engine.Prepared,
+    keys: Sequence[str],
+    draws: int,
+    seed: int,
+    keep: int,
+    sink: Sink | None = None,
+) -> Samples:
     import numpy as np
 
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -299,7 +311,10 @@ def _run(pr: engine.Prepared, keys: Sequence[str], draws: int, seed: int, keep: 
     done = 0
     while done < draws:
         n = min(CHUNK, draws - done)
-        d = engine.draw(pr, engine.NumpyBackend(rng, n))
+        record: dict[str, Any] | None = {} if sink is not None else None
+        d = engine.draw(pr, engine.NumpyBackend(rng, n), record=record)
+        if sink is not None and record is not None:
+            sink(d, record, done)
         totals.append(np.asarray(d.total, dtype=float))
         for eid, occurs in d.happened.items():
             happened[eid] += int(occurs.sum())
@@ -337,9 +352,10 @@ def simulate(
     draws: int = DEFAULT_DRAWS,
     seed: int = DEFAULT_SEED,
     drivers: bool = False,
+    sink: Sink | None = None,
 ) -> Budget:
     """Simulate the estimate's journey `draws` times; the same inputs and seed give the
-    same Budget."""
+    same Budget. sink: given every chunk of draws as it is made (draws_out.py)."""
     import numpy as np
 
     check_draws(draws)
@@ -352,7 +368,7 @@ def simulate(
             items=kept_items, total=total_of(i.amount for i in kept_items if i.amount)
         )
     items = [i for i in est.items if i.amount is not None]
-    run = _run(_prepared(rates, est), [i.key for i in items], draws, seed, keep=DETAIL_MAX)
+    run = _run(_prepared(rates, est), [i.key for i in items], draws, seed, DETAIL_MAX, sink)
     total, lines, kept, happened = run.total, run.lines, run.kept, run.happened
     total_detail = total[:kept]
     plain = est.total

@@ -523,6 +523,9 @@ def _tri(fig: Money | Duration | Probability, to: Callable[[Decimal], Decimal] |
     return Tri(a, c, hi)
 
 
+_PHASES = ("workup", "manufacturing", "inpatient", "nearby", "visits_per_week")
+
+
 class Draws(NamedTuple):
     """One draw (floats) or many (arrays) of every line, in the display currency."""
 
@@ -612,12 +615,18 @@ def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
     )
 
 
-def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
+def draw(
+    pr: Prepared, b: Backend, events: bool = True, record: dict[str, Any] | None = None
+) -> Draws:
     """One journey (Backend) or many (NumpyBackend): every line, the stay and the events.
 
     The reserve (events) counts the ICU and ward days at this journey's rates, repeated
     hospital items, one-off costs, the longer stay on every day-driven line and a visa
-    the longer stay may need."""
+    the longer stay may need.
+
+    record: filled with the inputs drawn, by name (draws_out.py): "offer" and "choice"
+    (indices), "price", "days.<phase>", "rate.<line key>", "visa_fee", "icu_day" and
+    "event.<id>" (1.0/0.0); amounts in the display currency. Drawing is unchanged."""
     p = pr.plan
     caregivers = p.scenario.caregivers
     travellers = float(p.scenario.travellers)
@@ -639,11 +648,16 @@ def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
         visits_per_week=triangular(b, b.uniform(), *pr.visits),
     )
     amounts: dict[str, Any] = {L.PRODUCT: price}
+    if record is not None:
+        record.update(offer=offer, choice=combo, price=price)
+        record.update({f"days.{k}": getattr(days, k) for k in _PHASES})
     rate_of: list[Any] = []
     for pl, alts, keep in zip(p.lines, pr.rates, pr.keep, strict=True):
         line = pl.line
         rate = _choose(b, u_for(line.group), alts, combo)
         rate_of.append(rate)
+        if record is not None:
+            record[f"rate.{line.key}"] = rate
         if line.part == "fare":
             amount = rate * travellers
         elif line.quantity is not None:
@@ -668,6 +682,8 @@ def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
     stay = days.stay
     if pr.fee is not None:
         amounts[L.VISA] = visa_at(stay)
+        if record is not None:
+            record["visa_fee"] = fee
 
     happened: dict[str, Any] = {}
     if events and pr.events:
@@ -679,12 +695,16 @@ def draw(pr: Prepared, b: Backend, events: bool = True) -> Draws:
             icu = _choose(b, u_for("hospital"), icu_alts, combo)
         else:
             icu = ward * float(ICU_DAY_FACTOR)
+        if record is not None:
+            record["icu_day"] = icu
         extra_in = b.zeros()
         extra_out = b.zeros()
         direct = b.zeros()
         for eid, prob, icu_days, ward_days, wait_days, cost in pr.events:
             occurs = b.occurs(b.uniform(), prob)
             happened[eid] = occurs
+            if record is not None:
+                record[f"event.{eid}"] = occurs
             if icu_days is not None:
                 d = triangular(b, b.uniform(), *icu_days) * occurs
                 extra_in = extra_in + d

@@ -231,11 +231,13 @@ class Layers(NamedTuple):
     # displaced is not "unused" in any sense a user could fix.
     cited: frozenset[str] = frozenset()
     complete: bool = True
+    # SHA-256 of each layer's bytes, lowest first (set by load_rates; metadata.py).
+    digests: tuple[str, ...] = ()
 
     def slim(self) -> Layers:
         """Names and who wrote what: all a command needs once the table is valid."""
         provenance = self.provenance if len(self.names) > 1 else {}
-        return Layers(self.names, {}, provenance, frozenset(), complete=False)
+        return Layers(self.names, {}, provenance, frozenset(), False, self.digests)
 
     def layer_of(self, path: str | KeyPath) -> str:
         parts = split_path(path) if isinstance(path, str) else path
@@ -476,15 +478,19 @@ def load_rates(
     whole = [(name, raw) for name, raw in read if isinstance(raw, bytes)]
     # A layer that cannot be read is an error to report, never something to cache.
     key = cache.table_key(whole) if use_cache and len(whole) == len(read) else None
+    from cartcost.metadata import layer_digests
+
+    digests = layer_digests([raw for _, raw in whole])
     if key is not None:
         hit = _cached(cache.load(key, _cacheable), tuple(name for name, _ in read))
         if hit is not None:
-            return (hit[0], _stack_read(read)) if with_data else hit
+            found = _stack_read(read) if with_data else hit[1]
+            return hit[0], found._replace(digests=digests)
     layers = _stack_read(read)
     rates = validate_layers(layers)
     if key is not None:
         cache.store(key, (rates, layers.slim()))
-    return rates, layers
+    return rates, layers._replace(digests=digests)
 
 
 # ---------------------------------------------------------------- the validated-table cache

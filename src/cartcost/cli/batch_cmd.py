@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartcost.cli.options import BomOpt, OutputOpt, RatesOpt
+from cartcost.cli.options import BomOpt, DrawsOpt, OutputOpt, RatesOpt, SeedOpt
 from cartcost.cli.output import ForceOpt, guard
 
 if TYPE_CHECKING:
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from cartcost.batch import Outcome, Stats
+    from cartcost.batch_extra import Layout
 
 EPILOG = """\
 INPUT has one scenario per row, with the fields of `estimate`. A CSV needs a header row
@@ -36,6 +37,14 @@ Examples:
   cartcost batch scenarios.jsonl -o estimates.csv --errors failed.csv
 
   printf 'country,indication,from\\nCN,MM,NZ\\n' | cartcost batch -
+
+  cartcost batch scenarios.csv --subtotals --budget --seed 7 -F jsonl -o out.jsonl
+
+-F jsonl writes JSON Lines (also chosen by -o FILE.jsonl). --subtotals adds a low/high
+pair per category. --budget adds P10/P50/P90 of the total per row (2,000 simulated
+journeys a row unless --draws says otherwise) and the row's seed, derived from --seed and
+the scenario: `estimate ... --budget --draws D --seed S` with the row's values gives the
+same figures.
 """
 
 FLUSH_EVERY = 8192  # rows between flushes (and progress updates); a power of two
@@ -88,6 +97,25 @@ def batch_command(
     ] = None,
     rates: RatesOpt = None,
     bom: BomOpt = False,
+    out_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-F",
+            metavar="csv|jsonl",
+            help="OUT as CSV or JSON Lines. [default: by OUT's extension, else csv]",
+            show_default=False,
+        ),
+    ] = None,
+    subtotals: Annotated[
+        bool, typer.Option("--subtotals", help="Add a low/high pair per category.")
+    ] = False,
+    budget: Annotated[
+        bool,
+        typer.Option("--budget", help="Add P10/P50/P90 of the total per row (simulated)."),
+    ] = False,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
 ) -> None:
     """Estimate many scenarios from a CSV or JSON Lines file, one output row each."""
     import contextlib
@@ -101,6 +129,9 @@ def batch_command(
     if errors is not None and to_stdout(errors):
         raise UsageProblem("--errors needs a file path (stdout carries OUT)")
     check_outputs(("--output", output or "-"), ("--errors", errors))
+    from cartcost.cli.batch_extra_opts import layout_for
+
+    layout = layout_for(output, out_format, items, subtotals, budget, draws, seed, bom)
     table, _layers = load_rates(rates or [])
     show = sys.stderr.isatty() if progress is None else progress
     stats = Stats()
@@ -120,6 +151,7 @@ def batch_command(
             items=items,
             cache_size=0 if no_cache else None,
             stats=stats,
+            layout=layout,
         )
         try:
             with (
@@ -128,7 +160,9 @@ def batch_command(
             ):
                 if bom:
                     out.write(BOM)
-                _write_all(results, out, bad, items, failures, counter, size if show else None)
+                _write_all(
+                    results, out, bad, items, failures, counter, size if show else None, layout
+                )
         except BrokenPipeError:
             # The reader of stdout went away (e.g. `| head`): stop quietly, as `yes` does.
             from cartcost.cli.output import silence_stdout
@@ -168,12 +202,19 @@ def _write_all(
     failures: list[str],
     counter: _Counter,
     progress_total: int | None,
+    layout: Layout | None = None,
 ) -> None:
     from cartcost.batch import Failure, error_header_line, header_line
 
-    out.write(header_line(items))
+    out.write(header_line(items) if layout is None else layout.header)
     if bad is not None:
-        bad.write(error_header_line())
+        bad.write(error_header_line() if layout is None else layout.error_header)
+    if layout is not None:
+        # JSON Lines, subtotals or a budget: each line as the layout writes it.
+        from cartcost.cli.batch_extra_opts import write_layout
+
+        write_layout(results, out, bad, layout, failures, counter, progress_total)
+        return
     bar = _Progress(progress_total) if progress_total is not None else None
     write = out.write
     n = 0

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cartcost.cli import complete
+from cartcost.cli.draws_cmd import DrawsOutOpt, check_draws_out
 from cartcost.cli.options import (
     AgeOpt,
     BomOpt,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from cartcost.budget import Budget, BudgetRequest
     from cartcost.comparison import Comparison
     from cartcost.rates import Rates
+    from cartcost.ratesfile import Layers
     from cartcost.scenario import Scenario
 
 EPILOG = """\
@@ -217,6 +219,7 @@ def compare_command(
     drivers: DriversOpt = False,
     bom: BomOpt = False,
     prepared_by: PreparedByOpt = None,
+    draws_out: DrawsOutOpt = None,
 ) -> None:
     """Compare the all-in cost and time of CAR-T across countries, on one screen."""
     report_fmt = pick_report_format(report_fmt, output, bom, svg=True)
@@ -236,6 +239,7 @@ def compare_command(
         from cartcost.budget import budget_request
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
+    check_draws_out(draws_out, want, ("--output", output or "-"), ("--svg", svg))
     scenario, listed, overlays = question(
         indication,
         countries,
@@ -283,14 +287,18 @@ def compare_command(
 
         emit_compare_report(table, cmp, want, output, prepared_by, layers.names)
     elif want is not None:
-        budgets = _emit_budget(table, cmp, want, fmt, output, layers.names, not picture_only)
+        budgets = _emit_budget(table, cmp, want, fmt, output, layers, not picture_only, draws_out)
     elif picture_only:
         pass
     elif fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
+        from cartcost.metadata import likely_run
         from cartcost.render.compare_export import compare_json_obj
         from cartcost.render.export import dumps
 
-        emit_text(dumps(compare_json_obj(cmp, layers.names)), output)
+        runs = [likely_run(r.estimate) for r in cmp.rows]
+        meta = run_meta(table, layers, *next((r for r in runs if r[0]), (None, None)))
+        emit_text(dumps({"meta": meta, **compare_json_obj(cmp, layers.names)}), output)
     elif fmt is Format.csv:
         from cartcost.render.compare_export import compare_csv
 
@@ -322,24 +330,32 @@ def _emit_budget(
     want: BudgetRequest,
     fmt: Format,
     output: str | None,
-    layers: tuple[str, ...],
+    stack: Layers,
     emit: bool = True,
+    draws_out: str | None = None,
 ) -> list[Budget]:
     """Each row's budget (--budget): the same draws and seed for every row; written in
     the format asked for unless emit is False (only a picture was asked for)."""
     from cartcost.budget import simulate
+    from cartcost.cli.draws_cmd import draws_sinks
     from cartcost.cli.output import err, to_stdout
 
-    budgets = [
-        simulate(table, row.estimate, want.draws, want.seed, want.drivers) for row in cmp.rows
-    ]
+    rows = [(row.estimate, row.product) for row in cmp.rows]
+    with draws_sinks(draws_out, table, rows) as sink_for:
+        budgets = [
+            simulate(table, row.estimate, want.draws, want.seed, want.drivers, sink_for(i))
+            for i, row in enumerate(cmp.rows)
+        ]
     if not emit:
         return budgets
     if fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
         from cartcost.render.budget_export import compare_budget_json_obj
         from cartcost.render.export import dumps
 
-        emit_text(dumps(compare_budget_json_obj(cmp, budgets, layers)), output)
+        meta = run_meta(table, stack, want.draws, want.seed)
+        obj = compare_budget_json_obj(cmp, budgets, stack.names)
+        emit_text(dumps({"meta": meta, **obj}), output)
     elif fmt is Format.csv:
         from cartcost.render.budget_export import compare_budget_csv
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from cartcost.cli import complete
+from cartcost.cli.draws_cmd import DrawsOutOpt, check_draws_out
 from cartcost.cli.options import (
     AgeOpt,
     BomOpt,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from cartcost.budget import BudgetRequest
     from cartcost.estimation import Estimate
     from cartcost.rates import Rates
+    from cartcost.ratesfile import Layers
 
 EPILOG = """\
 Examples:
@@ -76,6 +78,8 @@ Examples:
   cartcost estimate -c CN -i MM --from NZ --timeline
 
   cartcost estimate -c CN -i MM --from NZ -F html --prepared-by "Ana Ruiz" -o quote.html
+
+  cartcost estimate -c CN -i MM --from NZ --budget --draws-out draws.csv
 
 Options given here override a --scenario file, which overrides the config file's
 [defaults] (`cartcost rates path` shows where it is).
@@ -132,6 +136,7 @@ def estimate_command(
     bom: BomOpt = False,
     timeline: TimelineOpt = False,
     prepared_by: PreparedByOpt = None,
+    draws_out: DrawsOutOpt = None,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
     report_fmt = pick_report_format(report_fmt, output, bom)
@@ -142,6 +147,7 @@ def estimate_command(
         from cartcost.budget import budget_request
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
+    check_draws_out(draws_out, want, ("--output", output or "-"))
 
     from cartcost.cli.scenario_opts import say_read_as, scenario_from_options
     from cartcost.estimation import estimate as run_estimate
@@ -184,12 +190,16 @@ def estimate_command(
         for note in est.notes:
             err(f"cartcost: note: {note}")
     if want is not None:
-        _emit_budget(table, est, want, fmt, output, sources, layers.names)
+        _emit_budget(table, est, want, fmt, output, sources, layers, draws_out)
         return
     if fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
+        from cartcost.metadata import likely_run
         from cartcost.render.export import dumps, estimate_json_obj
 
-        emit_text(dumps(estimate_json_obj(est, layers.names)), output)
+        draws, seed = likely_run(est)
+        meta = run_meta(table, layers, draws, seed)
+        emit_text(dumps({"meta": meta, **estimate_json_obj(est, layers.names)}), output)
     elif fmt is Format.csv:
         from cartcost.render.export import estimate_csv
 
@@ -228,18 +238,25 @@ def _emit_budget(
     fmt: Format,
     output: str | None,
     sources: bool,
-    layers: tuple[str, ...],
+    stack: Layers,
+    draws_out: str | None = None,
 ) -> None:
     """The estimate with its budget (--budget), in the format asked for."""
     from cartcost.budget import simulate
     from cartcost.cli.output import to_stdout
 
-    plan = simulate(table, est, want.draws, want.seed, want.drivers)
+    layers = stack.names
+    from cartcost.cli.draws_cmd import draws_sinks
+
+    with draws_sinks(draws_out, table, [(est, None)]) as sink_for:
+        plan = simulate(table, est, want.draws, want.seed, want.drivers, sink_for(0))
     if fmt is Format.json:
+        from cartcost.cli.runmeta import run_meta
         from cartcost.render.budget_export import estimate_budget_json_obj
         from cartcost.render.export import dumps
 
-        emit_text(dumps(estimate_budget_json_obj(plan, layers)), output)
+        meta = run_meta(table, stack, want.draws, want.seed)
+        emit_text(dumps({"meta": meta, **estimate_budget_json_obj(plan, layers)}), output)
     elif fmt is Format.csv:
         from cartcost.render.budget_export import estimate_budget_csv
 

@@ -1,0 +1,172 @@
+"""What a run was: the `meta` object of every JSON output, and the methods paragraph.
+
+`meta` makes a result reproducible and reportable: the output's schema version, the
+cartcost version, the seed and number of draws behind any simulated figure, the FX date
+and base currency, the price year (the year of the table's `as_of`) and the SHA-256 of
+the rate table's bytes, layer by layer and as a whole.
+
+The whole-table hash: for a table of one layer, the SHA-256 of that file's bytes (what
+`sha256sum data/rates.toml` prints); for several, the SHA-256 of the layers' hex digests,
+lowest layer first, each followed by a newline (so `sha256sum a.toml b.toml | cut -d' '
+-f1 | sha256sum` reproduces it). The same bytes always give the same hash, whatever the
+files are called.
+
+methods_paragraph() states currency, price date and conversion in words, as item 15 of
+CHEERS 2022 (currency, price date and conversion) asks a cost analysis to report.
+
+Pure: no I/O, no printing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cartcost.budget import Budget
+    from cartcost.estimation import Estimate
+    from cartcost.rates import Rates
+
+SCHEMA_VERSION = 2
+
+
+def layer_digests(raws: Sequence[bytes]) -> tuple[str, ...]:
+    """The SHA-256 (hex) of each layer's bytes, lowest first."""
+    return tuple(hashlib.sha256(raw).hexdigest() for raw in raws)
+
+
+def table_digest(digests: Sequence[str]) -> str | None:
+    """The hash of a whole stack of layers from theirs (see the module's docstring);
+    None when the digests are not known."""
+    if not digests:
+        return None
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(f"{d}\n" for d in digests).encode("ascii")).hexdigest()
+
+
+def embedded_digests() -> tuple[str, ...]:
+    """The digest of the table this cartcost ships (for the Python API, whose load_rates
+    returns no Layers). Reads the embedded file."""
+    from cartcost.ratesfile import embedded_path
+
+    return layer_digests([embedded_path().read_bytes()])
+
+
+def run_meta(
+    rates: Rates,
+    *,
+    names: Sequence[str] = (),
+    digests: Sequence[str] = (),
+    draws: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The `meta` object of a JSON output (docs/schemas/meta.schema.json)."""
+    from cartcost import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "cartcost_version": __version__,
+        "draws": draws,
+        "seed": seed,
+        "fx": {"base": rates.fx.base, "as_of": rates.fx.as_of.isoformat()},
+        "price_year": rates.meta.as_of.year,
+        "data_as_of": rates.meta.as_of.isoformat(),
+        "rates": {
+            "sha256": table_digest(digests),
+            "layers": [
+                {"name": name, "sha256": digest}
+                for name, digest in zip(names, digests, strict=False)
+            ],
+        },
+    }
+
+
+def likely_run(est: Estimate) -> tuple[int | None, int | None]:
+    """(draws, seed) behind the plain estimate's likely total, or (None, None)."""
+    if not est.likely:
+        return None, None
+    return est.likely[0].draws, est.likely[0].seed
+
+
+def _dates(rates: Rates, est: Estimate) -> tuple[tuple[date, date] | None, bool]:
+    """The span of publication dates of the published sources behind the included
+    lines, and whether any line rests on an assumption."""
+    cited = [
+        rates.sources[s]
+        for item in est.items
+        if item.amount is not None
+        for s in item.sources
+        if s in rates.sources
+    ]
+    found = [src.published for src in cited if src.kind != "assumption"]
+    assumed = any(src.kind == "assumption" for src in cited)
+    return ((min(found), max(found)) if found else None), assumed
+
+
+def _num(value: Any) -> str:
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def methods_paragraph(est: Estimate, rates: Rates, budget: Budget | None = None) -> str:
+    """Currency, price date and conversion of an estimate, as a methods paragraph
+    (CHEERS 2022 item 15), from the figures it actually used; with `budget` (the
+    estimate's simulate()), how its percentiles were simulated."""
+    display = est.currency
+    native = sorted(
+        {i.native_currency for i in est.items if i.amount is not None and i.native_currency}
+        | {o.currency for o in est.offers}
+    )
+    foreign = [c for c in native if c != display]
+    base = rates.fx.base
+    as_of = rates.meta.as_of
+    dates, assumed = _dates(rates, est)
+    parts = [
+        f"Costs are reported in {display}. Price year: {as_of.year}, the date of the rate "
+        f"table ({as_of.isoformat()})."
+    ]
+    if dates is not None:
+        parts.append(
+            "Each unit cost is the figure its source published (sources dated "
+            f"{dates[0].isoformat()} to {dates[1].isoformat()}), not adjusted for "
+            "inflation to the price year"
+            + ("; figures no source publishes rest on stated assumptions." if assumed else ".")
+        )
+    parts.append(
+        "Each line was built in the currency its source quoted (quantity times unit "
+        "cost); no purchasing-power adjustment was made."
+    )
+    if foreign:
+        pairs = [
+            f"{base} 1 = {c} {_num(rates.fx.rates[c])}"
+            for c in [*foreign, display]
+            if c != base and c in rates.fx.rates
+        ]
+        how = f": {'; '.join(pairs)}" if pairs else ""
+        parts.append(
+            f"Amounts quoted in {_and(foreign)} were converted to {display} once, after each "
+            f"line was built, at the market exchange rates of {rates.fx.as_of.isoformat()} "
+            f"(base {base}{how})."
+        )
+    else:
+        parts.append(f"Every figure was quoted in {display}: no currency conversion was needed.")
+    if budget is not None:
+        parts.append(
+            f"P10, P50 and P90 come from {budget.draws:,} simulated journeys (seed "
+            f"{budget.seed}), each figure drawn from a triangular distribution on its low, "
+            "typical (else midpoint) and high values, durations shared by every line, one "
+            "offer per journey and each complication by its probability."
+        )
+    elif est.likely:
+        lk = est.likely[0]
+        parts.append(
+            f"The likely total (P50) and P90 come from {lk.draws:,} simulated journeys "
+            f"(seed {lk.seed})."
+        )
+    return " ".join(parts)
