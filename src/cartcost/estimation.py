@@ -555,48 +555,93 @@ def _likely(
     return Likely(q10, q50, q90, draws, seed, pathway)
 
 
-# The reserve's high end is the same P95 for everything that prices the same journey:
-# worked out once per (table, what the draws of the journey depend on), in the table's
-# base currency, and kept (bounded). The table's records are immutable and each entry
-# holds the table itself, so an id is never mistaken for another table's.
+# The reserve's high end is the same P95 for every journey whose complications are
+# priced alike: drawn once per (table, what those draws depend on), in the table's base
+# currency, and kept (bounded). It is drawn from a plan of its own (_reserve_plan) in
+# which nothing the complications do not depend on can change the draws: one neutral
+# offer (the product and manufacturing do not enter the reserve) and no visa (a visa a
+# longer stay may need is the visa line's, at its high end). The table's records are
+# immutable and each entry holds the table itself, so an id is never mistaken for
+# another table's.
 _RESERVES: dict[tuple[object, ...], tuple[Rates, Decimal]] = {}
 _MAX_RESERVES = 8192
+# Complications' draws depend on the ward, ICU, day-driven and repeated items' figures.
+_RESERVE_FIGURES = frozenset({"hospital.inpatient", *L.DAY_LINES})
+
+
+def _reserve_plan(p: engine.Plan) -> engine.Plan:
+    from cartcost.rates import Duration, Money, Offer
+
+    zero = (Decimal(0), Decimal(0))
+    neutral = Offer(
+        product="",
+        indications=(),
+        price=Money(zero, (), p.rates.fx.base),
+        manufacturing_days=Duration(zero, ()),
+    )
+    return engine.plan(p.rates, p.scenario, [("", neutral)])._replace(visa=None)
 
 
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
-    """What the simulated reserve depends on: every figure drawn (by identity; the fare's
-    value does not matter, only that there is one), the people and the offers."""
+    """What the simulated reserve depends on, read off the estimate's own plan: which
+    lines its reserve plan has (each draws the same uniforms whatever its figure; the
+    hospital items are always there), the figures of the lines that price complications,
+    the kinds of choice, the caregivers."""
     return (
         id(p.rates),
-        tuple((pl.line.key, *(id(a.money) for a in pl.alts), pl.covered) for pl in p.lines),
-        tuple(oid for oid, _ in p.offers),
+        tuple(
+            (pl.line.key, *(id(a.money) for a in pl.alts))
+            if pl.line.key in _RESERVE_FIGURES
+            else pl.line.key
+            for pl in p.lines
+            if pl.line.item is None
+        ),
         p.combos,
         p.scenario.caregivers,
-        id(p.workup),
-        id(p.inpatient),
-        id(p.nearby),
-        id(p.visits),
-        None if p.visa is None else (p.visa.free_days, id(p.visa.fee), id(p.visa.free_fee)),
         tuple(id(f.money) if f else None for f in p.icu),
+        tuple((k, *(id(a.money) for a in v)) for k, v in p.repeats.items()),
     )
 
 
-def _remember_reserve(p: engine.Plan, reserves: list[float]) -> Decimal:
-    value = Decimal(_quantile(sorted(reserves), RESERVE_PERCENTILE))
-    if len(_RESERVES) >= _MAX_RESERVES:
-        _RESERVES.clear()
-    _RESERVES[_reserve_key(p)] = (p.rates, value)
+_WORST: dict[tuple[object, ...], tuple[Rates, Decimal]] = {}
+
+
+def _worst_case(p: engine.Plan) -> Decimal:
+    """Every event at once, each at its worst, in the display currency (kept per kind of
+    journey, as the reserve is: with the visa, the durations and the offers' waits)."""
+    key = (
+        _reserve_key(p),
+        p.display,
+        None if p.visa is None else (p.visa.free_days, id(p.visa.fee), id(p.visa.free_fee)),
+        id(p.workup),
+        id(p.inpatient),
+        id(p.nearby),
+        tuple(id(o.manufacturing_days) for _, o in p.offers),
+    )
+    found = _WORST.get(key)
+    if found is not None and found[0] is p.rates:
+        return found[1]
+    value = _cents(engine.worst(engine.prepare(p)).lines[L.RESERVE])
+    if len(_WORST) >= _MAX_RESERVES:
+        _WORST.clear()
+    _WORST[key] = (p.rates, value)
     return value
 
 
 def _reserve_p95(p: engine.Plan) -> Decimal:
     """P95 of the simulated complications of RESERVE_DRAWS journeys (seed DEFAULT_SEED),
     in the table's base currency."""
-    found = _RESERVES.get(_reserve_key(p))
+    key = _reserve_key(p)
+    found = _RESERVES.get(key)
     if found is not None and found[0] is p.rates:
         return found[1]
-    _, reserves = simulate_small(p, RESERVE_DRAWS, DEFAULT_SEED, p.rates.fx.base)
-    return _remember_reserve(p, reserves)
+    rp = _reserve_plan(p)
+    _, reserves = simulate_small(rp, RESERVE_DRAWS, DEFAULT_SEED, p.rates.fx.base)
+    value = Decimal(_quantile(sorted(reserves), RESERVE_PERCENTILE))
+    if len(_RESERVES) >= _MAX_RESERVES:
+        _RESERVES.clear()
+    _RESERVES[key] = (p.rates, value)
+    return value
 
 
 def estimate(
@@ -692,12 +737,8 @@ def estimate(
     base = rates.fx.base
     assert display is not None
     if draws:
-        # Drawn in the table's base currency, so that the complications reserve drawn
-        # here serves every display currency (percentiles convert exactly).
+        # Drawn in the table's base currency: percentiles convert exactly.
         d = _simulate(p, draws, seed, base)
-        reserves = list(d.lines.get(L.RESERVE, [0.0] * draws))
-        if draws == RESERVE_DRAWS and seed == DEFAULT_SEED and rates.events:
-            _remember_reserve(p, reserves)
         runs: list[tuple[str | None, engine.Draws]] = [(None, d)] if len(pathways) == 1 else []
         if len(pathways) > 1:
             # Offers on different pathways (an academic product at a third of the
@@ -715,7 +756,7 @@ def estimate(
             if family is not None:
                 you_likely.append(_likely(family, draws, seed, pathway, fx, base, display))
     if rates.events:
-        worst_case = _cents(engine.worst(engine.prepare(p)).lines[L.RESERVE])
+        worst_case = _worst_case(p)
         reserve_high = fx.convert(_reserve_p95(p), base, display).quantize(_CENT) + 0
         items[L.RESERVE] = LineItem(
             category="hospital",
