@@ -90,7 +90,7 @@ def test_csv_adds_percentile_columns() -> None:
         "sources",
         "note",
     ]
-    assert header[10:20] == [
+    assert header[10:22] == [
         "from",
         "caregivers",
         "lives_nearby",
@@ -99,10 +99,12 @@ def test_csv_adds_percentile_columns() -> None:
         "living",
         "city",
         "age",
+        "cover",
+        "perspective",
         "fx_as_of",
         "data_as_of",
     ]
-    assert header[20:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
+    assert header[22:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
     for row in rows:
         if row["low"] == "":
             assert row["p10"] == ""

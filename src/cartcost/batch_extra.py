@@ -193,6 +193,8 @@ class Layout:
             *who,
             plain(est.total.low),
             plain(est.total.high),
+            plain(est.you_pay.low) if est.you_pay is not None else "unknown",
+            plain(est.you_pay.high) if est.you_pay is not None else "unknown",
             plain(est.stay_days.low),
             plain(est.stay_days.high),
             plain(est.days_to_infusion.low),
