@@ -83,10 +83,12 @@ def test_reserve_us_uses_twice_the_ward_day_for_icu_and_pays_the_visa(rates: Rat
     # apheresis again (no bridging in US)    = 20,000
     # drugs                                  =    300
     # lodging 27 x 200 = 5,400; meals 47 x 80 = 3,760; transport 27 x 40 = 1,080
-    # Visa: the stay (45-64 days) was within NZ's 90 visa-free days (ESTA-like USD 21-40);
-    # 64 + 27 = 91 days needs the B-2 visa (high USD 435): 2 x (435 - 40) = 790.
+    # = 85,540. The visa is the visa line's: the stay (45-64 days) is within NZ's 90
+    # visa-free days (ESTA-like USD 21-40), but 64 + 27 = 91 days needs the B-2 visa
+    # (USD 185-435), so the visa line runs from 2 x 21 = 42 to 2 x 435 = 870.
     assert ICU_DAY_FACTOR == 2
-    assert est.worst_case == 86_330
+    assert est.worst_case == 85_540
+    assert item(est, "travel.visa").amount == Range(Decimal(42), Decimal(870))
     assert "countries.US.hospital.inpatient_day" in item(est, "hospital.complications").figure_paths
 
 

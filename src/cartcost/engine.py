@@ -424,7 +424,18 @@ def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
     low, high = low_days(p), high_days(p)
     found = [line_ends(p, pl, low, high) for pl in p.lines]
     if p.visa is not None:
-        found.append(visa_ends(p, Range(low.stay, high.stay)))
+        # At its high end, the stay lengthened by every complication at its worst, so
+        # the visa that would need is in the visa line (draw() prices it so too).
+        longest = high.stay + sum(
+            (
+                fig.range[1]
+                for _, ev in p.events
+                for fig in (ev.icu_days, ev.inpatient_days, ev.wait_days)
+                if fig is not None
+            ),
+            Decimal(0),
+        )
+        found.append(visa_ends(p, Range(low.stay, longest)))
     return found, low, high
 
 
@@ -621,8 +632,8 @@ def draw(
     """One journey (Backend) or many (NumpyBackend): every line, the stay and the events.
 
     The reserve (events) counts the ICU and ward days at this journey's rates, repeated
-    hospital items, one-off costs, the longer stay on every day-driven line and a visa
-    the longer stay may need.
+    hospital items, one-off costs and the longer stay on every day-driven line; the visa
+    line is priced for the stay as it turned out.
 
     record: filled with the inputs drawn, by name (draws_out.py): "offer" and "choice"
     (indices), "price", "days.<phase>", "rate.<line key>", "visa_fee", "icu_day" and
@@ -732,7 +743,9 @@ def draw(
                 q = pl.line.quantity
                 reserve = reserve + rate * (q(longer, caregivers) - q(days, caregivers))
         if pr.fee is not None:
-            reserve = reserve + b.positive(visa_at(longer.stay) - amounts[L.VISA])
+            # The visa the stay actually needs: a longer stay may need one the planned
+            # stay did not (the visa line's high end covers that, see ends()).
+            amounts[L.VISA] = visa_at(longer.stay)
         amounts[L.RESERVE] = reserve
         stay = longer.stay
     return Draws(amounts, stay, happened, b.total(list(amounts.values())))
