@@ -34,8 +34,8 @@ from cartcost.batch import (
 )
 from cartcost.errors import CartcostError, UsageProblem
 from cartcost.estimation import estimate
+from cartcost.exports.fmt import plain
 from cartcost.rates import Rates
-from cartcost.render.fmt import plain
 from cartcost.scenario import Scenario
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from cartcost.budget import simulate
 from cartcost.estimation import estimate
+from cartcost.exports.fmt import whole
 from cartcost.rates import Rates
-from cartcost.render.fmt import whole
 from cartcost.scenario import Scenario
 from tests.clihelp import run
 from tests.conftest import FIXTURES

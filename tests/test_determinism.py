@@ -21,8 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartcost.estimation import estimate
+from cartcost.exports.csvjson import dumps, estimate_csv, estimate_json_obj
 from cartcost.rates import validate
-from cartcost.render.export import dumps, estimate_csv, estimate_json_obj
 from tests.conftest import MINI
 from tests.test_properties import rate_tables, scenarios
 

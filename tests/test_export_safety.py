@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cartcost.render.export import csv_text, safe_cell
+from cartcost.exports.csvjson import csv_text, safe_cell
 from tests.clihelp import run
 from tests.conftest import MINI
 

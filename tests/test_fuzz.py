@@ -35,10 +35,10 @@ import pytest
 
 from cartcost.errors import CartcostError
 from cartcost.estimation import estimate
+from cartcost.exports.csvjson import dumps, estimate_csv, estimate_json_obj
 from cartcost.rates import FX_MAX, FX_MIN, MAX_DAYS, Rates, validate
 from cartcost.rates import MAX_AMOUNT as MAX
 from cartcost.ratesfile import parse_toml
-from cartcost.render.export import dumps, estimate_csv, estimate_json_obj
 from cartcost.render.table import estimate_table, make_console
 from cartcost.scenario import Scenario
 from tests.clihelp import run
@@ -271,7 +271,7 @@ def _exercise(data: Any, budget: bool = False) -> int:
         make_console(width=100, file=io.StringIO()).print(estimate_table(est, True, rates.sources))
         if budget and made == 1:
             from cartcost.budget import simulate
-            from cartcost.render.budget_export import estimate_budget_csv
+            from cartcost.exports.budget import estimate_budget_csv
 
             estimate_budget_csv(simulate(rates, est, 1000, 7, True))
     return made

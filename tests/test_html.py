@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cartcost.render.fmt import whole
+from cartcost.exports.fmt import whole
 from tests.clihelp import run
 
 ESTIMATE = ("estimate", "-c", "CN", "-i", "MM", "--from", "NZ")

@@ -34,10 +34,10 @@ from hypothesis import strategies as st
 
 from cartcost.errors import CartcostError
 from cartcost.estimation import Estimate, estimate
+from cartcost.exports.csvjson import dumps, estimate_csv, estimate_json_obj
+from cartcost.exports.fmt import plain, whole
 from cartcost.money import Range
 from cartcost.rates import Rates, validate
-from cartcost.render.export import dumps, estimate_csv, estimate_json_obj
-from cartcost.render.fmt import plain, whole
 from cartcost.scenario import Scenario
 from tests.conftest import MINI
 
@@ -439,7 +439,7 @@ def test_generator_makes_valid_tables_of_every_shape() -> None:
 def test_json_numbers_are_exact_to_the_cent_at_any_size(cents_: int, negative: bool) -> None:
     """A float holds an amount to the cent only below about 1e13; past that the JSON text
     still carries every digit, as the CSV does (a reader may parse it as a decimal)."""
-    from cartcost.render.fmt import json_number
+    from cartcost.exports.fmt import json_number
 
     amount = Decimal(-cents_ if negative else cents_).scaleb(-2)
     text = dumps({"amount": json_number(amount)})

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from cartcost.render.fmt import whole, whole_parts
+from cartcost.exports.fmt import whole, whole_parts
 from tests.clihelp import run
 
 WIDTHS = (40, 60, 80, 120)

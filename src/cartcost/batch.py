@@ -14,8 +14,8 @@ every later row with the same raw cells. It is an LRU of at most `cache_size` en
 keyed by the row's raw text, so results are exactly those of estimating each row afresh.
 
 Output rows are CSV text (the row number is prefixed by the writer): amounts are rounded
-to the cent by render.fmt, the one place cartcost rounds, and text cells are made safe for
-spreadsheets by render.export.safe_cell.
+to the cent by exports.fmt, the one place cartcost rounds, and text cells are made safe for
+spreadsheets by exports.csvjson.safe_cell.
 """
 
 from __future__ import annotations
@@ -505,7 +505,7 @@ def describe(error: CartcostError) -> str:
 
 
 def _csv_line(cells: Iterable[str]) -> str:
-    from cartcost.render.export import safe_cell
+    from cartcost.exports.csvjson import safe_cell
 
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerow([safe_cell(c) for c in cells])
@@ -530,8 +530,8 @@ def failure(error: str, fields: tuple[str, ...], items: bool) -> Failure:
 def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
     """Estimate one row; a domain error becomes a Failure (the batch goes on)."""
     from cartcost.estimation import estimate
-    from cartcost.render.export import estimate_csv_rows
-    from cartcost.render.fmt import plain
+    from cartcost.exports.csvjson import estimate_csv_rows
+    from cartcost.exports.fmt import plain
 
     try:
         # No likely total per row (batch --budget is for that); the complications
@@ -588,7 +588,7 @@ def scenario_cells(est: Estimate) -> tuple[str, ...]:
 
 
 def _plain(d: Decimal) -> str:
-    from cartcost.render.fmt import plain
+    from cartcost.exports.fmt import plain
 
     return plain(d)
 

@@ -79,7 +79,7 @@ def total_spread(rates: Rates, est: Estimate, draws: int, seed: int) -> Spread:
 
 def subtotals(est: Estimate) -> dict[str, tuple[Decimal, Decimal]]:
     """Low and high per category, to the cent, adding up to the total to the cent."""
-    from cartcost.render.fmt import cent_parts
+    from cartcost.exports.fmt import cent_parts
 
     sums: dict[str, list[Decimal]] = {}
     for item in est.items:
@@ -173,8 +173,8 @@ class Layout:
 
     def outcome(self, rates: Rates, fields: tuple[str, ...]) -> Outcome:
         from cartcost.estimation import estimate
-        from cartcost.render.export import estimate_csv_rows
-        from cartcost.render.fmt import plain
+        from cartcost.exports.csvjson import estimate_csv_rows
+        from cartcost.exports.fmt import plain
 
         try:
             est = estimate(rates, scenario_from_fields(fields), draws=0)

@@ -184,8 +184,8 @@ class Budget:
         """What `cartcost estimate --budget -F json` writes, as plain JSON data."""
         import json
 
-        from cartcost.render.budget_export import estimate_budget_json_obj
-        from cartcost.render.export import dumps
+        from cartcost.exports.budget import estimate_budget_json_obj
+        from cartcost.exports.csvjson import dumps
 
         found: dict[str, Any] = json.loads(dumps(estimate_budget_json_obj(self, layers)))
         return found

@@ -139,8 +139,8 @@ class Comparison(NamedTuple):
         """What `cartcost compare -F json` writes, as plain JSON data."""
         import json
 
-        from cartcost.render.compare_export import compare_json_obj
-        from cartcost.render.export import dumps
+        from cartcost.exports.compare import compare_json_obj
+        from cartcost.exports.csvjson import dumps
 
         found: dict[str, Any] = json.loads(dumps(compare_json_obj(self, tuple(layers))))
         return found

@@ -160,7 +160,7 @@ class Estimate(NamedTuple):
         rate-table layers to name (the embedded table alone by default)."""
         import json
 
-        from cartcost.render.export import dumps, estimate_json_obj
+        from cartcost.exports.csvjson import dumps, estimate_json_obj
 
         found: dict[str, Any] = json.loads(dumps(estimate_json_obj(self, layers)))
         return found

@@ -292,15 +292,15 @@ def compare_command(
         pass
     elif fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
+        from cartcost.exports.compare import compare_json_obj
+        from cartcost.exports.csvjson import dumps
         from cartcost.metadata import likely_run
-        from cartcost.render.compare_export import compare_json_obj
-        from cartcost.render.export import dumps
 
         runs = [likely_run(r.estimate) for r in cmp.rows]
         meta = run_meta(table, layers, *next((r for r in runs if r[0]), (None, None)))
         emit_text(dumps({"meta": meta, **compare_json_obj(cmp, layers.names)}), output)
     elif fmt is Format.csv:
-        from cartcost.render.compare_export import compare_csv
+        from cartcost.exports.compare import compare_csv
 
         emit_text(compare_csv(cmp), output)
         for s in cmp.skipped:
@@ -350,14 +350,14 @@ def _emit_budget(
         return budgets
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
-        from cartcost.render.budget_export import compare_budget_json_obj
-        from cartcost.render.export import dumps
+        from cartcost.exports.budget import compare_budget_json_obj
+        from cartcost.exports.csvjson import dumps
 
         meta = run_meta(table, stack, want.draws, want.seed)
         obj = compare_budget_json_obj(cmp, budgets, stack.names)
         emit_text(dumps({"meta": meta, **obj}), output)
     elif fmt is Format.csv:
-        from cartcost.render.budget_export import compare_budget_csv
+        from cartcost.exports.budget import compare_budget_csv
 
         emit_text(compare_budget_csv(cmp, budgets), output)
         for s in cmp.skipped:

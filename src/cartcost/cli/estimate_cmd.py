@@ -194,14 +194,14 @@ def estimate_command(
         return
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
+        from cartcost.exports.csvjson import dumps, estimate_json_obj
         from cartcost.metadata import likely_run
-        from cartcost.render.export import dumps, estimate_json_obj
 
         draws, seed = likely_run(est)
         meta = run_meta(table, layers, draws, seed)
         emit_text(dumps({"meta": meta, **estimate_json_obj(est, layers.names)}), output)
     elif fmt is Format.csv:
-        from cartcost.render.export import estimate_csv
+        from cartcost.exports.csvjson import estimate_csv
 
         emit_text(estimate_csv(est), output)
     else:
@@ -252,13 +252,13 @@ def _emit_budget(
         plan = simulate(table, est, want.draws, want.seed, want.drivers, sink_for(0))
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
-        from cartcost.render.budget_export import estimate_budget_json_obj
-        from cartcost.render.export import dumps
+        from cartcost.exports.budget import estimate_budget_json_obj
+        from cartcost.exports.csvjson import dumps
 
         meta = run_meta(table, stack, want.draws, want.seed)
         emit_text(dumps({"meta": meta, **estimate_budget_json_obj(plan, layers)}), output)
     elif fmt is Format.csv:
-        from cartcost.render.budget_export import estimate_budget_csv
+        from cartcost.exports.budget import estimate_budget_csv
 
         emit_text(estimate_budget_csv(plan), output)
     else:

@@ -236,7 +236,7 @@ def show_command(
     assert layers.complete  # with_data: the cache does not keep the merged data
     node = _select(layers.data, path)
     if fmt is ShowFormat.json:
-        from cartcost.render.export import dumps
+        from cartcost.exports.csvjson import dumps
         from cartcost.render.listing import plain_data
 
         emit_text(dumps(plain_data(_wrap(path, node))), output)

@@ -48,12 +48,12 @@ def emit_estimate_report(
         emit_text(html, output)
         return
     if fmt is ReportFormat.json:
-        from cartcost.render.export import dumps, estimate_json_obj
+        from cartcost.exports.csvjson import dumps, estimate_json_obj
         from cartcost.render.timeline_view import timeline_json_obj
 
         obj: dict[str, Any]
         if budget is not None:
-            from cartcost.render.budget_export import estimate_budget_json_obj
+            from cartcost.exports.budget import estimate_budget_json_obj
 
             obj = estimate_budget_json_obj(budget, layers)
         else:

@@ -21,10 +21,10 @@ from rich.text import Text
 from cartcost.budget import Budget, Driver, LineBudget, Spread
 from cartcost.comparison import Comparison, Row
 from cartcost.estimation import CATEGORIES, Estimate
+from cartcost.exports.fmt import days, whole
 from cartcost.money import Range
 from cartcost.rates import Source
 from cartcost.render.fit import FirstThatFits, first_fitting
-from cartcost.render.fmt import days, whole
 
 BAR_WIDTH = 10
 COMPARE_BAR_WIDTH = 16

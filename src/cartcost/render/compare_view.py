@@ -20,8 +20,8 @@ from rich.text import Text
 
 from cartcost.comparison import Comparison, Delta, Row
 from cartcost.estimation import Category
+from cartcost.exports.fmt import exported_subtotals, span, whole, whole_parts
 from cartcost.money import Range
-from cartcost.render.fmt import exported_subtotals, span, whole, whole_parts
 from cartcost.render.table import TextTable
 
 BAR_WIDTHS = (24, 16, 10)

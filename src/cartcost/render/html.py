@@ -6,7 +6,7 @@ readable on a phone, printable to PDF from any browser (a table's header repeats
 page, a row is never cut in two). Every text that comes from the rate table, an overlay
 or the command line goes through `esc` (html.escape, quotes included), in text, in
 attributes and in the SVG alike. No arithmetic but placing bars on a scale: the figures
-come from the core, rounded for display by render/fmt.py as every other format rounds
+come from the core, rounded for display by exports/fmt.py as every other format rounds
 them.
 """
 
@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
+from cartcost.exports.fmt import money_span, span, whole
 from cartcost.money import Range
 from cartcost.rates import Source
-from cartcost.render.fmt import money_span, span, whole
 
 if TYPE_CHECKING:
     from cartcost.budget import Budget

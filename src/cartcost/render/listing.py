@@ -466,7 +466,7 @@ def _csv_cell(value: Cell) -> str | int:
 
 
 def listing_csv(listing: Listing) -> str:
-    from cartcost.render.export import csv_text
+    from cartcost.exports.csvjson import csv_text
 
     columns = [c for c in listing.columns if c.exported]
     return csv_text(

@@ -12,9 +12,9 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
+from cartcost.exports.fmt import exported_amounts, money_span, span, whole, whole_parts
 from cartcost.rates import Source
 from cartcost.render.fit import FirstThatFits
-from cartcost.render.fmt import exported_amounts, money_span, span, whole, whole_parts
 
 _CATEGORY_TITLES = {
     "product": "Product",

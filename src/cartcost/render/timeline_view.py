@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cartcost.exports.fmt import days, json_number, plain, whole
 from cartcost.rates import Source
-from cartcost.render.fmt import days, json_number, plain, whole
 from cartcost.timeline import Timeline, Week
 
 TIMELINE_CSV_COLUMNS = (
@@ -138,7 +138,7 @@ def timeline_csv_rows(tl: Timeline) -> list[list[object]]:
 
 
 def timeline_csv(tl: Timeline) -> str:
-    from cartcost.render.export import csv_text
+    from cartcost.exports.csvjson import csv_text
 
     return csv_text(TIMELINE_CSV_COLUMNS, timeline_csv_rows(tl))
 

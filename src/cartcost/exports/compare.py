@@ -12,8 +12,7 @@ from typing import Any
 
 from cartcost.comparison import Comparison, Delta, Row
 from cartcost.estimation import CATEGORIES
-from cartcost.money import Range
-from cartcost.render.export import (
+from cartcost.exports.csvjson import (
     LIKELY_CSV_COLUMNS,
     SCENARIO_CSV_COLUMNS,
     bool_text,
@@ -23,7 +22,14 @@ from cartcost.render.export import (
     range_json,
     scenario_csv_cells,
 )
-from cartcost.render.fmt import JsonNumber, exported_amounts, exported_subtotals, json_number, plain
+from cartcost.exports.fmt import (
+    JsonNumber,
+    exported_amounts,
+    exported_subtotals,
+    json_number,
+    plain,
+)
+from cartcost.money import Range
 
 _PAIRS = (
     "product",

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cartcost.estimation import Estimate, LineItem
+from cartcost.exports.fmt import ExactNumber, JsonNumber, exported_amounts, json_number, plain
 from cartcost.money import Range
-from cartcost.render.fmt import ExactNumber, JsonNumber, exported_amounts, json_number, plain
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -18,15 +18,15 @@ from typing import Any
 
 from cartcost.budget import Budget, Spread
 from cartcost.comparison import Comparison
-from cartcost.render.compare_export import COMPARE_CSV_COLUMNS, compare_csv_rows, compare_json_obj
-from cartcost.render.export import (
+from cartcost.exports.compare import COMPARE_CSV_COLUMNS, compare_csv_rows, compare_json_obj
+from cartcost.exports.csvjson import (
     ESTIMATE_CSV_COLUMNS,
     csv_text,
     estimate_csv_rows,
     estimate_json_obj,
     range_json,
 )
-from cartcost.render.fmt import JsonNumber, exported_amounts, json_number, plain
+from cartcost.exports.fmt import JsonNumber, exported_amounts, json_number, plain
 
 BUDGET_CSV_COLUMNS = ("p10", "p50", "p90", "mean", "draws", "seed")
 DRIVER_CSV_COLUMN = "narrows_spread_by"
