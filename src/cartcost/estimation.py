@@ -579,22 +579,24 @@ def _reserve_plan(p: engine.Plan) -> engine.Plan:
         price=Money(zero, (), p.rates.fx.base),
         manufacturing_days=Duration(zero, ()),
     )
-    return engine.plan(p.rates, p.scenario, [("", neutral)])._replace(visa=None)
+    rp = engine.plan(p.rates, p.scenario, [("", neutral)])
+    # Only the lines that price complications are drawn: the others cannot change them.
+    kept = tuple(
+        pl for pl in rp.lines if pl.line.key in _RESERVE_FIGURES or pl.line.item in rp.repeats
+    )
+    return rp._replace(visa=None, lines=kept)
 
 
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
-    """What the simulated reserve depends on, read off the estimate's own plan: which
-    lines its reserve plan has (each draws the same uniforms whatever its figure; the
-    hospital items are always there), the figures of the lines that price complications,
-    the kinds of choice, the caregivers."""
+    """What the simulated reserve depends on, read off the estimate's own plan: the
+    lines that price complications and their figures (the reserve plan draws no other
+    line), the repeated items, the kinds of choice, the caregivers."""
     return (
         id(p.rates),
         tuple(
             (pl.line.key, *(id(a.money) for a in pl.alts))
-            if pl.line.key in _RESERVE_FIGURES
-            else pl.line.key
             for pl in p.lines
-            if pl.line.item is None
+            if pl.line.key in _RESERVE_FIGURES
         ),
         p.combos,
         p.scenario.caregivers,
