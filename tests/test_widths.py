@@ -20,7 +20,14 @@ import pytest
 from cartcost.exports.fmt import whole, whole_parts
 from tests.clihelp import run
 
-WIDTHS = (40, 60, 80, 120)
+# 60 and 80 columns in the default run; 40 and 120 too under the slow marker (every
+# table at every width: python -m pytest -m slow).
+WIDTHS = (
+    pytest.param(40, marks=pytest.mark.slow),
+    60,
+    80,
+    pytest.param(120, marks=pytest.mark.slow),
+)
 DRAWS = ("--draws", "1000")
 NUMBER = re.compile(r"[+−]?\d+(?:,\d{3})*")
 HIDDEN = re.compile(r"Hidden at this width: (.*?) \(widen")
