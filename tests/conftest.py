@@ -7,6 +7,7 @@ them, marked slow (`python -m pytest -m slow`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,13 @@ def mini_rates():  # type: ignore[no-untyped-def]
 
     rates, _ = load_rates()
     return rates
+
+
+@functools.cache
+def shared_real_rates():  # type: ignore[no-untyped-def]
+    """The shipped table, validated once per test session: its records are immutable, so
+    tests may share it (loading it per test costs about 0.4 s each)."""
+    from cartcost.ratesfile import read_toml
+    from cartcost.schema import validate
+
+    return validate(read_toml(REAL), str(REAL))

@@ -22,9 +22,9 @@ from tests.clihelp import run
 
 @pytest.fixture
 def rates(real_table: Path) -> Rates:
-    from cartcost.ratesfile import load_rates
+    from tests.conftest import shared_real_rates
 
-    table, _ = load_rates()
+    table: Rates = shared_real_rates()
     return table
 
 

@@ -2,7 +2,7 @@
 widths up; it must choose exactly what building and measuring every configuration in
 turn (fit_table_by_trial) chooses, at every width, and without falling back to it.
 
-The default run tries every tenth width (and 200); the [all-widths] cases, marked slow,
+The default run tries every twentieth width (and 200); the [all-widths] cases, marked slow,
 every width from 40 to 200."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_arithmetic_fit_chooses_what_trial_and_error_chooses(
 ) -> None:
     cmp = _comparisons()[which]
     seen: set[tuple[str, ...]] = set()
-    widths = range(40, 201) if every else sorted({*range(40 + which, 201, 10), 200})
+    widths = range(40, 201) if every else sorted({*range(40 + which, 201, 20), 200})
     for width in widths:
         console = _console(width)
         slow, slow_hidden = cv.fit_table_by_trial(cmp, console, width)
