@@ -1,7 +1,7 @@
 """Shared fixtures. Every test runs against tests/fixtures/mini.toml unless it asks for the
 real table, and never touches the user's config or cache.
 
-Every property test (one with @given) runs twice: as [quick], with a fifth of the examples
+Every property test (one with @given) runs twice: as [quick], with a tenth of the examples
 its @settings ask for (at least 5), in the default run; and as [thorough], with all of
 them, marked slow (`python -m pytest -m slow`)."""
 
@@ -19,7 +19,7 @@ MINI = FIXTURES / "mini.toml"
 REAL = Path(__file__).parents[1] / "data" / "rates.toml"
 
 
-QUICK_SHARE = 5  # the default run tries 1/QUICK_SHARE of each property test's examples
+QUICK_SHARE = 10  # the default run tries 1/QUICK_SHARE of each property test's examples
 QUICK_MIN = 5
 
 

@@ -9,7 +9,7 @@ deleted, duplicated, truncated). Each one is validated, estimated for a few scen
 rendered as CSV, JSON and a table; some go through the whole CLI. Anything raised other
 than a cartcost.errors.CartcostError fails the test, with the seed to replay it.
 
-Budget: the default run tries the first 10 mutants ([quick]); the [thorough] case, marked
+Budget: the default run tries the first 6 mutants ([quick]); the [thorough] case, marked
 slow, CARTCOST_FUZZ_EXAMPLES mutants (default 600) within CARTCOST_FUZZ_SECONDS (default
 30). CARTCOST_FUZZ_SEED picks another series, e.g.
 
@@ -46,7 +46,7 @@ from tests.conftest import MINI, REAL
 
 EXAMPLES = int(os.environ.get("CARTCOST_FUZZ_EXAMPLES", "600"))
 SECONDS = float(os.environ.get("CARTCOST_FUZZ_SECONDS", "30"))
-QUICK_EXAMPLES, QUICK_SECONDS = 10, 2.0
+QUICK_EXAMPLES, QUICK_SECONDS = 6, 2.0
 SEED = int(os.environ.get("CARTCOST_FUZZ_SEED", "0"))
 CLI_EVERY = 10  # every tenth mutant also runs through the CLI
 BUDGET_EVERY = 4  # every fourth structure mutant also simulates a budget
