@@ -295,3 +295,19 @@ def test_reader_closing_stdout_early_stops_quietly(tmp_path: Path) -> None:
     proc.stderr.close()
     assert proc.wait(timeout=60) == 141
     assert stderr == ""
+
+
+def test_rows_say_their_dates_and_items_who_pays_them(tmp_path: Path) -> None:
+    """A batch file lifted out of context still says its FX and data dates; an --items
+    row's paid_by and basis are the estimate's own (not neighbouring columns)."""
+    source = tmp_path / "in.csv"
+    source.write_text("country,indication,from,caregivers\nCN,MM,NZ,1\n")
+    result = run("batch", str(source))
+    assert result.exit_code == 0, result.stderr
+    (row,) = rows(result.stdout)
+    assert row["fx_as_of"] == "2026-01-02" and row["data_as_of"] == "2026-01-01"
+    result = run("batch", str(source), "--items")
+    items = rows(result.stdout)
+    assert {r["fx_as_of"] for r in items} == {"2026-01-02"}
+    priced = [r for r in items if r["low"] and r["category"] != "total"]
+    assert priced and all(r["paid_by"] in ("family", "public", "insurer") for r in priced)

@@ -77,6 +77,8 @@ SUMMARY_COLUMNS = (
     "stay_days_high",
     "days_to_infusion_low",
     "days_to_infusion_high",
+    "fx_as_of",
+    "data_as_of",
     "error",
 )
 ITEM_COLUMNS = (
@@ -89,6 +91,8 @@ ITEM_COLUMNS = (
     "note",
     "paid_by",
     "basis",
+    "fx_as_of",
+    "data_as_of",
     "error",
 )
 ERROR_COLUMNS = (*SCENARIO_COLUMNS, "error")
@@ -552,15 +556,27 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
                 plain(est.stay_days.high),
                 plain(est.days_to_infusion.low),
                 plain(est.days_to_infusion.high),
+                est.fx_as_of.isoformat(),
+                est.data_as_of.isoformat(),
                 "",
             )
         )
-    # estimate_csv_rows: country, indication, product, category, item, low, high,
-    # currency, sources, note -- the same rows `estimate --format csv` writes.
     return tuple(
-        _csv_line((*who, *(str(c) for c in r[3:7]), str(r[8]), str(r[9]), *map(str, r[17:19]), ""))
-        for r in estimate_csv_rows(est)
+        _csv_line(
+            (*who, *item_cells(row), est.fx_as_of.isoformat(), est.data_as_of.isoformat(), "")
+        )
+        for row in estimate_csv_rows(est)
     )
+
+
+# The cells of an --items row, by name, from the rows `estimate --format csv` writes.
+_ITEM_CELLS = ("category", "item", "low", "high", "sources", "note", "paid_by", "basis")
+
+
+def item_cells(row: list[object]) -> tuple[str, ...]:
+    from cartcost.exports.csvjson import ESTIMATE_CSV_COLUMNS
+
+    return tuple(str(row[ESTIMATE_CSV_COLUMNS.index(name)]) for name in _ITEM_CELLS)
 
 
 def scenario_cells(est: Estimate) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ from cartcost.batch import (
     Outcome,
     _csv_line,
     describe,
+    item_cells,
     scenario_cells,
     scenario_from_fields,
 )
@@ -104,6 +105,8 @@ def _json_value(column: str, cell: str) -> Any:
     if column in ("caregivers", "age", "draws", "seed"):
         return int(cell)
     if column.endswith(("_low", "_high", "_p10", "_p50", "_p90")) or column in ("low", "high"):
+        if cell == "unknown":  # what the family pays, where cover is not known
+            return None
         return float(cell) if "." in cell else int(cell)
     return cell
 
@@ -181,12 +184,10 @@ class Layout:
         except CartcostError as error:
             return self.failure(describe(error), fields)
         who = scenario_cells(est)
+        dates = (est.fx_as_of.isoformat(), est.data_as_of.isoformat())
         if self.items:
             return tuple(
-                self._text(
-                    self.columns,
-                    (*who, *(str(c) for c in r[3:7]), str(r[8]), str(r[9]), ""),
-                )
+                self._text(self.columns, (*who, *item_cells(r), *dates, ""))
                 for r in estimate_csv_rows(est)
             )
         cells = [
@@ -199,6 +200,7 @@ class Layout:
             plain(est.stay_days.high),
             plain(est.days_to_infusion.low),
             plain(est.days_to_infusion.high),
+            *dates,
         ]
         if self.with_subtotals:
             found = subtotals(est)
