@@ -35,7 +35,9 @@ Pure: no I/O, no printing. NumPy is imported only by NumpyBackend.
 from __future__ import annotations
 
 import math
+import operator
 import random
+from itertools import repeat
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import product as combinations
@@ -806,6 +808,9 @@ class NumpyBackend(Backend):
         return np.where(w > 0, np.where(u < fc, left, right), a)
 
 
+_add, _sub, _mul = operator.add, operator.sub, operator.mul
+
+
 class Vec(list[float]):
     """n floats with elementwise arithmetic: what draw() needs of an array, in plain
     Python, for the few hundred journeys of the plain estimate (importing NumPy would
@@ -813,25 +818,26 @@ class Vec(list[float]):
 
     __slots__ = ()
 
+    # map() over operator functions: about twice as fast as a comprehension over zip().
     def __add__(self, o: Any) -> Vec:  # type: ignore[override]
         if isinstance(o, list):
-            return Vec([x + y for x, y in zip(self, o, strict=True)])
-        return Vec([x + o for x in self])
+            return Vec(map(_add, self, o))
+        return Vec(map(_add, self, repeat(o, len(self))))
 
     __radd__ = __add__
 
     def __sub__(self, o: Any) -> Vec:
         if isinstance(o, list):
-            return Vec([x - y for x, y in zip(self, o, strict=True)])
-        return Vec([x - o for x in self])
+            return Vec(map(_sub, self, o))
+        return Vec(map(_sub, self, repeat(o, len(self))))
 
     def __rsub__(self, o: Any) -> Vec:
-        return Vec([o - x for x in self])
+        return Vec(map(_sub, repeat(o, len(self)), self))
 
     def __mul__(self, o: Any) -> Vec:
         if isinstance(o, list):
-            return Vec([x * y for x, y in zip(self, o, strict=True)])
-        return Vec([x * o for x in self])
+            return Vec(map(_mul, self, o))
+        return Vec(map(_mul, self, repeat(o, len(self))))
 
     __rmul__ = __mul__
 
