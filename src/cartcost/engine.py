@@ -37,10 +37,10 @@ from __future__ import annotations
 import math
 import operator
 import random
-from itertools import repeat
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import product as combinations
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cartcost import lines as L
