@@ -787,9 +787,13 @@ def estimate(
         city_name=city_name(dest, scenario.city),
         age=scenario.age,
     )
+    # The resolved scenario says what was assumed: the cover (the origin's usual when
+    # none was given) and the perspective.
+    shown_currency = scenario.currency
+    scenario = scenario._replace(cover=who.cover, perspective=who.perspective)
     found_est = Estimate(
         scenario=scenario,
-        currency=scenario.currency,
+        currency=shown_currency,
         items=ordered,
         total=total(i.amount for i in ordered if i.amount is not None),
         stay_days=Range(low.stay, high.stay),
