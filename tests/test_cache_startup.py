@@ -19,6 +19,9 @@ from typer.testing import CliRunner
 from cartcost.cli import root
 from tests.conftest import MINI
 
+# Every check here starts fresh processes: the slow step runs it (python -m pytest -m slow).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[1]
 
 PROBE = """

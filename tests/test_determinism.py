@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,9 @@ from cartcost.exports.csvjson import dumps, estimate_csv, estimate_json_obj
 from cartcost.rates import validate
 from tests.conftest import MINI
 from tests.test_properties import rate_tables, scenarios
+
+# Every check here starts fresh processes: the slow step runs it (python -m pytest -m slow).
+pytestmark = pytest.mark.slow
 
 CORPUS = Path(__file__).parent / "corpus"
 HOSTILE = str(CORPUS / "hostile" / "formulas.toml")

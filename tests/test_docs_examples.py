@@ -8,6 +8,9 @@ from types import ModuleType
 
 import pytest
 
+# Re-running every quoted command takes seconds: the slow step runs it.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
