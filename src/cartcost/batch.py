@@ -535,7 +535,6 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
     """Estimate one row; a domain error becomes a Failure (the batch goes on)."""
     from cartcost.estimation import estimate
     from cartcost.exports.csvjson import estimate_csv_rows
-    from cartcost.exports.fmt import plain
 
     try:
         # No likely total per row (batch --budget is for that); the complications
@@ -545,27 +544,31 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
         return failure(describe(error), fields, items)
     who = scenario_cells(est)
     if not items:
-        return _csv_line(
-            (
-                *who,
-                plain(est.total.low),
-                plain(est.total.high),
-                plain(est.you_pay.low) if est.you_pay is not None else "unknown",
-                plain(est.you_pay.high) if est.you_pay is not None else "unknown",
-                plain(est.stay_days.low),
-                plain(est.stay_days.high),
-                plain(est.days_to_infusion.low),
-                plain(est.days_to_infusion.high),
-                est.fx_as_of.isoformat(),
-                est.data_as_of.isoformat(),
-                "",
-            )
-        )
+        return _csv_line((*summary_cells(est), ""))
     return tuple(
         _csv_line(
             (*who, *item_cells(row), est.fx_as_of.isoformat(), est.data_as_of.isoformat(), "")
         )
         for row in estimate_csv_rows(est)
+    )
+
+
+def summary_cells(est: Estimate) -> tuple[str, ...]:
+    """A summary row's cells but the error: SUMMARY_COLUMNS from `row` to `data_as_of`."""
+    from cartcost.exports.fmt import plain
+
+    return (
+        *scenario_cells(est),
+        plain(est.total.low),
+        plain(est.total.high),
+        plain(est.you_pay.low) if est.you_pay is not None else "unknown",
+        plain(est.you_pay.high) if est.you_pay is not None else "unknown",
+        plain(est.stay_days.low),
+        plain(est.stay_days.high),
+        plain(est.days_to_infusion.low),
+        plain(est.days_to_infusion.high),
+        est.fx_as_of.isoformat(),
+        est.data_as_of.isoformat(),
     )
 
 

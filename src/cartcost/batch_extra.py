@@ -38,6 +38,7 @@ from cartcost.batch import (
     item_cells,
     scenario_cells,
     scenario_from_fields,
+    summary_cells,
 )
 from cartcost.errors import CartcostError
 from cartcost.lines import CATEGORIES
@@ -190,18 +191,7 @@ class Layout:
                 self._text(self.columns, (*who, *item_cells(r), *dates, ""))
                 for r in estimate_csv_rows(est)
             )
-        cells = [
-            *who,
-            plain(est.total.low),
-            plain(est.total.high),
-            plain(est.you_pay.low) if est.you_pay is not None else "unknown",
-            plain(est.you_pay.high) if est.you_pay is not None else "unknown",
-            plain(est.stay_days.low),
-            plain(est.stay_days.high),
-            plain(est.days_to_infusion.low),
-            plain(est.days_to_infusion.high),
-            *dates,
-        ]
+        cells = list(summary_cells(est))
         if self.with_subtotals:
             found = subtotals(est)
             for c in CATEGORIES:
