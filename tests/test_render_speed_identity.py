@@ -6,7 +6,7 @@ instead of building and measuring every configuration. These tests draw the same
 both ways, in colour, at many widths, and require the same bytes; and they check that
 the fast way does not fall back on Rich's measuring (else they would prove nothing).
 
-The default run draws each case at every twelfth width (each starting at another);
+The default run draws each case at every 24th width (each starting at another);
 the [all-widths] cases, marked slow, at every width.
 """
 
@@ -40,8 +40,8 @@ ALL_WIDTHS = [
 
 
 def _widths(widths: list[int], every: bool, case: int) -> list[int]:
-    """Every width, or every twelfth from one that depends on the case."""
-    return widths if every else widths[case % 12 :: 12]
+    """Every width, or every twenty-fourth from one that depends on the case."""
+    return widths if every else widths[case % 24 :: 24]
 
 
 def _console(width: int, file: io.StringIO | None = None) -> Console:
