@@ -194,6 +194,10 @@ class _Counter:
             raise UsageProblem(f"INPUT {self.name}: cannot read ({error.strerror})") from None
 
 
+def _csv_row(row: int, text: str) -> str:
+    return f"{row},{text}"
+
+
 def _write_all(
     results: Iterable[tuple[int, Outcome]],
     out: TextIO,
@@ -209,30 +213,27 @@ def _write_all(
     out.write(header_line(items) if layout is None else layout.header)
     if bad is not None:
         bad.write(error_header_line() if layout is None else layout.error_header)
-    if layout is not None:
-        # JSON Lines, subtotals or a budget: each line as the layout writes it.
-        from cartcost.cli.batch_extra_opts import write_layout
-
-        write_layout(results, out, bad, layout, failures, counter, progress_total)
-        return
+    # CSV text after the row number, or (JSON Lines, subtotals, a budget) as the layout
+    # writes its lines.
+    line = layout.line if layout is not None else _csv_row
     bar = _Progress(progress_total) if progress_total is not None else None
     write = out.write
     n = 0
     try:
         for row, result in results:
             if type(result) is str:
-                write(f"{row},{result}")
+                write(line(row, result))
             elif isinstance(result, Failure):
                 if len(failures) < SHOW_FAILURES:
                     failures.append(f"row {row}: {result.error}")
                 if bad is not None:
-                    bad.write(f"{row},{result.error_line}")
+                    bad.write(line(row, result.error_line))
                 else:
-                    write(f"{row},{result.line}")
+                    write(line(row, result.line))
             else:
                 assert isinstance(result, tuple)
-                for line in result:
-                    write(f"{row},{line}")
+                for text in result:
+                    write(line(row, text))
             n += 1
             if not n % FLUSH_EVERY:
                 out.flush()

@@ -3,14 +3,11 @@ the layout they ask for (src/cartcost/batch_extra.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cartcost.batch import Outcome
     from cartcost.batch_extra import Layout
-    from cartcost.cli.batch_cmd import _Counter
 
 FORMATS = ("csv", "jsonl")
 JSONL_EXTENSIONS = (".jsonl", ".ndjson")
@@ -60,46 +57,3 @@ def layout_for(
             seed=check_seed(DEFAULT_SEED if seed is None else seed),
         )
     return Layout(jsonl=fmt == "jsonl", items=items, subtotals=subtotals, budget=spec)
-
-
-def write_layout(
-    results: Iterable[tuple[int, Outcome]],
-    out: TextIO,
-    bad: TextIO | None,
-    layout: Layout,
-    failures: list[str],
-    counter: _Counter,
-    progress_total: int | None,
-) -> None:
-    """batch_cmd._write_all for a layout: the same flushing, progress and failures."""
-    from cartcost.batch import Failure
-    from cartcost.cli.batch_cmd import FLUSH_EVERY, SHOW_FAILURES, _Progress
-
-    bar = _Progress(progress_total) if progress_total is not None else None
-    write, line = out.write, layout.line
-    n = 0
-    try:
-        for row, result in results:
-            if type(result) is str:
-                write(line(row, result))
-            elif isinstance(result, Failure):
-                if len(failures) < SHOW_FAILURES:
-                    failures.append(f"row {row}: {result.error}")
-                if bad is not None:
-                    bad.write(line(row, result.error_line))
-                else:
-                    write(line(row, result.line))
-            else:
-                assert isinstance(result, tuple)
-                for text in result:
-                    write(line(row, text))
-            n += 1
-            if not n % FLUSH_EVERY:
-                out.flush()
-                if bad is not None:
-                    bad.flush()
-                if bar is not None:
-                    bar.update(n, counter.chars)
-    finally:
-        if bar is not None:
-            bar.close(n)
