@@ -166,6 +166,52 @@ def test_societal_perspective_counts_time_away(rates: Rates) -> None:
         estimate(rates, US_HOME._replace(perspective="societal"))
 
 
+def test_societal_perspective_uses_the_origins_average_wage(tmp_path: Path) -> None:
+    wage = tmp_path / "wage.toml"
+    wage.write_text(
+        "[countries.US]\n"
+        'average_wage = { range = [36500, 73000], currency = "USD", sources = ["off"] }\n'
+    )
+    table, _ = load_rates(overlays=[WHO, wage])
+    est = estimate(table, US_HOME._replace(perspective="societal"))
+    # USD 36,500-73,000 a year = 100-200 a day x 90-128 person-days.
+    time = item(est, "time.away")
+    assert time.amount == Range(Decimal(9000), Decimal(25600))
+    assert time.rate == Range(Decimal(100), Decimal(200))
+    assert time.sources == ("off",)
+    assert time.figure_paths == ("countries.US.average_wage",)
+    assert "average yearly wage in United States (36,500-73,000 USD)" in time.note
+    assert est.total == Range(Decimal(462200 + 9000), Decimal(643400 + 25600))
+    # Your own income wins over the table's wage.
+    mine = estimate(table, US_HOME._replace(perspective="societal", income=Decimal(36500)))
+    assert item(mine, "time.away").amount == Range(Decimal(9000), Decimal(12800))
+    code, out, err = run(
+        "estimate",
+        "-c",
+        "US",
+        "-i",
+        "LBCL",
+        "--from",
+        "US",
+        "--perspective",
+        "societal",
+        "-F",
+        "json",
+        "--rates",
+        str(wage),
+    )
+    assert code == 0, err
+    away = next(i for i in json.loads(out)["items"] if i["key"] == "time.away")
+    assert away["low"] == 9000 and away["high"] == 25600
+
+
+def test_societal_without_a_wage_names_the_origin() -> None:
+    code, _, err = run(
+        "estimate", "-c", "US", "-i", "LBCL", "--from", "US", "--perspective", "societal"
+    )
+    assert code == 2 and "no average wage for US" in err and "--income" in err
+
+
 def test_compare_ranks_by_the_perspective_and_saves_like_for_like(rates: Rates) -> None:
     base = Scenario("", "LBCL", origin="US")
     family = compare(rates, base, ["US", "CN"])

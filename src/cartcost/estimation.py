@@ -355,11 +355,14 @@ def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> 
     reimbursement = whopays.check_scheme_id(rates, scenario.reimbursement)
     income = whopays.check_income(scenario.income)
     if perspective == "societal" and income is None:
-        raise UsageProblem(
-            "the societal perspective counts the income lost while away, and the table "
-            "has no average wage: give a yearly income (--income AMOUNT, in the display "
-            "currency)"
-        )
+        wage = rates.countries[origin].average_wage if origin is not None else None
+        if wage is None:
+            where = f" for {origin}" if origin is not None else " without --from"
+            raise UsageProblem(
+                "the societal perspective counts the income lost while away, and the table "
+                f"has no average wage{where}: give a yearly income (--income AMOUNT, in "
+                "the display currency)"
+            )
     # Every field named (NamedTuple._replace costs more than the rest of resolve);
     # tests/test_perf_estimate.py fails if Scenario gains a field this does not name.
     return Scenario(
@@ -750,11 +753,12 @@ def estimate(
                 runs.append((way, _simulate(engine.plan(rates, scenario, sub), draws, seed, base)))
         for pathway, run in runs:
             totals = list(run.total)
+            lost = [0.0] * len(totals)
             if time_item is not None:
-                lost = _time_draws(run, scenario, fx, base)
+                lost = _time_draws(run, scenario, time_item, fx, base, seed)
                 totals = [t + x for t, x in zip(totals, lost, strict=True)]
             likely.append(_likely(totals, draws, seed, pathway, fx, base, display))
-            family = _family_draws(run, who, scenario, fx, base, items)
+            family = _family_draws(run, who, lost, fx, base, items)
             if family is not None:
                 you_likely.append(_likely(family, draws, seed, pathway, fx, base, display))
     if rates.events:
@@ -859,31 +863,54 @@ def _who_pays(
         schemes=may,
         income=scenario.income,
     )
-    time_item: LineItem | None = None
-    if perspective == "societal":
-        assert scenario.income is not None and scenario.currency is not None
-        line = L.TIME_LINE
-        days = Range(
-            line.quantity(low, scenario.caregivers), line.quantity(high, scenario.caregivers)
-        )
-        daily = scenario.income / whopays.DAYS_A_YEAR
-        amount = days * daily
-        time_item = LineItem(
-            category="time",
-            key=L.TIME,
-            label=line.label,
-            amount=amount,
-            native=amount,
-            native_currency=scenario.currency,
-            quantity=days,
-            unit=line.unit,
-            rate=Range.of(daily),
-            note=(
-                f"the stay x {scenario.travellers} people x a yearly income of "
-                f"{scenario.income:,.0f} {scenario.currency} over 365 days (your figure)"
-            ),
-        )
+    time_item = _time_away(rates, scenario, low, high) if perspective == "societal" else None
     return who, time_item
+
+
+def _time_away(rates: Rates, scenario: Scenario, low: L.Days, high: L.Days) -> LineItem:
+    """The income the patient and caregivers lose while away: the user's yearly income,
+    or else the origin's average wage (the table's figure, its range kept)."""
+    assert scenario.currency is not None
+    line = L.TIME_LINE
+    days = Range(line.quantity(low, scenario.caregivers), line.quantity(high, scenario.caregivers))
+    sources: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    if scenario.income is not None:
+        yearly = Range.of(scenario.income)
+        native, native_ccy = yearly, scenario.currency
+        whose = f"a yearly income of {scenario.income:,.0f} {scenario.currency} (your figure)"
+    else:
+        assert scenario.origin is not None
+        origin = rates.countries[scenario.origin]
+        wage = origin.average_wage
+        assert wage is not None
+        native = Range(wage.range[0], wage.range[1])
+        native_ccy = wage.currency
+        yearly = FxTable(rates.fx.base, rates.fx.rates).convert_range(
+            native, wage.currency, scenario.currency
+        )
+        sources, paths = wage.sources, (f"countries.{scenario.origin}.average_wage",)
+        whose = (
+            f"the average yearly wage in {origin.name} "
+            f"({native.low:,.0f}-{native.high:,.0f} {wage.currency})"
+        )
+    year = whopays.DAYS_A_YEAR
+    daily = Range(yearly.low / year, yearly.high / year)
+    amount = days * daily
+    return LineItem(
+        category="time",
+        key=L.TIME,
+        label=line.label,
+        amount=amount,
+        native=days * Range(native.low / year, native.high / year),
+        native_currency=native_ccy,
+        quantity=days,
+        unit=line.unit,
+        rate=daily,
+        sources=sources,
+        note=f"the stay x {scenario.travellers} people x {whose} over 365 days",
+        figure_paths=paths,
+    )
 
 
 def _products_of(items: dict[str, LineItem], rates: Rates, scenario: Scenario) -> list[str]:
@@ -968,7 +995,7 @@ def _you_pay(items: Sequence[LineItem], who: whopays.WhoPays) -> Range | None:
 def _family_draws(
     run: engine.Draws,
     who: whopays.WhoPays,
-    scenario: Scenario,
+    lost: list[float],
     fx: FxTable,
     base: str,
     items: dict[str, LineItem],
@@ -978,7 +1005,6 @@ def _family_draws(
     more than the treatment drawn), less what an applied scheme pays (the middle of its
     share). None when it is not known."""
     n = len(run.total)
-    lost = _time_draws(run, scenario, fx, base) if who.perspective == "societal" else [0.0] * n
 
     def category(key: str) -> str:
         if key == L.PRODUCT:
@@ -1033,14 +1059,22 @@ def _share_mid(
     return None if share is None else float(share.mid)
 
 
-def _time_draws(run: engine.Draws, scenario: Scenario, fx: FxTable, base: str) -> list[float]:
-    """The income lost in each journey (its whole stay, every traveller), in `base`."""
-    if scenario.perspective != "societal" or scenario.income is None:
-        return [0.0] * len(run.total)
-    assert scenario.currency is not None
-    daily = float(fx.convert(scenario.income / whopays.DAYS_A_YEAR, scenario.currency, base))
+def _time_draws(
+    run: engine.Draws, scenario: Scenario, time: LineItem, fx: FxTable, base: str, seed: int
+) -> list[float]:
+    """The income lost in each journey (its whole stay, every traveller), in `base`: a
+    day's income drawn uniformly within the time line's rate (one figure when the user gave
+    their income; the table's wage range otherwise), seeded."""
+    assert scenario.currency is not None and time.rate is not None
+    low = float(fx.convert(time.rate.low, scenario.currency, base))
+    high = float(fx.convert(time.rate.high, scenario.currency, base))
     people = scenario.travellers
-    return [s * people * daily for s in run.stay]
+    if high <= low:
+        return [s * people * low for s in run.stay]
+    import random  # only the societal perspective with a wage range draws here
+
+    pick = random.Random(seed).random
+    return [s * people * (low + (high - low) * pick()) for s in run.stay]
 
 
 def _who_notes(rates: Rates, scenario: Scenario, who: whopays.WhoPays) -> list[str]:

@@ -264,6 +264,9 @@ class Country(NamedTuple):
     cities: Mapping[str, City] = EMPTY
     languages: tuple[str, ...] = ()
     payment: Payment | None = None
+    # A worker's average yearly gross wage: prices the time away from work (societal
+    # perspective) when the user gives no income of their own.
+    average_wage: Money | None = None
 
     @property
     def is_destination(self) -> bool:

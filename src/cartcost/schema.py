@@ -432,6 +432,7 @@ class Country(Model):
     cities: dict[CityKey, City] = {}
     languages: list[Language] = []
     payment: Payment | None = None
+    average_wage: Money | None = None
 
     @model_validator(mode="after")
     def _choices_complete(self) -> Country:
