@@ -428,6 +428,22 @@ def test_drivers_rank_what_varies(mini_rates: Rates) -> None:
     assert fixed["travel.visa"].shrink == 0
 
 
+def test_tornado_bars_move_the_total_p50_by_each_lines_own_spread(mini_rates: Rates) -> None:
+    est = estimate(mini_rates, Scenario("CN", "MM", origin="NZ"))
+    b = simulate(mini_rates, est, draws=20_000, seed=3, drivers=True)
+    s = sample(mini_rates, est, draws=20_000, seed=3)  # the same draws, every one kept
+    assert b.drivers is not None
+    middle = float(np.quantile(s.total, 0.5))
+    for d in b.drivers:
+        q10, q50, q90 = np.quantile(s.lines[d.key], (0.1, 0.5, 0.9))
+        assert float(d.at_p10) == pytest.approx(middle + q10 - q50, abs=0.01)
+        assert float(d.at_p90) == pytest.approx(middle + q90 - q50, abs=0.01)
+        assert d.at_p10 <= b.total.p50 <= d.at_p90
+    fixed = {d.key: d for d in b.drivers}
+    lympho = fixed["hospital.lymphodepletion"]  # CNY 14,000 exactly: no bar
+    assert lympho.at_p10 == lympho.at_p90 == b.total.p50 and lympho.swing == 0
+
+
 @pytest.mark.parametrize("draws", [999, 0, -5, 10_000_001, True])
 def test_draws_outside_the_limits_name_the_option(draws: int) -> None:
     with pytest.raises(UsageProblem, match="--draws must be a whole number from 1,000"):

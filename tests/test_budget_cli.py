@@ -157,7 +157,9 @@ def test_json_events_and_drivers() -> None:
     assert icu["probability"] == {"low": 0.1, "typical": 0.2, "high": 0.3}
     assert 0.15 < icu["happened"] < 0.25
     assert b["drivers"][0]["key"] == "product.price"
-    assert {"key", "item", "narrows_spread_by", "share"} == set(b["drivers"][0])
+    assert {"key", "item", "narrows_spread_by", "share", "total_at_p10", "total_at_p90"} == set(
+        b["drivers"][0]
+    )
 
 
 def test_the_same_seed_gives_identical_output() -> None:
@@ -259,3 +261,56 @@ def test_compare_csv_and_json() -> None:
 def test_compare_bad_draws() -> None:
     result = run("compare", "-i", "LBCL", "--draws", "100")
     assert result.exit_code == 2 and "--draws" in result.stderr
+
+
+def test_drivers_draw_a_tornado_chart(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    picture = tmp_path / "drivers.svg"
+    result = run(*CN, "--drivers", "--draws", "2000", "-o", str(picture))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "" and f"wrote {picture}" in result.stderr  # the picture alone
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.parse(picture).getroot()
+    texts = ["".join(t.itertext()) for t in root.iterfind(".//s:text", ns)]
+    assert texts[0] == "What drives the spread: China, MM"
+    assert any(t.startswith("CAR-T product") for t in texts)  # the widest bar
+    bars = root.findall("./s:rect[@height='16']", ns)
+    tips = [b.findtext("s:title", namespaces=ns) or "" for b in bars]
+    assert tips and all(" at its P10: total " in t or " at its P90: total " in t for t in tips)
+    # With --svg the table goes to stdout as usual, and the picture beside it.
+    both = tmp_path / "both.svg"
+    result = run(*CN, "--drivers", "--draws", "2000", "-F", "json", "--svg", str(both))
+    assert result.exit_code == 0 and both.read_text().startswith("<svg")
+    drivers = json.loads(result.stdout)["budget"]["drivers"]
+    top = max(drivers, key=lambda d: d["total_at_p90"] - d["total_at_p10"])
+    assert top["key"] == "product.price"
+
+
+def test_the_html_report_shows_the_tornado_with_drivers(tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    assert run(*CN, "--drivers", "--draws", "2000", "-o", str(page)).exit_code == 0
+    html = page.read_text()
+    assert 'id="drivers"' in html and "What drives the spread: China, MM" in html
+    plain = tmp_path / "p.html"
+    assert run(*CN, "--budget", "--draws", "2000", "-o", str(plain)).exit_code == 0
+    assert 'id="drivers"' not in plain.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--svg", "{d}/a.svg"), "add --drivers"),
+        (("-o", "{d}/a.svg"), "add --drivers for the chart"),
+        (("--drivers", "--svg", "{d}/a.svg", "-o", "{d}/a.svg"), "give the picture one name"),
+        (("--drivers", "--svg", "{d}/none/a.svg"), "does not exist"),
+        (("--drivers", "--svg", "{d}/a.svg", "-F", "html"), "draw their own pictures"),
+        (("--drivers", "--svg", "{d}/a.svg", "--timeline"), "draw their own pictures"),
+    ],
+)
+def test_bad_svg_requests_are_usage_errors(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run(*CN, *(a.format(d=tmp_path) for a in args))
+    assert result.exit_code == 2 and message in result.stderr
+    assert not (tmp_path / "a.svg").exists()

@@ -140,6 +140,14 @@ class Driver:
     label: str
     shrink: Decimal  # display currency; may be slightly negative (noise, or a line
     share: Decimal  # that offsets another); shrink / the total's spread
+    # The tornado's bar: the total's P50 with this line moved from its own P50 to its
+    # P10 and to its P90, the others unchanged (the lines add up to the total).
+    at_p10: Decimal = Decimal(0)
+    at_p90: Decimal = Decimal(0)
+
+    @property
+    def swing(self) -> Decimal:
+        return self.at_p90 - self.at_p10
 
 
 @dataclass(frozen=True)
@@ -422,6 +430,10 @@ def simulate(
     )
 
 
+def _cents(value: float) -> Decimal:
+    return Decimal(value).quantize(_CENT, ROUND_HALF_UP) + 0  # never -0
+
+
 def _drivers(
     items: Sequence[LineItem], lines: Mapping[str, Array], total: Array
 ) -> tuple[Driver, ...]:
@@ -432,13 +444,18 @@ def _drivers(
         return q90 - q10
 
     whole = width(total)
+    middle = quantiles(total, (0.5,))[0]
     found = []
     for item in items:
-        shrink = whole - width(total - lines[item.key])
+        line = lines[item.key]
+        shrink = whole - width(total - line)
+        q10, q50, q90 = quantiles(line, (0.1, 0.5, 0.9))
         found.append(
             Driver(
                 key=item.key,
                 label=item.label,
+                at_p10=_cents(middle + q10 - q50),
+                at_p90=_cents(middle + q90 - q50),
                 shrink=Decimal(shrink).quantize(_CENT, ROUND_HALF_UP) + 0,  # never -0
                 share=(
                     Decimal(shrink / whole).quantize(Decimal("0.0001"), ROUND_HALF_UP) + 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -52,6 +53,17 @@ if TYPE_CHECKING:
     from cartcost.rates import Rates
     from cartcost.ratesfile import Layers
 
+TornadoSvgOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--svg",
+        metavar="PATH",
+        help="With --drivers: also write the tornado chart of what drives the budget's "
+        "spread, as an SVG picture (or -o PATH.svg for the picture alone).",
+        dir_okay=False,
+    ),
+]
+
 EPILOG = """\
 Examples:
 
@@ -72,6 +84,7 @@ Examples:
   cartcost estimate -c CN -i MM --rates hospital-quote.toml --sources
 
   cartcost estimate -c CN -i MM --from NZ --budget --drivers
+  cartcost estimate -c CN -i MM --from NZ --drivers -o drivers.svg
 
   cartcost estimate -c US -i LBCL --budget --draws 1000000 --seed 7 -F csv
 
@@ -137,17 +150,27 @@ def estimate_command(
     timeline: TimelineOpt = False,
     prepared_by: PreparedByOpt = None,
     draws_out: DrawsOutOpt = None,
+    svg: TornadoSvgOpt = None,
 ) -> None:
     """Itemised low/high cost of CAR-T in one country, from consultation to flying home."""
-    report_fmt = pick_report_format(report_fmt, output, bom)
+    if not drivers and output is not None and output.lower().endswith(".svg"):
+        from cartcost.errors import UsageProblem
+
+        raise UsageProblem(
+            f"--output {output}: the estimate's picture is the tornado chart of the budget's "
+            "drivers; use .txt, .csv, .json or .html for the estimate itself",
+            "add --drivers for the chart",
+        )
+    report_fmt = pick_report_format(report_fmt, output, bom, svg=drivers)
     prepared_by = check_prepared_by(prepared_by, report_fmt)
+    svg, output, picture_only = _picture(svg, output, drivers, report_fmt, timeline)
     want = None
     if budget or drivers or draws is not None or seed is not None:
         # NumPy and the simulation load only when a budget is asked for.
         from cartcost.budget import budget_request
 
         want = budget_request(budget, draws, seed, drivers)  # checked before any work
-    check_draws_out(draws_out, want, ("--output", output or "-"))
+    check_draws_out(draws_out, want, ("--output", output or "-"), ("--svg", svg))
 
     from cartcost.cli.scenario_opts import say_read_as, scenario_from_options
     from cartcost.estimation import estimate as run_estimate
@@ -190,7 +213,7 @@ def estimate_command(
         for note in est.notes:
             err(f"cartcost: note: {note}")
     if want is not None:
-        _emit_budget(table, est, want, fmt, output, sources, layers, draws_out)
+        _emit_budget(table, est, want, fmt, output, sources, layers, draws_out, svg, picture_only)
         return
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
@@ -240,8 +263,11 @@ def _emit_budget(
     sources: bool,
     stack: Layers,
     draws_out: str | None = None,
+    svg: Path | None = None,
+    picture_only: bool = False,
 ) -> None:
-    """The estimate with its budget (--budget), in the format asked for."""
+    """The estimate with its budget (--budget), in the format asked for, and the tornado
+    chart of its drivers when --svg names a file."""
     from cartcost.budget import simulate
     from cartcost.cli.output import to_stdout
 
@@ -250,6 +276,14 @@ def _emit_budget(
 
     with draws_sinks(draws_out, table, [(est, None)]) as sink_for:
         plan = simulate(table, est, want.draws, want.seed, want.drivers, sink_for(0))
+    if svg is not None:
+        from cartcost.cli.output import atomic_write, err
+        from cartcost.render.tornado import tornado_svg
+
+        atomic_write(svg, tornado_svg(plan), option="--svg")
+        err(f"cartcost: wrote {svg}")
+        if picture_only:
+            return
     if fmt is Format.json:
         from cartcost.cli.runmeta import run_meta
         from cartcost.exports.budget import estimate_budget_json_obj
@@ -271,3 +305,38 @@ def _emit_budget(
         width = None if to_stdout(output) else 100
         view = budget_view(plan, make_console(width=width), width, sources, table.sources)
         emit_rich(Group(view, layers_line(layers)) if len(layers) > 1 else view, output, width)
+
+
+def _picture(
+    svg: Path | None,
+    output: str | None,
+    drivers: bool,
+    report_fmt: ReportFormat,
+    timeline: bool,
+) -> tuple[Path | None, str | None, bool]:
+    """--svg checked, and `-o chart.svg` taken as the picture alone: (svg, output,
+    whether the picture is the only output)."""
+    from cartcost.cli.output import check_outputs, output_extension
+    from cartcost.errors import UsageProblem
+
+    picture_only = False
+    if output_extension(output) == ".svg":
+        if svg is not None:
+            raise UsageProblem(f"--svg {svg} and --output {output}: give the picture one name")
+        svg, output, picture_only = Path(str(output)), None, True
+    if svg is None:
+        return None, output, False
+    if not drivers:
+        raise UsageProblem(
+            f"--svg {svg}: the picture is the tornado chart of the budget's drivers",
+            "add --drivers",
+        )
+    if report_fmt is ReportFormat.html or timeline:
+        raise UsageProblem(
+            f"--svg {svg}: the HTML report and --timeline draw their own pictures; the "
+            "tornado chart goes with the table, CSV or JSON output"
+        )
+    if not (svg.parent if str(svg.parent) else Path(".")).is_dir():
+        raise UsageProblem(f"--svg {svg}: directory {svg.parent} does not exist")
+    check_outputs(("--output", output or "-"), ("--svg", svg))
+    return svg, output, picture_only

@@ -133,6 +133,8 @@ def budget_json_obj(b: Budget) -> dict[str, Any]:
                     "item": d.label,
                     "narrows_spread_by": json_number(d.shrink),
                     "share": float(d.share),
+                    "total_at_p10": json_number(d.at_p10),
+                    "total_at_p90": json_number(d.at_p90),
                 }
                 for d in b.drivers
             ]

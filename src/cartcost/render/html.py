@@ -98,6 +98,7 @@ ol.milestones .day { display: inline-block; min-width: 4.5rem; font-weight: 600;
   font-variant-numeric: tabular-nums; }
 figure { margin: 0.75rem 0; break-inside: avoid; page-break-inside: avoid; }
 figure svg { max-width: 40rem; }
+figure.tornado svg { max-width: 100%; }
 ol.sources li { margin: 0.35rem 0; break-inside: avoid; page-break-inside: avoid; }
 .id { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   font-size: 0.8rem; }
@@ -488,7 +489,29 @@ def _budget_section(budget: Budget) -> str:
         f"journeys, from every low added up (left) to every high added up (right). "
         f"P10 {esc(_money(ccy, t.p10))}, P50 {esc(_money(ccy, t.p50))}, "
         f"P90 {esc(_money(ccy, t.p90))}, mean {esc(_money(ccy, t.mean))}.</figcaption></figure>\n"
+        f"{_drivers_figure(budget)}"
         "</section>\n"
+    )
+
+
+def _drivers_figure(budget: Budget) -> str:
+    """The tornado chart of the drivers (--drivers), with its bars also as a list for
+    screen readers and for copying."""
+    if budget.drivers is None:
+        return ""
+    from cartcost.render.tornado import bars_of, tornado_svg
+
+    shown, _ = bars_of(budget)
+    ccy = budget.currency
+    items = "".join(
+        f"<li>{esc(d.label)}: {esc(_money(ccy, d.at_p10))} to {esc(_money(ccy, d.at_p90))}"
+        f"; held fixed, the P10-P90 spread narrows by {esc(_money(ccy, d.shrink))}</li>"
+        for d in shown
+    )
+    return (
+        '<h3 id="drivers">What drives the spread</h3>\n'
+        f'<figure class="tornado">{tornado_svg(budget)}</figure>\n'
+        f'<details><summary>The bars as text</summary><ul class="small">{items}</ul></details>\n'
     )
 
 
