@@ -183,6 +183,16 @@ def test_compare_page_holds_every_row() -> None:
 def test_compare_budget_page() -> None:
     page = parse(html_of(*COMPARE, "--budget", "--draws", "1000"))
     assert "simulated journeys per row" in page.all_text
+    assert not any(a.get("id", "").startswith("drivers-") for _, a in page.tags)
+
+
+def test_compare_drivers_page_has_a_tornado_per_row() -> None:
+    page = parse(html_of(*COMPARE, "--drivers", "--draws", "1000"))
+    rows = json_of(*COMPARE)["rows"]
+    ids = [a["id"] for _, a in page.tags if a.get("id", "").startswith("drivers-")]
+    assert len(ids) == len(rows) == len(set(ids))
+    for row in rows:
+        assert f"What drives the spread: {row['country_name']}" in page.all_text
 
 
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)

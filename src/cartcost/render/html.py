@@ -753,8 +753,8 @@ def compare_html(
             f"(seed {budgets[0].seed}).</p>\n"
         )
     body.append("</section>\n")
-    for row in cmp.rows:
-        body.append(_row_detail(row))
+    for i, row in enumerate(cmp.rows):
+        body.append(_row_detail(row, budgets[i] if budgets is not None else None))
     notes = list(cmp.notes) + [f"skipped {s.country}: {s.reason}" for s in cmp.skipped]
     body.append(_notes(notes))
     ids: list[str] = []
@@ -767,8 +767,9 @@ def compare_html(
     return _page(f"{title} — cartcost comparison", body)
 
 
-def _row_detail(row: Row) -> str:
-    """Each row's lines, folded so the comparison stays one screen."""
+def _row_detail(row: Row, budget: Budget | None = None) -> str:
+    """Each row's lines, folded so the comparison stays one screen; with --drivers, the
+    row's tornado chart under them."""
     est = row.estimate
     ccy = est.currency
     lines = []
@@ -792,5 +793,11 @@ def _row_detail(row: Row) -> str:
         '<div class="wrap"><table class="items stack">\n<thead><tr><th scope="col">Item</th>'
         f'<th class="num" scope="col">Low – high {esc(ccy)}</th></tr></thead>\n<tbody>\n'
         + "".join(lines)
-        + "</tbody></table></div>\n</section>\n"
+        + "</tbody></table></div>\n"
+        + (
+            _drivers_figure(budget).replace('id="drivers"', f'id="drivers-{esc(row.key)}"')
+            if budget is not None
+            else ""
+        )
+        + "</section>\n"
     )
