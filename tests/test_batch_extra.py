@@ -12,6 +12,7 @@ import pytest
 
 from cartcost.batch_extra import BATCH_DRAWS, row_seed
 from tests.clihelp import run
+from tests.conftest import FIXTURES
 
 ROWS = "country,indication,from,caregivers\nCN,MM,NZ,1\nCN,MM,XX,1\nUS,LBCL,GB,0\nCN,MM,NZ,1\n"
 
@@ -90,15 +91,45 @@ def test_budget_rows_rerun_alone_and_match_estimate(scenarios: Path, tmp_path: P
         "estimate", "-c", "US", "-i", "LBCL", "--from", "GB", "--caregivers", "0",
         "--draws", str(us["draws"]), "--seed", str(us["seed"]), "-F", "json",
     )  # fmt: skip
-    total = json.loads(est.stdout)["budget"]["total"]
+    budget = json.loads(est.stdout)["budget"]
+    total, you = budget["total"], budget["you_pay"]
     assert [total["p10"], total["p50"], total["p90"]] == [
         us["total_p10"],
         us["total_p50"],
         us["total_p90"],
     ]
+    # A GB patient treated in the US pays it all: the same draws, the same figures.
+    assert (
+        [you["p10"], you["p50"], you["p90"]]
+        == [
+            us["you_pay_p10"],
+            us["you_pay_p50"],
+            us["you_pay_p90"],
+        ]
+        == [us["total_p10"], us["total_p50"], us["total_p90"]]
+    )
     # Another global seed, other figures.
     other = lines(run("batch", str(alone), "--budget", "--seed", "8", "-F", "jsonl").stdout)[0]
     assert other["seed"] != us["seed"]
+
+
+def test_budget_rows_give_what_the_family_pays_as_estimate_does(tmp_path: Path) -> None:
+    # The who-pays fixture: a US family insured at home pays its living costs and up to
+    # the plan's cap, USD 10,200-34,400 of a USD 462,200-643,400 total (test_who_pays).
+    who = str(FIXTURES / "whopays.toml")
+    rows = tmp_path / "home.jsonl"
+    rows.write_text('{"country": "US", "indication": "LBCL", "from": "US"}\n')
+    out = run("batch", str(rows), "--budget", "--draws", "1000", "-F", "jsonl", "--rates", who)
+    (row,) = lines(out.stdout)
+    est = run(
+        "estimate", "-c", "US", "-i", "LBCL", "--from", "US", "--rates", who,
+        "--draws", "1000", "--seed", str(row["seed"]), "-F", "json",
+    )  # fmt: skip
+    you = json.loads(est.stdout)["budget"]["you_pay"]
+    got = [row["you_pay_p10"], row["you_pay_p50"], row["you_pay_p90"]]
+    assert got == [you["p10"], you["p50"], you["p90"]]
+    assert 10_200 <= float(you["p10"]) <= float(you["p90"]) <= 34_400
+    assert float(row["total_p10"]) >= 462_200  # type: ignore[arg-type]
 
 
 def test_row_seed_depends_on_the_scenario_not_the_row() -> None:

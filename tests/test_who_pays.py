@@ -384,3 +384,24 @@ def test_config_default_cover(tmp_path: Path) -> None:
     (config / "config.toml").write_text('[defaults]\ncover = "nhs"\n')
     code, _, err = run("estimate", "-c", "US", "-i", "LBCL", "--from", "US")
     assert code == 2 and "defaults.cover" in err
+
+
+def test_budget_draws_what_the_family_pays_by_the_same_rule(rates: Rates) -> None:
+    import numpy as np
+
+    from cartcost.budget import sample, simulate
+
+    # Insured at home: the family pays its living costs as drawn plus the middle of its
+    # share of covered care (USD 0-10,000 -> 5,000; the treatment always costs more).
+    est = estimate(rates, US_HOME)
+    b = simulate(rates, est, draws=5_000, seed=4)
+    s = sample(rates, est, draws=5_000, seed=4)
+    living = sum(v for k, v in s.lines.items() if k.startswith("living."))
+    want = np.quantile(living + 5_000, (0.1, 0.5, 0.9))
+    assert b.you_pay is not None
+    got = [b.you_pay.p10, b.you_pay.p50, b.you_pay.p90]
+    assert [float(x) for x in got] == pytest.approx(list(want), abs=0.01)
+    # Abroad the family pays it all: what it pays is the total, draw for draw.
+    cn = estimate(rates, NZ_CN)
+    abroad = simulate(rates, cn, draws=5_000, seed=4)
+    assert abroad.you_pay == abroad.total

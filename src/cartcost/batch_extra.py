@@ -6,7 +6,8 @@
 - `--subtotals`: a low/high pair per category (`product_low, product_high, hospital_low,
   ...`), to the cent, adding up to the total to the cent; empty where the category has
   no line.
-- `--budget`: P10/P50/P90 of the total per row (`total_p10, total_p50, total_p90`), with
+- `--budget`: P10/P50/P90 of the total per row (`total_p10, total_p50, total_p90`) and of
+  what the family pays (`you_pay_p10, ...`; empty where that is unknown), with
   `draws` and the row's `seed`. The row's seed is derived from the global `--seed` and
   the scenario as resolved (row_seed()): the same scenario gets the same figures wherever
   it stands in whichever file, and `cartcost estimate ... --budget --draws D --seed S`
@@ -49,7 +50,16 @@ if TYPE_CHECKING:
     from cartcost.rates import Rates
 
 BATCH_DRAWS = 2_000  # per row: NumPy draws 2,000 journeys in about the time of 1,000
-BUDGET_COLUMNS = ("total_p10", "total_p50", "total_p90", "draws", "seed")
+BUDGET_COLUMNS = (
+    "total_p10",
+    "total_p50",
+    "total_p90",
+    "you_pay_p10",
+    "you_pay_p50",
+    "you_pay_p90",
+    "draws",
+    "seed",
+)
 
 
 def subtotal_columns() -> tuple[str, ...]:
@@ -71,12 +81,22 @@ def row_seed(seed: int, cells: Sequence[str]) -> int:
     return int.from_bytes(hashlib.sha256(text).digest()[:4], "big")
 
 
-def total_spread(rates: Rates, est: Estimate, draws: int, seed: int) -> Spread:
-    """P10/P50/P90 (and mean) of the total: exactly budget.simulate(...).total."""
+def total_spread(
+    rates: Rates, est: Estimate, draws: int, seed: int
+) -> tuple[Spread, Spread | None]:
+    """P10/P50/P90 (and mean) of the total and of what the family pays (None when that
+    is unknown): exactly budget.simulate(...).total and .you_pay."""
     from cartcost import budget
+    from cartcost.lines import TIME
 
-    run = budget._run(budget._prepared(rates, est), [], draws, seed, keep=1)
-    return budget._spread(run.total, est.total)
+    if est.you_pay is None:
+        run = budget._run(budget._prepared(rates, est), [], draws, seed, keep=1)
+        return budget._spread(run.total, est.total), None
+    keys = [i.key for i in est.items if i.amount is not None and i.key != TIME]
+    run = budget._run(budget._prepared(rates, est), keys, draws, seed, keep=draws)
+    family = budget.family_draws(rates, est, run.total, run.lines)
+    you = None if family is None else budget._spread(family, est.you_pay)
+    return budget._spread(run.total, est.total), you
 
 
 def subtotals(est: Estimate) -> dict[str, tuple[Decimal, Decimal]]:
@@ -200,9 +220,10 @@ class Layout:
         if self.budget is not None:
             seed = row_seed(self.budget.seed, who)
             try:
-                spread = total_spread(rates, est, self.budget.draws, seed)
+                spread, you = total_spread(rates, est, self.budget.draws, seed)
             except CartcostError as error:
                 return self.failure(describe(error), fields)
             cells += [plain(spread.p10), plain(spread.p50), plain(spread.p90)]
+            cells += [plain(you.p10), plain(you.p50), plain(you.p90)] if you else ["", "", ""]
             cells += [str(self.budget.draws), str(seed)]
         return self._text(self.columns, (*cells, ""))

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from cartcost import engine
 from cartcost.errors import UsageProblem
-from cartcost.estimation import Category, Estimate, LineItem
+from cartcost.estimation import Category, Estimate, LineItem, family_rule
 from cartcost.lines import RESERVE as RESERVE_KEY
 from cartcost.lines import TIME as TIME_KEY
 from cartcost.money import Range
@@ -179,7 +179,10 @@ class Budget:
     histogram: Histogram
     events: tuple[EventOdds, ...]
     drivers: tuple[Driver, ...] | None  # None when not asked for
-    detail_draws: int  # draws behind lines, stay_days and drivers
+    detail_draws: int  # draws behind lines, stay_days, drivers and you_pay
+    # What the family pays, from the same journeys (None when the estimate does not know
+    # what the family pays).
+    you_pay: Spread | None = None
 
     @property
     def currency(self) -> str:
@@ -406,6 +409,7 @@ def simulate(
     found_drivers: tuple[Driver, ...] | None = None
     if drivers:
         found_drivers = _drivers(items, lines, total_detail)
+    family = family_draws(rates, est, total_detail, lines)
     events = tuple(
         EventOdds(
             id=eid,
@@ -427,7 +431,36 @@ def simulate(
         events=events,
         drivers=found_drivers,
         detail_draws=kept,
+        you_pay=None if family is None else _spread(family, est.you_pay),
     )
+
+
+def family_draws(
+    rates: Rates, est: Estimate, total: Array, lines: Mapping[str, Array]
+) -> Array | None:
+    """What the family pays in each journey (total and lines drawn alike), by the
+    estimate's own rule (estimation.family_rule); None when it is unknown."""
+    import numpy as np
+
+    from cartcost.money import FxTable
+
+    if est.who_pays is None or est.you_pay is None:
+        return None
+    items = {i.key: i for i in est.items}
+    fx = FxTable(rates.fx.base, rates.fx.rates)
+    rule = family_rule(est.who_pays, list(lines), fx, est.currency, items)
+    if rule is None:
+        return None
+    if rule.kind == "all":
+        return total
+    part = np.zeros_like(total)
+    for k in rule.keys:
+        part += lines[k]
+    if rule.kind == "home":
+        found: Array = total - part + np.minimum(rule.amount, part)
+        return found
+    cut: Array = np.maximum(total - rule.amount * part, 0.0)
+    return cut
 
 
 def _cents(value: float) -> Decimal:

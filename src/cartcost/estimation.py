@@ -992,6 +992,56 @@ def _you_pay(items: Sequence[LineItem], who: whopays.WhoPays) -> Range | None:
     return Range(max(low, Decimal(0)), max(high, Decimal(0)))
 
 
+class FamilyRule(NamedTuple):
+    """How what the family pays follows from one simulated journey, whatever draws it
+    (plain Python for the likely totals, NumPy for --budget):
+    - "all": the family pays the whole journey;
+    - "home": covered at home: the journey less the treatment lines (`keys`), plus the
+      family's share of covered care (`amount`, the middle of its range), never more than
+      the treatment drawn;
+    - "scheme": an applied scheme pays the share `amount` of the lines `keys`."""
+
+    kind: str
+    keys: tuple[str, ...] = ()
+    amount: float = 0.0
+
+
+def _category(key: str) -> str:
+    if key == L.PRODUCT:
+        return "product"
+    if key == L.VISA:
+        return "travel"
+    if key == L.RESERVE:
+        return "hospital"
+    return L.BY_KEY[key].category
+
+
+def family_rule(
+    who: whopays.WhoPays,
+    keys: Sequence[str],
+    fx: FxTable,
+    currency: str,
+    items: dict[str, LineItem],
+) -> FamilyRule | None:
+    """The rule for what the family pays of journeys drawn in `currency` with lines
+    `keys`; None when it is not known (cover at home unknown, a scheme's share a range)."""
+    if _covered_at_home(who):
+        share = _share_mid(who, fx, currency, items)
+        if share is None:
+            return None
+        treat = tuple(k for k in keys if _category(k) in whopays.TREATMENT)
+        return FamilyRule("home", treat, share)
+    if not who.abroad and who.home is not None and who.home.status in ("unknown", "not described"):
+        return None
+    if who.scheme is None:
+        return FamilyRule("all")
+    given = _scheme(who).pays_share
+    if given is None or given.range[0] != given.range[1]:
+        return None  # the scheme's share is not one figure: no likely total
+    paid = whopays.scheme_keys(_scheme(who), [(k, _category(k)) for k in keys])
+    return FamilyRule("scheme", tuple(paid), float(given.range[0]))
+
+
 def _family_draws(
     run: engine.Draws,
     who: whopays.WhoPays,
@@ -1000,46 +1050,24 @@ def _family_draws(
     base: str,
     items: dict[str, LineItem],
 ) -> list[float] | None:
-    """What the family pays in each simulated journey (in `base`), from the same draws:
-    the lines it pays, its share of covered care at home (the middle of its range, never
-    more than the treatment drawn), less what an applied scheme pays (the middle of its
-    share). None when it is not known."""
-    n = len(run.total)
-
-    def category(key: str) -> str:
-        if key == L.PRODUCT:
-            return "product"
-        if key == L.VISA:
-            return "travel"
-        if key == L.RESERVE:
-            return "hospital"
-        return L.BY_KEY[key].category
-
-    def summed(keys: Sequence[str]) -> list[float]:
-        out = [0.0] * n
-        for k in keys:
-            for j, x in enumerate(run.lines[k]):
-                out[j] += x
-        return out
-
-    totals = [t + x for t, x in zip(run.total, lost, strict=True)]
-    if _covered_at_home(who):
-        share = _share_mid(who, fx, base, items)
-        if share is None:
-            return None
-        treat = summed([k for k in run.lines if category(k) in whopays.TREATMENT])
-        return [t - c + min(share, c) for t, c in zip(totals, treat, strict=True)]
-    if not who.abroad and who.home is not None and who.home.status in ("unknown", "not described"):
+    """What the family pays in each simulated journey (in `base`), from the same draws
+    (and the income lost, under the societal perspective). None when it is not known."""
+    rule = family_rule(who, list(run.lines), fx, base, items)
+    if rule is None:
         return None
-    if who.scheme is None:
+    n = len(run.total)
+    totals = [t + x for t, x in zip(run.total, lost, strict=True)]
+    if rule.kind == "all":
         return totals
-    given = _scheme(who).pays_share
-    if given is None or given.range[0] != given.range[1]:
-        return None  # the scheme's share is not one figure: no likely total
-    scheme_keys = whopays.scheme_keys(_scheme(who), [(k, category(k)) for k in run.lines])
-    cut = float(given.range[0])
-    paid = summed(scheme_keys)
-    return [max(t - cut * c, 0.0) for t, c in zip(totals, paid, strict=True)]
+    part = [0.0] * n
+    for k in rule.keys:
+        for j, x in enumerate(run.lines[k]):
+            part[j] += x
+    if rule.kind == "home":
+        share = rule.amount
+        return [t - c + min(share, c) for t, c in zip(totals, part, strict=True)]
+    cut = rule.amount
+    return [max(t - cut * c, 0.0) for t, c in zip(totals, part, strict=True)]
 
 
 def _scheme(who: whopays.WhoPays) -> whopays.Scheme:

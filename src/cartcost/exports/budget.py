@@ -96,6 +96,11 @@ def budget_json_obj(b: Budget) -> dict[str, Any]:
         "detail_draws": b.detail_draws,
         "method": METHOD,
         "total": {**range_json(b.estimate.total), **spread_json(b.total)},
+        "you_pay": (
+            None
+            if b.you_pay is None or b.estimate.you_pay is None
+            else {**range_json(b.estimate.you_pay), **spread_json(b.you_pay)}
+        ),
         "stay_days": spread_json(b.stay_days),
         "items": [
             {

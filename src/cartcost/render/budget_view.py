@@ -263,6 +263,15 @@ def summary_lines(b: Budget) -> list[RenderableType]:
         _Histogram(whole(est.total.low), sparkline(b.histogram.counts), whole(est.total.high)),
         Text(MEANING, style="dim"),
     ]
+    you = b.you_pay
+    if you is not None and you != t:
+        lines.insert(
+            1,
+            Text.assemble(
+                (f"What the family pays, to be 90% sure: {ccy} {whole(you.p90)}", "bold"),
+                f"   median (P50) {whole(you.p50)}   P10 {whole(you.p10)}",
+            ),
+        )
     if b.events:
         happened = ", ".join(
             f"{e.label} {_percent(e.happened)} (table: {_odds(e.probability)})" for e in b.events
