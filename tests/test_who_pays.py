@@ -336,9 +336,10 @@ def test_real_au_cll_names_mtop_and_applies_it(real: Rates) -> None:
     assert "Medical Treatment Overseas Program" in note and "life-threatening condition" in note
     assert any("CLL not covered" in n for n in est.notes)
     applied = estimate(real, Scenario("US", "CLL", origin="AU", reimbursement="au-mtop"), draws=0)
-    # MTOP's share is not in the table: from all it covers (low) to nothing (high).
+    # MTOP's page says it covers the cost of the approved treatment (pays_share 1) and the
+    # travel: what is left to the family is a small part of the total at both ends.
     assert applied.you_pay is not None and applied.you_pay.low < est.total.low / 10
-    assert applied.you_pay.high == est.total.high
+    assert applied.you_pay.high < est.total.high / 10
     with pytest.raises(UsageProblem, match="au-mtop is for patients from AU, not from NZ"):
         estimate(real, Scenario("US", "CLL", origin="NZ", reimbursement="au-mtop"), draws=0)
 
