@@ -52,10 +52,12 @@ def test_format_is_case_insensitive(spelling: str) -> None:
     assert result.exit_code == 0, result.stderr
 
 
-def test_estimate_writes_no_svg(tmp_path: Path) -> None:
+def test_estimate_writes_svg_only_of_its_drivers(tmp_path: Path) -> None:
     result = run(*CN, "-o", str(tmp_path / "quote.svg"))
     assert result.exit_code == 2
-    assert "writes no SVG" in result.stderr
+    assert "tornado chart of the budget's drivers" in result.stderr
+    assert "add --drivers" in result.stderr
+    assert not (tmp_path / "quote.svg").exists()
 
 
 def test_bom(tmp_path: Path) -> None:
