@@ -81,9 +81,14 @@ def test_public_cover_with_a_daily_charge_capped_in_days(rates: Rates) -> None:
     assert item(est, "product.price").paid_by == "public"
 
 
-def test_no_cover_the_family_pays_the_list_price(rates: Rates) -> None:
+def test_no_cover_the_family_pays_the_cash_price(rates: Rates) -> None:
+    # Uninsured at home: the hospital's cash price for the product (USD 800,000) in place
+    # of the list price (400,000-500,000), and every line is the family's.
     est = estimate(rates, US_HOME._replace(cover="none"))
-    assert est.you_pay == est.total == US_TOTAL
+    product = item(est, "product.price")
+    assert product.amount == Range.of(800000) and product.basis == "cash"
+    cash_total = Range(US_TOTAL.low - 400000 + 800000, US_TOTAL.high - 500000 + 800000)
+    assert est.you_pay == est.total == cash_total
     assert {i.paid_by for i in est.items if i.amount is not None} == {"family"}
 
 
@@ -275,7 +280,7 @@ def test_scenario_file_carries_who_pays(tmp_path: Path, rates: Rates) -> None:
     code, out, _ = run("estimate", "--scenario", str(case), "-F", "json")
     doc = json.loads(out)
     assert code == 0 and doc["scenario"]["cover"] == "none"
-    assert doc["you_pay"] == {"low": 462200, "high": 643400}
+    assert doc["you_pay"] == {"low": 862200, "high": 943400}  # the cash price, uninsured
     case.write_text('country = "US"\nindication = "LBCL"\ncover = "nhs"\n')
     code, _, err = run("estimate", "--scenario", str(case))
     assert code == 2 and "cover" in err
@@ -311,6 +316,38 @@ def test_real_gb_mm_not_covered_no_home_row(real: Rates) -> None:
     assert cmp.home is None and all(r.vs_home is None for r in cmp.rows)
     assert any("At home (GB, public cover): MM not covered" in n for n in cmp.notes)
     assert any("does not offer MM" in n for n in cmp.notes)
+
+
+def test_real_gb_mm_home_row_is_the_private_cash_price(real_table: Path, tmp_path: Path) -> None:
+    # The table has no published UK price for a myeloma CAR-T; this test gives GB one
+    # (test data: list GBP 300,000, cash GBP 400,000). The NHS does not pay for MM, so a
+    # GB family treated at home pays the cash price, like a foreign patient, and all of it.
+    extra = tmp_path / "gb-mm.toml"
+    extra.write_text(
+        "[countries.GB.offers.cilta-cel-test]\n"
+        'product = "cilta-cel"\nindications = ["MM"]\npathway = "commercial"\n'
+        'price = { range = [300000, 300000], currency = "GBP", basis = "list", '
+        'sources = ["gov-nhs-constitution"] }\n'
+        'prices = { cash = { range = [400000, 400000], currency = "GBP", basis = "cash", '
+        'sources = ["gov-nhs-constitution"] } }\n'
+        'manufacturing_days = { range = [28, 35], sources = ["gov-nhs-constitution"] }\n'
+    )
+    table, _ = load_rates(overlays=[extra])
+    home = estimate(table, Scenario("GB", "MM", origin="GB"), draws=0)
+    product = item(home, "product.price")
+    assert product.native == Range(Decimal(400000), Decimal(400000))
+    assert product.basis == "cash" and product.paid_by == "family"
+    assert home.you_pay == home.total
+    # With public cover that pays (LBCL), the same family's product is the NHS's, at list.
+    lbcl = estimate(table, Scenario("GB", "LBCL", origin="GB"), draws=0)
+    assert item(lbcl, "product.price").paid_by == "public"
+    assert item(lbcl, "product.price").basis != "cash"
+    cmp = compare(table, Scenario("", "MM", origin="GB"), ["CN", "GB"])
+    row = next(r for r in cmp.rows if r.is_home)
+    assert row.measure == home.total  # like for like: what the family pays at home
+    cn = next(r for r in cmp.rows if r.country == "CN")
+    assert cn.estimate.you_pay is not None and cn.vs_home is not None
+    assert cn.vs_home.low == home.total.low - cn.estimate.you_pay.low
 
 
 def test_real_us_insured_cap_and_foreign_cash(real: Rates) -> None:
@@ -376,7 +413,7 @@ def test_config_default_cover(tmp_path: Path) -> None:
     config.mkdir(parents=True, exist_ok=True)
     (config / "config.toml").write_text('[defaults]\ncover = "none"\n')
     code, out, _ = run("estimate", "-c", "US", "-i", "LBCL", "--from", "US", "-F", "json")
-    assert code == 0 and json.loads(out)["you_pay"] == {"low": 462200, "high": 643400}
+    assert code == 0 and json.loads(out)["you_pay"] == {"low": 862200, "high": 943400}
     # The command line wins over the config.
     code, out, _ = run(
         "estimate", "-c", "US", "-i", "LBCL", "--from", "US", "--cover", "insured", "-F", "json"

@@ -168,13 +168,25 @@ def is_abroad(scenario: Scenario) -> bool:
     return scenario.origin is not None and scenario.origin != scenario.country
 
 
-def priced(offer: Offer, scenario: Scenario) -> Offer:
-    """The offer at the price this patient pays: cash abroad when the table has one."""
-    if is_abroad(scenario):
-        cash = offer.prices.get("cash")
-        if cash is not None and offer.price.basis != "cash":
-            return offer._replace(price=cash)
+def priced(offer: Offer, scenario: Scenario, rates: Rates | None = None) -> Offer:
+    """The offer at the price this patient pays: the cash price, when the table has one,
+    abroad, and at home when the family's cover does not pay for this product (not
+    covered, or --cover none): a self-paying patient at a private hospital."""
+    cash = offer.prices.get("cash")
+    if cash is None or offer.price.basis == "cash":
+        return offer
+    if is_abroad(scenario) or (rates is not None and _self_paying_at_home(rates, offer, scenario)):
+        return offer._replace(price=cash)
     return offer
+
+
+def _self_paying_at_home(rates: Rates, offer: Offer, scenario: Scenario) -> bool:
+    if scenario.origin is None or scenario.origin != scenario.country:
+        return False
+    home = home_cover(
+        rates, scenario.origin, scenario.indication, [offer.product], scenario.age, scenario.cover
+    )
+    return home.status == "no"
 
 
 def basis_of(figures: Sequence[Money]) -> str:
