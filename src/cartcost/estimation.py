@@ -529,7 +529,7 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
     return a + (b - a) * (h - k)
 
 
-def _cents(x: float) -> Decimal:
+def _cents(x: float | Decimal) -> Decimal:
     return Decimal(x).quantize(_CENT) + 0
 
 
@@ -616,21 +616,22 @@ def _worst_case(p: engine.Plan) -> Decimal:
     journey, as the reserve is: with the visa, the durations and the offers' waits)."""
     key = (
         _reserve_key(p),
-        p.display,
         None if p.visa is None else (p.visa.free_days, id(p.visa.fee), id(p.visa.free_fee)),
         id(p.workup),
         id(p.inpatient),
         id(p.nearby),
         tuple(id(o.manufacturing_days) for _, o in p.offers),
     )
+    base = p.rates.fx.base
     found = _WORST.get(key)
-    if found is not None and found[0] is p.rates:
-        return found[1]
-    value = _cents(engine.worst(engine.prepare(p)).lines[L.RESERVE])
-    if len(_WORST) >= _MAX_RESERVES:
-        _WORST.clear()
-    _WORST[key] = (p.rates, value)
-    return value
+    if found is None or found[0] is not p.rates:
+        # Worked out in the table's base currency, so that every display currency (and
+        # every origin sharing the visa rule) reuses it.
+        worst = Decimal(engine.worst(engine.prepare(p._replace(display=base))).lines[L.RESERVE])
+        if len(_WORST) >= _MAX_RESERVES:
+            _WORST.clear()
+        found = _WORST[key] = (p.rates, worst)
+    return _cents(p.fx.convert(found[1], base, p.display))
 
 
 def _reserve_p95(p: engine.Plan) -> Decimal:
