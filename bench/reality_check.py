@@ -663,9 +663,9 @@ def block_lines(runs: list[Run], cc: str) -> str:
     rs = [r for r in runs if r.country == cc]
     keys: list[tuple[str, str]] = []
     for r in rs:
-        for it in line_rows(r):
-            if (it["key"], it["item"]) not in keys:
-                keys.append((it["key"], it["item"]))
+        for row in line_rows(r):
+            if (row["key"], row["item"]) not in keys:
+                keys.append((row["key"], row["item"]))
     head = "| line | " + " | ".join(r.label for r in rs) + " | per unit |"
     rows = [head, "|" + "---|" * (len(rs) + 2)]
     for key, name in keys:
