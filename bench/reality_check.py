@@ -159,14 +159,14 @@ COMPARISONS: list[Comparison] = [
         "China Med Waypoint (facilitator), Apr 2026",
     ),
     _c(
-        "cn-nonproduct-facilitator",
+        "cn-hospital-facilitator",
         "CN LBCL NZ",
-        "non-product",
+        "hospital",
         "220000",
         "495000",
         "CNY",
-        "the 20-30 % of CNY 1.1-1.65 M that is not the product (hospital stay, conditioning, "
-        "side effects, follow-up; no living or travel)",
+        "the 20-30 % of CNY 1.1-1.65 M that is not the product: hospital stay, conditioning, "
+        "side effects, follow-up",
         "China Med Waypoint (facilitator), Apr 2026",
     ),
     _c(
@@ -800,7 +800,7 @@ def as_json(runs: list[Run], fx: dict[str, Decimal]) -> dict[str, Any]:
 
 MARK = re.compile(
     r"(<!-- BEGIN reality_check\.py: (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
-    r"(\n<!-- END reality_check\.py: (?P=name) -->)",
+    r"(<!-- END reality_check\.py: (?P=name) -->)",
     re.S,
 )
 
@@ -814,7 +814,7 @@ def update(page: Path, made: dict[str, str]) -> list[str]:
         if name not in made:
             raise KeyError(f"{page}: no block named {name!r}")
         seen.append(name)
-        return m.group(1) + made[name] + m.group(4)
+        return m.group(1) + made[name] + "\n" + m.group(4)
 
     new = MARK.sub(sub, text)
     if new != text:
