@@ -28,7 +28,8 @@ Printed, in USD:
     in the currency it was published in) beside the estimate's figure converted to that
     currency with the table's own exchange rates (`cartcost rates show --key fx.rates`),
     and the gap between the midpoints ((low + high) / 2): "within" when it is 30 % or less,
-    else "above" or "below".
+    else "above" or "below"; a published floor ("upwards of X") is compared with the
+    estimate's low end; "no overlap" when the two ranges do not touch.
 
 `--update PAGE` replaces, in PAGE, the text between each pair of lines
 `<!-- BEGIN reality_check.py: NAME -->` and `<!-- END reality_check.py: NAME -->` by the
