@@ -339,7 +339,9 @@ def test_example_c_us_insured_cap_and_foreign_cash() -> None:
     assert insured[0]["patient_pays"]["range"] == [0, 10600]
     medicare = _rules("US", "LBCL", "public")
     assert medicare[0]["patient_pays"]["range"] == [1736, 1736]
-    assert _treatment_bill("US", "axi-cel", "LBCL") == (390_532, 778_353)
+    # Yescarta's list price USD 373,000-503,047 (the high end: CMS's October 2025 payment
+    # limit / 1.06) plus the hospital items, 17,532-316,758.
+    assert _treatment_bill("US", "axi-cel", "LBCL") == (373_000 + 17_532, 503_047 + 316_758)
 
 
 def test_example_d_au_cll_not_covered_mtop_applies() -> None:

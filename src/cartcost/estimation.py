@@ -668,7 +668,9 @@ def estimate(
     assert scenario.currency is not None and scenario.hospital and scenario.living
     assert scenario.city is not None
     whopays.check_scheme(rates, scenario)
-    chosen = [(oid, whopays.priced(o, scenario, rates)) for oid, o in select_offers(rates, scenario)]
+    chosen = [
+        (oid, whopays.priced(o, scenario, rates)) for oid, o in select_offers(rates, scenario)
+    ]
     cc = scenario.country
     notes: list[str] = []
     trials = trials_left_out(rates, scenario)
