@@ -36,7 +36,31 @@ EXAMPLES: list[tuple[str, str, int]] = [
     ("docs/budget.md", "cartcost estimate --country CN --indication MM --from NZ --budget", 100),
     ("docs/budget.md", "cartcost compare --indication MM --from NZ --budget", 100),
     ("docs/who-pays.md", "cartcost compare -i LBCL --from GB --countries GB,CN,US", 80),
+    ("docs/budget.md", "cartcost estimate -c GB -i LBCL --from GB --budget", 100),
+    ("docs/budget.md", "cartcost estimate --country CN --indication MM --from NZ --drivers", 100),
 ]
+# Examples quoted in part: the block is "..." then the output from the line starting with
+# the first marker up to (not including) the line starting with the second.
+EXCERPTS: dict[tuple[str, str], tuple[str, str]] = {
+    ("docs/budget.md", "cartcost estimate -c GB -i LBCL --from GB --budget"): (
+        "To be 90% sure",
+        "Every low added up",
+    ),
+    ("docs/budget.md", "cartcost estimate --country CN --indication MM --from NZ --drivers"): (
+        "What drives the range",
+        "Bar:",
+    ),
+}
+
+
+def excerpt(doc: str, command: str, lines: list[str]) -> list[str]:
+    """The lines a document quotes of an example's output (all, or an EXCERPTS part)."""
+    marks = EXCERPTS.get((doc, command))
+    if marks is None:
+        return lines
+    first = next(i for i, line in enumerate(lines) if line.startswith(marks[0]))
+    last = next(i for i in range(first, len(lines)) if lines[i].startswith(marks[1]))
+    return ["...", *lines[first:last]]
 
 
 def output(command: str, columns: int, tmp: str) -> list[str]:
@@ -81,7 +105,7 @@ def outputs() -> list[list[str]]:
         done = [output(first, columns, tmp)]  # the table is validated and cached once
         with ThreadPoolExecutor(max_workers=2) as pool:
             done += pool.map(lambda example: output(example[1], example[2], tmp), rest)
-    return done
+    return [excerpt(doc, command, lines) for (doc, command, _), lines in zip(EXAMPLES, done)]
 
 
 def stale() -> list[tuple[str, str, list[str], list[str]]]:

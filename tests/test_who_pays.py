@@ -443,3 +443,15 @@ def test_budget_draws_what_the_family_pays_by_the_same_rule(rates: Rates) -> Non
     cn = estimate(rates, NZ_CN)
     abroad = simulate(rates, cn, draws=5_000, seed=4)
     assert abroad.you_pay == abroad.total
+
+
+def test_budget_draws_the_price_the_estimate_used(rates: Rates) -> None:
+    from cartcost.budget import simulate
+
+    # A foreign patient in the US pays the cash price (USD 800,000 flat): every draw of the
+    # product is 800,000, and the budget's percentiles stay inside the plain low-high.
+    est = estimate(rates, Scenario("US", "LBCL", origin="GB", currency="USD"))
+    b = simulate(rates, est, draws=2_000, seed=1)
+    product = b.line("product.price")
+    assert product is not None and product.spread.p10 == product.spread.p90 == 800000
+    assert est.total.low <= b.total.p10 <= b.total.p90 <= est.total.high

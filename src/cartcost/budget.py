@@ -223,8 +223,14 @@ def _typical(fig: Figure) -> Decimal:
 
 def _prepared(rates: Rates, est: Estimate) -> engine.Prepared:
     """The engine's plan for the estimate's own scenario and offers."""
-    offers = [(o.id, rates.countries[est.scenario.country].offers[o.id]) for o in est.offers]
-    return engine.prepare(engine.plan(rates, est.scenario, offers))
+    from cartcost.whopays import priced
+
+    # Each offer at the price the estimate used (a foreign patient's cash price, ...).
+    sc = est.scenario
+    offers = [
+        (o.id, priced(rates.countries[sc.country].offers[o.id], sc, rates)) for o in est.offers
+    ]
+    return engine.prepare(engine.plan(rates, sc, offers))
 
 
 # ---------------------------------------------------------------- the summary
