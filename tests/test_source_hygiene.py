@@ -32,6 +32,8 @@ DENIED_HOSTS = {
     "visualfoodie.com": "SEO content farm",
     "eatsip365.com": "SEO content farm",
     "winenfood.com": "SEO content farm",
+    "github.com": "copies of a publisher's files (cite the publisher's own page)",
+    "githubusercontent.com": "copies of a publisher's files (cite the publisher's own page)",
 }
 # library proxies rewrite any host, e.g. www-scmp-com.libproxy1.nus.edu.sg
 DENIED_HOST_PARTS = ("libproxy", "ezproxy")
