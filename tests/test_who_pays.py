@@ -191,20 +191,9 @@ def test_societal_perspective_uses_the_origins_average_wage(tmp_path: Path) -> N
     mine = estimate(table, US_HOME._replace(perspective="societal", income=Decimal(36500)))
     assert item(mine, "time.away").amount == Range(Decimal(9000), Decimal(12800))
     code, out, err = run(
-        "estimate",
-        "-c",
-        "US",
-        "-i",
-        "LBCL",
-        "--from",
-        "US",
-        "--perspective",
-        "societal",
-        "-F",
-        "json",
-        "--rates",
-        str(wage),
-    )
+        "estimate", "-c", "US", "-i", "LBCL", "--from", "US", "--perspective", "societal",
+        "-F", "json", "--rates", str(wage),
+    )  # fmt: skip
     assert code == 0, err
     away = next(i for i in json.loads(out)["items"] if i["key"] == "time.away")
     assert away["low"] == 9000 and away["high"] == 25600
