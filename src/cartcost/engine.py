@@ -60,7 +60,7 @@ GROUPS = ("hospital", "living")
 # day. Basis (docs/rates-schema.md): KTPH Singapore ICU S$1,019 vs A1 ward S$606 and
 # non-resident B1 S$361 a day (1.7-2.8x); an assumption, used only as a fallback.
 ICU_DAY_FACTOR = Decimal(2)
-NOT_PRICED = "no published figure for this destination, so not priced"
+NOT_PRICED = "no published figure, so not priced"
 
 
 class Tri(NamedTuple):
