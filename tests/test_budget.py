@@ -509,3 +509,24 @@ def test_quantiles_of_a_subnormal_spread() -> None:
     assert quantiles(values, [0.1, 0.5, 0.9]) == [
         float(x) for x in np.quantile(values, [0.1, 0.5, 0.9])
     ]
+
+
+def test_tornado_without_a_varying_line_says_so(mini_rates: Rates) -> None:
+    import dataclasses
+    import xml.etree.ElementTree as ET
+
+    from cartcost.render.tornado import bars_of, tornado_svg
+
+    est = estimate(mini_rates, Scenario("CN", "MM", origin="NZ"))
+    b = simulate(mini_rates, est, draws=2_000, seed=1, drivers=True)
+    assert b.drivers is not None
+    still = tuple(dataclasses.replace(d, at_p10=b.total.p50, at_p90=b.total.p50) for d in b.drivers)
+    flat = dataclasses.replace(b, drivers=still)
+    assert bars_of(flat) == ([], 0)
+    svg = tornado_svg(flat)
+    ET.fromstring(svg)  # well-formed
+    assert "No line varies" in svg
+    # Twelve bars at most; the rest counted in the caption.
+    shown, left_out = bars_of(b, most=2)
+    assert len(shown) == 2 and left_out == sum(1 for d in b.drivers if d.swing > 0) - 2
+    assert f"{left_out} smaller lines not drawn" in tornado_svg(b, most=2)
