@@ -105,7 +105,8 @@ def outputs() -> list[list[str]]:
         done = [output(first, columns, tmp)]  # the table is validated and cached once
         with ThreadPoolExecutor(max_workers=2) as pool:
             done += pool.map(lambda example: output(example[1], example[2], tmp), rest)
-    return [excerpt(doc, command, lines) for (doc, command, _), lines in zip(EXAMPLES, done)]
+    pairs = zip(EXAMPLES, done, strict=True)
+    return [excerpt(doc, command, lines) for (doc, command, _), lines in pairs]
 
 
 def stale() -> list[tuple[str, str, list[str], list[str]]]:
