@@ -149,6 +149,11 @@ class Driver:
     def swing(self) -> Decimal:
         return self.at_p90 - self.at_p10
 
+    @property
+    def narrows(self) -> Decimal:
+        """What holding the line fixed narrows the spread by, noise below zero as zero."""
+        return max(self.shrink, Decimal(0))
+
 
 @dataclass(frozen=True)
 class EventOdds:

@@ -1099,13 +1099,13 @@ def _time_draws(
     assert scenario.currency is not None and time.rate is not None
     low = float(fx.convert(time.rate.low, scenario.currency, base))
     high = float(fx.convert(time.rate.high, scenario.currency, base))
-    people = scenario.travellers
+    away = [L.person_days_away(s, scenario.caregivers) for s in run.stay]
     if high <= low:
-        return [s * people * low for s in run.stay]
+        return [a * low for a in away]
     import random  # only the societal perspective with a wage range draws here
 
     pick = random.Random(seed).random
-    return [s * people * (low + (high - low) * pick()) for s in run.stay]
+    return [a * (low + (high - low) * pick()) for a in away]
 
 
 def _who_notes(rates: Rates, scenario: Scenario, who: whopays.WhoPays) -> list[str]:

@@ -126,8 +126,13 @@ def stay_days(d: Days, caregivers: int) -> Num:
 
 
 def away_days(d: Days, caregivers: int) -> Num:
-    # The patient and every caregiver are away from work for the whole stay.
-    return d.stay * (1 + caregivers)
+    return person_days_away(d.stay, caregivers)
+
+
+def person_days_away(stay: Num, caregivers: int) -> Num:
+    """The time-away line's quantity for a stay of `stay` days (also per simulated
+    journey): the patient and every caregiver are away from work for the whole stay."""
+    return stay * (1 + caregivers)
 
 
 class Line(NamedTuple):

@@ -100,7 +100,7 @@ def tornado_svg(b: Budget, title: str | None = None, most: int = MAX_BARS) -> st
             )
         out.append(
             f'<text x="{WIDTH - NOTE_W + 4}" y="{mid_y + 4:.1f}" fill="{MUTED}">'
-            f"{esc(whole(max(d.shrink, Decimal(0))))}</text>"
+            f"{esc(whole(d.narrows))}</text>"
         )
     axis_y = TOP + rows * ROW_H
     mx = x(middle)
