@@ -177,8 +177,29 @@ class Resolved(NamedTuple):
     paths: dict[str, str]
 
 
+# resolve_country's results by (id(country), hospital, living, city), with the country
+# itself to tell a reused id apart: a batch resolves the same few choices thousands of times.
+_RESOLVED: dict[tuple[int, str, str, str], tuple[Country, Resolved]] = {}
+_MAX_RESOLVED = 4096
+
+
 def resolve_country(country: Country, hospital: str, living: str, city: str) -> Resolved:
-    """The country as one family's choices see it (each choice concrete, not "any")."""
+    """The country as one family's choices see it (each choice concrete, not "any").
+
+    A pure function of its arguments, kept per country object: callers only read the
+    result (its paths dict included)."""
+    key = (id(country), hospital, living, city)
+    hit = _RESOLVED.get(key)
+    if hit is not None and hit[0] is country:
+        return hit[1]
+    found = _resolve_country(country, hospital, living, city)
+    if len(_RESOLVED) >= _MAX_RESOLVED:
+        _RESOLVED.clear()
+    _RESOLVED[key] = (country, found)
+    return found
+
+
+def _resolve_country(country: Country, hospital: str, living: str, city: str) -> Resolved:
     paths: dict[str, str] = {}
 
     def one(part: str, name: str, fig: HospitalMoney | LivingMoney, choice: str) -> Money:

@@ -44,7 +44,14 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cartcost import lines as L
-from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES, hospital_kinds, resolve_country
+from cartcost.choices import (
+    ANY,
+    HOSPITAL_KINDS,
+    LIVING_CHOICES,
+    Resolved,
+    hospital_kinds,
+    resolve_country,
+)
 from cartcost.lines import Days, Line
 from cartcost.money import FxTable, Range
 from cartcost.rates import Country, Duration, Entry, Event, Money, Offer, Probability, Rates
@@ -160,6 +167,71 @@ def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospit
     return any(spoken & set(served[k]) for k in kinds)
 
 
+class _Figures(NamedTuple):
+    """What a destination's figures are for one set of choices (combinations and city):
+    per line of L.LINES its alternatives (None where a combination lacks the figure), and
+    the ICU day and repeated items per combination. Independent of who travels."""
+
+    resolved: tuple[Resolved, ...]
+    alts: tuple[tuple[Priced, ...] | None, ...]
+    icu: tuple[Priced | None, ...]
+    repeats: dict[str, tuple[Priced, ...]]
+
+
+# _figures by (id(country), combos, city), with the country and the rate table to tell a
+# reused id apart: a batch plans the same few destinations and choices thousands of times.
+_FIGURES: dict[tuple[object, ...], tuple[Country, Rates, _Figures]] = {}
+_MAX_FIGURES = 2048
+
+
+def _figures(
+    rates: Rates, cc: str, base: Country, combos: tuple[tuple[str, str], ...], city: str
+) -> _Figures:
+    key = (id(base), combos, city)
+    hit = _FIGURES.get(key)
+    if hit is not None and hit[0] is base and hit[1] is rates:
+        return hit[2]
+    resolved = tuple(resolve_country(base, h, lv, city) for h, lv in combos)
+    prefix = f"countries.{cc}."
+
+    def path(i: int, part: str, name: str) -> str:
+        p = f"{part}.{name}"
+        return prefix + resolved[i].paths.get(p, p)
+
+    alts: list[tuple[Priced, ...] | None] = []
+    for line in L.LINES:
+        if line.part == "fare":
+            alts.append(None)
+            continue
+        found = [_figure(r.country, line.part, line.field) for r in resolved]
+        if any(f is None for f in found):
+            alts.append(None)
+            continue
+        these = tuple(
+            Priced(f, path(i, line.part, line.field)) for i, f in enumerate(found) if f is not None
+        )
+        if all(a.money is these[0].money for a in these):
+            these = these[:1]
+        alts.append(these)
+    icu: list[Priced | None] = []
+    for i, r in enumerate(resolved):
+        fig = _figure(r.country, "hospital", "icu_day")
+        icu.append(None if fig is None else Priced(fig, path(i, "hospital", "icu_day")))
+    # Repeated items are billed again even where an offer's price included the first.
+    repeats: dict[str, tuple[Priced, ...]] = {}
+    for name in sorted({n for ev in rates.events.values() for n in ev.repeat}):
+        figs = [_figure(r.country, "hospital", name) for r in resolved]
+        if all(f is not None for f in figs):
+            repeats[name] = tuple(
+                Priced(f, path(i, "hospital", name)) for i, f in enumerate(figs) if f is not None
+            )
+    found_figures = _Figures(resolved, tuple(alts), tuple(icu), repeats)
+    if len(_FIGURES) >= _MAX_FIGURES:
+        _FIGURES.clear()
+    _FIGURES[key] = (base, rates, found_figures)
+    return found_figures
+
+
 def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) -> Plan:
     """The figures each line uses for the scenario (resolved: codes checked, choices
     concrete or "any", offers selected)."""
@@ -167,15 +239,12 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
     base = rates.countries[cc]
     assert scenario.hospital and scenario.living and scenario.city and scenario.currency
     combos = combos_for(base, scenario.hospital, scenario.living)
-    resolved = [resolve_country(base, h, lv, scenario.city) for h, lv in combos]
+    figures = _figures(rates, cc, base, combos, scenario.city)
+    resolved = figures.resolved
     first = resolved[0].country
     assert first.durations is not None and first.entry is not None
     prefix = f"countries.{cc}."
     notes: list[str] = []
-
-    def path(i: int, part: str, name: str) -> str:
-        p = f"{part}.{name}"
-        return prefix + resolved[i].paths.get(p, p)
 
     away = not scenario.lives_nearby
     abroad = scenario.origin is not None and not scenario.domestic
@@ -185,7 +254,7 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
     if abroad:
         assert scenario.origin is not None
         fare = rates.fare(scenario.origin, cc)
-    for line in L.LINES:
+    for line, found in zip(L.LINES, figures.alts, strict=True):
         if (line.when == "away" and not away) or (line.when == "no-events" and rates.events):
             continue
         if line.when in ("abroad", "interpreter") and not abroad:
@@ -201,22 +270,15 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
             if fare is None:
                 continue  # estimate() raises for a missing fare before planning
             alts: tuple[Priced, ...] = (Priced(fare[1], fare[0]),)
+        elif found is None:
+            if not line.optional:
+                raise AssertionError(f"{line.key}: validated tables have this figure")
+            if line.when in ("abroad", "interpreter"):
+                # A service a foreign family may need is never silently 0.
+                missing.append((line.key, NOT_PRICED))
+            continue
         else:
-            found = [_figure(r.country, line.part, line.field) for r in resolved]
-            if any(f is None for f in found):
-                if not line.optional:
-                    raise AssertionError(f"{line.key}: validated tables have this figure")
-                if line.when in ("abroad", "interpreter"):
-                    # A service a foreign family may need is never silently 0.
-                    missing.append((line.key, NOT_PRICED))
-                continue
-            alts = tuple(
-                Priced(f, path(i, line.part, line.field))
-                for i, f in enumerate(found)
-                if f is not None
-            )
-            if all(a.money is alts[0].money for a in alts):
-                alts = alts[:1]
+            alts = found
         covered: tuple[bool, ...] = ()
         if line.item is not None:
             covered = tuple(line.item in o.includes for _, o in offers)
@@ -241,18 +303,6 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
         inpatient = dur.inpatient_days_without_carer
         notes.append("no caregiver: inpatient stay uses the longer without-carer figure")
 
-    icu: list[Priced | None] = []
-    for i, r in enumerate(resolved):
-        fig = _figure(r.country, "hospital", "icu_day")
-        icu.append(None if fig is None else Priced(fig, path(i, "hospital", "icu_day")))
-    # Repeated items are billed again even where an offer's price included the first.
-    repeats: dict[str, tuple[Priced, ...]] = {}
-    for name in sorted({n for ev in rates.events.values() for n in ev.repeat}):
-        figs = [_figure(r.country, "hospital", name) for r in resolved]
-        if all(f is not None for f in figs):
-            repeats[name] = tuple(
-                Priced(f, path(i, "hospital", name)) for i, f in enumerate(figs) if f is not None
-            )
     return Plan(
         rates=rates,
         scenario=scenario,
@@ -268,8 +318,8 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
         visits=dur.outpatient_visits_per_week,
         visa=visa,
         missing=tuple(missing),
-        icu=tuple(icu),
-        repeats=repeats,
+        icu=figures.icu,
+        repeats=figures.repeats,
         events=tuple(rates.events.items()),
         notes=tuple(notes),
     )

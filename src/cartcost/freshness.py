@@ -50,9 +50,23 @@ class Staleness(NamedTuple):
         return f"{self.what} dates from {self.dated.isoformat()} ({self.months} months old)"
 
 
+# figure_date by (id(rates), source ids), with the table to tell a reused id apart.
+_DATES: dict[tuple[int, tuple[str, ...]], tuple[Rates, date | None]] = {}
+_MAX_DATES = 4096
+
+
 def figure_date(rates: Rates, source_ids: tuple[str, ...] | list[str]) -> date | None:
-    dates = [rates.sources[s].published for s in source_ids if s in rates.sources]
-    return max(dates) if dates else None
+    """The newest publication date among the sources (None: none is in the table)."""
+    ids = tuple(source_ids)
+    hit = _DATES.get((id(rates), ids))
+    if hit is not None and hit[0] is rates:
+        return hit[1]
+    dates = [rates.sources[s].published for s in ids if s in rates.sources]
+    found = max(dates) if dates else None
+    if len(_DATES) >= _MAX_DATES:
+        _DATES.clear()
+    _DATES[(id(rates), ids)] = (rates, found)
+    return found
 
 
 def stale_figures(rates: Rates, est: Estimate, today: date) -> list[Staleness]:
