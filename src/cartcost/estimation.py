@@ -613,10 +613,10 @@ _WORST: dict[tuple[object, ...], tuple[Rates, Decimal]] = {}
 
 def _worst_case(p: engine.Plan) -> Decimal:
     """Every event at once, each at its worst, in the display currency (kept per kind of
-    journey, as the reserve is: with the visa, the durations and the offers' waits)."""
+    journey, as the reserve is: with the durations and the offers' waits, which set how
+    much longer the stay gets)."""
     key = (
         _reserve_key(p),
-        None if p.visa is None else (p.visa.free_days, id(p.visa.fee), id(p.visa.free_fee)),
         id(p.workup),
         id(p.inpatient),
         id(p.nearby),
@@ -626,8 +626,14 @@ def _worst_case(p: engine.Plan) -> Decimal:
     found = _WORST.get(key)
     if found is None or found[0] is not p.rates:
         # Worked out in the table's base currency, so that every display currency (and
-        # every origin sharing the visa rule) reuses it.
-        worst = Decimal(engine.worst(engine.prepare(p._replace(display=base))).lines[L.RESERVE])
+        # every origin) reuses it, from the lines that price complications only: the
+        # reserve is the events' costs and the longer stay on those lines; no other
+        # line, nor the visa, enters it.
+        kept = tuple(
+            pl for pl in p.lines if pl.line.key in _RESERVE_FIGURES or pl.line.item in p.repeats
+        )
+        wp = p._replace(display=base, visa=None, lines=kept)
+        worst = Decimal(engine.worst(engine.prepare(wp)).lines[L.RESERVE])
         if len(_WORST) >= _MAX_RESERVES:
             _WORST.clear()
         found = _WORST[key] = (p.rates, worst)
