@@ -130,9 +130,33 @@ def write() -> None:
         path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def methods_quote() -> list[str]:
+    """docs/methods.md's quoted paragraph for CN MM from NZ, as the core writes it (the
+    tests compare it with the joined "> " lines), wrapped at 90 columns."""
+    import textwrap
+
+    sys.path.insert(0, str(ROOT / "src"))
+    import cartcost
+    from cartcost.metadata import methods_paragraph
+
+    rates = cartcost.load_rates()
+    est = cartcost.estimate(rates, cartcost.Scenario(country="CN", indication="MM", origin="NZ"))
+    text = methods_paragraph(est, rates)
+    return ["> " + line for line in textwrap.wrap(text, 88, break_on_hyphens=False)]
+
+
+def write_methods() -> None:
+    path = ROOT / "docs" / "methods.md"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    quoted = [i for i, line in enumerate(lines) if line.startswith("> ")]
+    lines[quoted[0] : quoted[-1] + 1] = methods_quote()
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
 def main() -> None:
     if "--write" in sys.argv[1:]:
         write()
+        write_methods()
     for doc, command, _, _ in stale():
         print(f"{doc}: `{command}` is stale (python docs/examples.py --write)")
 
