@@ -1,0 +1,47 @@
+"""The estimate keeps per-table memos (a country's resolved choices, a destination's
+figures per choice, each source list's date): two tables in one process never see each
+other's figures or dates, and asking again gives the same estimate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cartcost
+from cartcost.estimation import Estimate
+from cartcost.money import Range
+
+OVERLAY = """
+[countries.CN.cities.shanghai.living]
+lodging_night = { budget = { range = [130, 335], currency = "CNY", sources = ["examinechina-shanghai"] }, standard = { range = [700, 1400], currency = "CNY", sources = ["citiesinsider-shanghai"] }, comfort = { range = [170, 388], currency = "USD", sources = ["statedept-perdiem-2026-04"] } }
+
+[sources.citiesinsider-shanghai]
+published = 2019-06-01
+"""
+
+
+def lodging(est: Estimate) -> Range:
+    item = next(i for i in est.items if i.key == "living.lodging")
+    assert item.rate is not None
+    return item.rate
+
+
+def test_two_tables_in_one_process_keep_their_own_figures(tmp_path: Path, real_table: Path) -> None:
+    overlay = tmp_path / "dear.toml"
+    overlay.write_text(OVERLAY, encoding="utf-8")
+    base = cartcost.load_rates()
+    dear = cartcost.load_rates(overlay)
+    scenario = cartcost.Scenario(country="CN", indication="MM", origin="NZ")
+
+    first = cartcost.estimate(base, scenario, draws=0)
+    other = cartcost.estimate(dear, scenario, draws=0)
+    again = cartcost.estimate(base, scenario, draws=0)
+
+    # The overlay's serviced apartment, in its own currency, and only in its own table.
+    assert lodging(other) == Range.of(700, 1400)
+    assert lodging(first) == lodging(again) != lodging(other)
+    assert first.total == again.total
+    assert other.total.low > first.total.low
+    # The overlay's older source date makes the lodging line stale in its table only.
+    assert any("Lodging" in n and "2019-06-01" in n for n in other.notes)
+    assert not any("2019-06-01" in n for n in again.notes)
+    assert first.notes == again.notes
