@@ -438,7 +438,10 @@ def _ends(low: str, high: str) -> str:
 
 
 def _offer_name(rates: Rates, o: Offer) -> str:
-    return f"{o.brand or rates.products[o.product].brand} ({o.product})"
+    """'Carvykti (cilta-cel)'; a product without a brand yet is named once, as its
+    record names it ('satri-cel (CT041)')."""
+    brand = o.brand or rates.products[o.product].brand
+    return brand if o.product in brand else f"{brand} ({o.product})"
 
 
 def product_item(

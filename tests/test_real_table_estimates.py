@@ -1,6 +1,9 @@
-"""The estimate keeps per-table memos (a country's resolved choices, a destination's
-figures per choice, each source list's date): two tables in one process never see each
-other's figures or dates, and asking again gives the same estimate."""
+"""Estimates from the real table in one process.
+
+The estimate keeps per-table memos (a country's resolved choices, a destination's figures
+per choice, each source list's date): two tables never see each other's figures or dates,
+and asking again gives the same estimate. Product names read once.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +48,14 @@ def test_two_tables_in_one_process_keep_their_own_figures(tmp_path: Path, real_t
     assert any("Lodging" in n and "2019-06-01" in n for n in other.notes)
     assert not any("2019-06-01" in n for n in again.notes)
     assert first.notes == again.notes
+
+
+def test_a_product_without_a_brand_is_named_once(real_table: Path) -> None:
+    rates = cartcost.load_rates()
+    unbranded = [p for p, rec in rates.products.items() if p in rec.brand]
+    assert unbranded, "the table has a product named by its code (satri-cel)"
+    est = cartcost.estimate(
+        rates, cartcost.Scenario(country="CN", indication="GC", origin="NZ"), draws=0
+    )
+    label = next(i.label for i in est.items if i.key == "product.price")
+    assert label.count("satri-cel") == 1, label
