@@ -4,6 +4,7 @@
     python bench/batch.py --uncached 10000,100000
     python bench/batch.py --sizes 10000 --keep /tmp/batch-bench
     python bench/batch.py --budget             # --budget --subtotals: 1k and 10k rows
+    python bench/batch.py --jobs 0             # rows worked out on every CPU (batch --jobs)
 
 For each size it writes random valid scenarios (fixed seed) to a CSV, runs
 `cartcost batch INPUT -o OUT` once in a fresh process, checks that every row came out
@@ -130,6 +131,9 @@ def main() -> None:
         help="run `batch --budget --subtotals` (P10/P50/P90 per row; default sizes 1000,10000)",
     )
     parser.add_argument("--draws", type=int, help="with --budget: draws per row")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="batch --jobs N: worker processes (0: one per CPU)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="runs per size; the best is kept")
     parser.add_argument("--keep", type=Path, help="write the inputs and outputs here")
     parser.add_argument(
@@ -148,6 +152,8 @@ def main() -> None:
     extra = ["--budget", "--subtotals"] if opts.budget else []
     if opts.budget and opts.draws:
         extra += ["--draws", str(opts.draws)]
+    if opts.jobs != 1:
+        extra += ["--jobs", str(opts.jobs)]
 
     work = opts.keep or Path(tempfile.mkdtemp(prefix="cartcost-bench-"))
     work.mkdir(parents=True, exist_ok=True)

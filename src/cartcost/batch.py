@@ -623,12 +623,14 @@ def run(
     cache_size: int | None = None,
     stats: Stats | None = None,
     layout: Layout | None = None,
+    jobs: int = 1,
 ) -> Iterator[tuple[int, Outcome]]:
     """(row, Outcome) for each record of `source`, in order, one at a time.
 
     cache_size: memo entries (0: no memo); default DEFAULT_CACHE_SIZE, or
     ITEMS_CACHE_SIZE with items. layout: JSON Lines, subtotals, a budget
-    (batch_extra.py); None for the plain CSV.
+    (batch_extra.py); None for the plain CSV. jobs: worker processes (batch_parallel.py;
+    the same output); 1 works every row in this process.
     """
     make: Callable[[Rates, tuple[str, ...]], Outcome] = partial(outcome, items=items)
     fail: Callable[[str, tuple[str, ...]], Failure] = partial(failure, items=items)
@@ -637,6 +639,19 @@ def run(
     if cache_size is None:
         cache_size = ITEMS_CACHE_SIZE if items else DEFAULT_CACHE_SIZE
     stats = stats if stats is not None else Stats()
+    if jobs > 1:
+        from cartcost.batch_parallel import run_parallel
+
+        yield from run_parallel(
+            rates,
+            source,
+            jobs=jobs,
+            items=items,
+            cache_size=cache_size,
+            stats=stats,
+            layout=layout,
+        )
+        return
     fields_of = source.fields_of
 
     def compute(raw: Raw) -> Outcome:

@@ -40,11 +40,14 @@ Examples:
 
   cartcost batch scenarios.csv --subtotals --budget --seed 7 -F jsonl -o out.jsonl
 
+  cartcost batch scenarios.csv --jobs 0 -o estimates.csv
+
 -F jsonl writes JSON Lines (also chosen by -o FILE.jsonl). --subtotals adds a low/high
 pair per category. --budget adds P10/P50/P90 of the total per row (2,000 simulated
 journeys a row unless --draws says otherwise) and the row's seed, derived from --seed and
 the scenario: `estimate ... --budget --draws D --seed S` with the row's values gives the
-same figures.
+same figures. --jobs N works rows out in N processes (0: one per CPU) and writes the
+same output, in input order.
 """
 
 FLUSH_EVERY = 8192  # rows between flushes (and progress updates); a power of two
@@ -116,6 +119,16 @@ def batch_command(
     ] = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            metavar="N",
+            help="Worker processes estimating rows side by side (0: one per CPU); "
+            "the same output in the same order.",
+        ),
+    ] = 1,
 ) -> None:
     """Estimate many scenarios from a CSV or JSON Lines file, one output row each."""
     import contextlib
@@ -132,6 +145,11 @@ def batch_command(
     from cartcost.cli.batch_extra_opts import layout_for
 
     layout = layout_for(output, out_format, items, subtotals, budget, draws, seed, bom)
+    workers = 1
+    if jobs != 1:
+        from cartcost.batch_parallel import jobs_for
+
+        workers = jobs_for(jobs)
     table, _layers = load_rates(rates or [])
     show = sys.stderr.isatty() if progress is None else progress
     stats = Stats()
@@ -152,6 +170,7 @@ def batch_command(
             cache_size=0 if no_cache else None,
             stats=stats,
             layout=layout,
+            jobs=workers,
         )
         try:
             with (
