@@ -133,3 +133,49 @@ def test_ctrl_c_stops_the_workers_with_one_message(tmp_path: Path) -> None:
     assert stderr.decode().strip() == "cartcost: interrupted"
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_killed_mid_batch_stops_it_cleanly(tmp_path: Path) -> None:
+    source = tmp_path / "big.csv"
+    with source.open("w") as handle:
+        handle.write(HEADER)
+        for i in range(300_000):
+            handle.write(f"CN,MM,,NZ,{i % 4},,\n")
+    target = tmp_path / "out.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = ["batch", str(source), "-o", str(target), "--no-cache", "--jobs", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cartcost", *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while proc.poll() is None and time.monotonic() < deadline and len(workers) < 2:
+        time.sleep(0.05)
+        workers = _children(proc.pid)
+    assert proc.poll() is None and workers, "no workers seen"
+    time.sleep(0.3)
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    message = stderr.decode()
+    assert "a worker process stopped" in message and "--jobs" in message
+    assert "Traceback" not in message
+    assert not target.exists()
+    assert all(not Path(f"/proc/{pid}").exists() for pid in workers[1:])

@@ -22,6 +22,7 @@ import os
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ from cartcost.batch import (
     failure,
     outcome,
 )
-from cartcost.errors import UsageProblem
+from cartcost.errors import CartcostError, UsageProblem
 from cartcost.rates import Rates
 
 if TYPE_CHECKING:
@@ -70,7 +71,11 @@ def _start(rates: Rates, items: bool, layout: Layout | None) -> None:
     import signal
 
     global _WORKER
+    # Ctrl-C reaches the whole process group: the reading process stops the workers. A
+    # forked worker inherits the CLI's SIGTERM handler, which raises; the pool stops a
+    # worker with SIGTERM and waits for it, so a worker must simply end.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     make: Maker = layout.outcome if layout is not None else partial(outcome, items=items)
     _WORKER = (rates, make)
 
@@ -148,7 +153,15 @@ def run_parallel(
     def settle() -> Iterator[tuple[int, Outcome]]:
         nonlocal rows, failed
         entries, future = pending.popleft()
-        done = future.result() if future is not None else []
+        try:
+            done = future.result() if future is not None else []
+        except BrokenProcessPool:
+            # A worker was killed (out of memory, a signal): nothing is written.
+            raise CartcostError(
+                f"a worker process stopped before finishing rows {entries[0][0]:,}-"
+                f"{entries[-1][0]:,}; OUT is not written",
+                "run again with fewer --jobs (each worker holds the rate table) or without",
+            ) from None
         for row, known, key, index in entries:
             result = known if known is not None else done[index]
             if known is None:
