@@ -59,3 +59,21 @@ def test_a_product_without_a_brand_is_named_once(real_table: Path) -> None:
     )
     label = next(i.label for i in est.items if i.key == "product.price")
     assert label.count("satri-cel") == 1, label
+
+
+def test_the_output_says_when_a_fare_is_modelled(real_table: Path) -> None:
+    from tests.clihelp import run
+
+    rates = cartcost.load_rates()
+
+    def flights(origin: str) -> str:
+        est = cartcost.estimate(
+            rates, cartcost.Scenario(country="CN", indication="MM", origin=origin), draws=0
+        )
+        return next(i.modelled for i in est.items if i.key == "travel.flights")
+
+    assert flights("BR") == "modelled fare"  # no BR-CN fare: the distance model alone
+    assert flights("NZ") == "fare partly modelled"  # a route fare, its high end modelled
+    assert flights("US") == ""  # a route fare from fare data at both ends
+    table = run("estimate", "-c", "CN", "-i", "MM", "--from", "BR").stdout
+    assert "(modelled fare)" in " ".join(table.split())

@@ -73,6 +73,17 @@ class LineItem(NamedTuple):
     paid_by: str = "family"  # family | public | insurer (whopays.PAYERS)
     basis: str = ""  # the price basis of its figures (list, tariff, cash, ...), '' unsaid
 
+    @property
+    def modelled(self) -> str:
+        """'modelled fare' when the flights come from the distance model alone (the table
+        has no fare for the route), 'fare partly modelled' when a route fare takes one
+        end from it; '' for every other line."""
+        if self.key != L.FLIGHTS or self.amount is None:
+            return ""
+        if any(p.startswith("flights.regions.") for p in self.figure_paths):
+            return "modelled fare"
+        return "fare partly modelled" if FARE_MODEL_SOURCE in self.sources else ""
+
 
 class OfferChoice(NamedTuple):
     """An offer that entered the estimate."""
@@ -427,6 +438,9 @@ def check_choices(
 # time in floats (no NumPy to import). P50 and P90 move by about 1-2% from seed to seed
 # at this many; `--budget` draws 100,000.
 LIKELY_DRAWS = 400
+# The source of the distance model's fares (data/rates.toml): a route fare citing it takes
+# an end from the model.
+FARE_MODEL_SOURCE = "assume-fare-model"
 RESERVE_DRAWS = LIKELY_DRAWS
 DEFAULT_SEED = 2026
 RESERVE_PERCENTILE = 0.95
@@ -733,7 +747,7 @@ def estimate(
         line = L.BY_KEY.get(key)
         if key == L.VISA:
             label = "Visas"
-        elif key == "travel.flights":
+        elif key == L.FLIGHTS:
             label = "Return flights"
         else:
             assert line is not None

@@ -163,6 +163,7 @@ class Line(NamedTuple):
 
 PRODUCT = "product.price"
 VISA = "travel.visa"
+FLIGHTS = "travel.flights"
 RESERVE = "hospital.complications"
 RESERVE_LABEL = "Complications reserve (ICU, severe CRS/ICANS, re-collection, readmission)"
 
@@ -272,7 +273,7 @@ LINES: tuple[Line, ...] = (
         when="away",
     ),
     Line(
-        "travel.flights",
+        FLIGHTS,
         "travel",
         "Return flights (economy)",
         "fare",
@@ -326,7 +327,7 @@ ORDER: tuple[str, ...] = (
     PRODUCT,
     *(line.key for line in LINES if line.category == "hospital"),
     *(line.key for line in LINES if line.category == "living"),
-    "travel.flights",
+    FLIGHTS,
     VISA,
     *(line.key for line in LINES if line.category == "services"),
 )

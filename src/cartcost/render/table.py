@@ -213,6 +213,8 @@ def _estimate_grid(
             tags = []
             if item.basis and item.amount is not None:
                 tags.append(f"{item.basis} price")
+            if item.modelled:
+                tags.append(item.modelled)
             if item.paid_by != "family" and item.amount is not None:
                 tags.append(f"paid by {_PAYER_WORDS.get(item.paid_by, item.paid_by)}")
             if tags:
