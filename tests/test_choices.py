@@ -160,3 +160,52 @@ def test_an_offer_closed_to_foreign_patients_is_left_out_for_them(tmp_path: obje
     assert any("b-cel" in n and "not open to patients from abroad" in n for n in abroad.notes)
     at_home = estimate(table, Scenario("CN", "MM", origin="CN"))
     assert {o.id for o in at_home.offers} == {"a-cel", "b-cel"}
+
+
+def test_offers_not_known_on_sale_or_going_away_are_said(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    from cartcost.comparison import compare
+
+    overlay = Path(str(tmp_path)) / "status.toml"
+    overlay.write_text(
+        '[countries.CN.offers.b-cel]\non_sale = "unknown"\n'
+        "[countries.CN.offers.a-cel]\nstatus_until = 2027-03-31\n"
+    )
+    table, _ = load_rates(overlays=[CHOICES, overlay])
+    monkeypatch.setenv("CARTCOST_TODAY", "2026-11-30")
+    est = estimate(table, Scenario("CN", "MM", origin="NZ"))
+    assert any("(b-cel) in CN: approved, but no launch" in n for n in est.notes)
+    assert any(
+        "(a-cel) in CN: offered until 31 March 2027, then to be withdrawn" in n for n in est.notes
+    )
+    monkeypatch.setenv("CARTCOST_TODAY", "2027-04-01")
+    later = estimate(table, Scenario("CN", "MM", origin="NZ"))
+    assert any(
+        "(a-cel) in CN: offered until 31 March 2027; check it still is" in n for n in later.notes
+    )
+    side = compare(table, Scenario("CN", "MM", origin="NZ"), ["CN"])
+    (note,) = [n for n in side.notes if n.startswith("availability:")]
+    assert (
+        "CN" in note
+        and "(b-cel) not confirmed on sale" in note
+        and "(a-cel) until 31 March 2027" in note
+    )
+    plain, _ = load_rates(overlays=[CHOICES])
+    assert not any(
+        "launch" in n or "until" in n for n in estimate(plain, Scenario("CN", "MM")).notes
+    )
+
+
+def test_on_sale_takes_yes_or_unknown_only(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from cartcost.errors import RatesError
+
+    overlay = Path(str(tmp_path)) / "bad.toml"
+    overlay.write_text('[countries.CN.offers.b-cel]\non_sale = "maybe"\n')
+    with pytest.raises(RatesError) as caught:
+        load_rates(overlays=[CHOICES, overlay])
+    assert "on_sale" in str(caught.value.problems)

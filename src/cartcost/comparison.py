@@ -425,6 +425,20 @@ def compare(
                 for r in split
             )
         )
+    doubts = [
+        f"{r.country} {offer.brand} ({offer.id}) "
+        + (
+            f"until {o.status_until.day} {o.status_until:%B %Y}"
+            if o.status_until is not None
+            else "not confirmed on sale"
+        )
+        for r in rows
+        for offer in r.estimate.offers
+        for o in (rates.countries[r.country].offers[offer.id],)
+        if o.status_until is not None or o.on_sale == "unknown"
+    ]
+    if doubts:
+        notes.append("availability: " + "; ".join(doubts) + " (each country's estimate says more)")
     from cartcost.freshness import stale_count_note
 
     stale = stale_count_note(rates, [row.estimate for row in rows])

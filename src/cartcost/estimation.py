@@ -293,6 +293,34 @@ def age_notes(rates: Rates, scenario: Scenario) -> list[str]:
     return notes
 
 
+def status_notes(
+    rates: Rates, scenario: Scenario, chosen: Sequence[tuple[str, Offer]]
+) -> list[str]:
+    """What the table knows of the chosen offers' availability: an offer going away (its
+    date), an approved product not known to be on sale there."""
+    from cartcost.freshness import today
+
+    cc = scenario.country
+    notes = []
+    for oid, o in chosen:
+        name = f"{o.brand or rates.products[o.product].brand} ({oid}) in {cc}"
+        if o.status_until is not None:
+            when = f"{o.status_until.day} {o.status_until:%B %Y}"
+            if o.status_until < today():
+                notes.append(f"{name}: offered until {when}; check it still is")
+            else:
+                notes.append(
+                    f"{name}: offered until {when}, then to be withdrawn (check the date "
+                    "with the centre)"
+                )
+        if o.on_sale == "unknown":
+            notes.append(
+                f"{name}: approved, but no launch, price list or treating hospital was "
+                "found; ask the centre whether it is given before planning on it"
+            )
+    return notes
+
+
 def trials_left_out(rates: Rates, scenario: Scenario) -> list[str]:
     """Ids of the country's trial offers for the question that the default left out."""
     if scenario.pathways:
@@ -703,6 +731,7 @@ def estimate(
             "--pathway trial shows what it would cost"
         )
     notes += age_notes(rates, scenario)
+    notes += status_notes(rates, scenario, chosen)
     kinds = hospital_kinds(dest)
     if scenario.hospital != ANY and kinds and scenario.hospital not in kinds:
         notes.append(

@@ -69,6 +69,9 @@ HospitalItem = Literal["workup", "apheresis", "bridging", "lymphodepletion"]
 Basis = Literal["list", "tariff", "negotiated", "cash", "trial"]
 BASES: tuple[Basis, ...] = ("list", "tariff", "negotiated", "cash", "trial")
 ForeignPatients = Literal["yes", "no", "unknown"]
+# Whether an approved product is known to be sold there: "unknown" where no launch, price
+# list or treating hospital was found (the estimate then says so).
+OnSale = Literal["yes", "unknown"]
 # When the product must be paid: before the cells are manufactured, at infusion, or with
 # the final bill after discharge.
 ProductDue = Literal["before-manufacturing", "at-infusion", "after-discharge"]
@@ -183,6 +186,7 @@ class Offer(NamedTuple):
     lines_note: str = ""
     foreign_patients: ForeignPatients = "unknown"
     status_until: date | None = None
+    on_sale: OnSale = "yes"
 
 
 class Hospital(NamedTuple):

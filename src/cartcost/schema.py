@@ -39,6 +39,7 @@ from cartcost.rates import (
     DepositDue,
     ForeignPatients,
     HospitalItem,
+    OnSale,
     Pathway,
     ProductDue,
     Region,
@@ -320,6 +321,7 @@ class Offer(Model):
     lines_note: Text = ""
     foreign_patients: ForeignPatients = "unknown"
     status_until: date | None = None
+    on_sale: OnSale = "yes"
 
     @model_validator(mode="after")
     def _consistent(self) -> Offer:
