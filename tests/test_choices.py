@@ -186,6 +186,14 @@ def test_offers_not_known_on_sale_or_going_away_are_said(
     assert any(
         "(a-cel) in CN: offered until 31 March 2027; check it still is" in n for n in later.notes
     )
+    assert {o.id: o.availability for o in est.offers} == {
+        "a-cel": "until 31 March 2027",
+        "b-cel": "not confirmed on sale",
+    }
+    from cartcost.render.html import estimate_html
+
+    page = estimate_html(est, table.sources)
+    assert "(b-cel, commercial; not confirmed on sale)" in page
     side = compare(table, Scenario("CN", "MM", origin="NZ"), ["CN"])
     (note,) = [n for n in side.notes if n.startswith("availability:")]
     assert (

@@ -426,16 +426,10 @@ def compare(
             )
         )
     doubts = [
-        f"{r.country} {offer.brand} ({offer.id}) "
-        + (
-            f"until {o.status_until.day} {o.status_until:%B %Y}"
-            if o.status_until is not None
-            else "not confirmed on sale"
-        )
+        f"{r.country} {offer.brand} ({offer.id}) {offer.availability}"
         for r in rows
         for offer in r.estimate.offers
-        for o in (rates.countries[r.country].offers[offer.id],)
-        if o.status_until is not None or o.on_sale == "unknown"
+        if offer.availability
     ]
     if doubts:
         notes.append("availability: " + "; ".join(doubts) + " (each country's estimate says more)")

@@ -95,6 +95,16 @@ class OfferChoice(NamedTuple):
     price: Range
     currency: str
     manufacturing_days: Range
+    on_sale: str = "yes"  # "unknown": approved, no launch found (Offer.on_sale)
+    until: date | None = None  # offered until then (Offer.status_until)
+
+    @property
+    def availability(self) -> str:
+        """'' when nothing is in doubt, else 'until 31 December 2026' or 'not confirmed
+        on sale'."""
+        if self.until is not None:
+            return f"until {self.until.day} {self.until:%B %Y}"
+        return "not confirmed on sale" if self.on_sale == "unknown" else ""
 
 
 class Likely(NamedTuple):
@@ -546,6 +556,8 @@ def offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
         price=Range(*o.price.range),
         currency=o.price.currency,
         manufacturing_days=Range(*o.manufacturing_days.range),
+        on_sale=o.on_sale,
+        until=o.status_until,
     )
 
 

@@ -455,7 +455,15 @@ def _scenario(est: Estimate) -> str:
             else "not given (no flights or visas)",
         ),
         ("Caregivers", str(sc.caregivers)),
-        ("Products", ", ".join(f"{o.brand} ({o.product}, {o.pathway})" for o in est.offers)),
+        (
+            "Products",
+            ", ".join(
+                f"{o.brand} ({o.product}, {o.pathway}"
+                + (f"; {o.availability}" if o.availability else "")
+                + ")"
+                for o in est.offers
+            ),
+        ),
     ]
     if est.choices is not None:
         from cartcost.choices import describe
