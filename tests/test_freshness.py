@@ -65,3 +65,25 @@ def test_bad_today_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CARTCOST_TODAY", "yesterday")
     result = run("estimate", "-c", "CN", "-i", "MM")
     assert result.exit_code == 2 and "CARTCOST_TODAY" in result.stderr
+
+
+def test_an_assumption_does_not_freshen_the_data_beside_it(tmp_path: object) -> None:
+    """A figure citing old data and a newer assumption is as old as its data; a figure
+    resting on assumptions alone is dated by them."""
+    from pathlib import Path
+
+    from cartcost.ratesfile import load_rates
+
+    overlay = Path(str(tmp_path)) / "mixed.toml"
+    overlay.write_text(
+        "[countries.CN.hospital]\n"
+        'inpatient_day = { range = [700, 1400], currency = "CNY", sources = ["off", "guess"] }\n'
+    )
+    table, _ = load_rates(overlays=[overlay])
+    est = estimate(table, Scenario("CN", "MM", origin="NZ"))
+    # "off" is official data of 2025-06-01; "guess" an assumption of 2026-01-01.
+    stale = {s.what: s for s in stale_figures(table, est, date(2027, 1, 2))}
+    assert stale["Inpatient stay and monitoring"].dated == date(2025, 6, 1)
+    assert stale["Inpatient stay and monitoring"].months == 19
+    # Work-up cites "guess" alone: dated by it, 12 months old, not stale.
+    assert "Work-up: consultation, eligibility tests, imaging" not in stale

@@ -1,8 +1,9 @@
 """How old the figures behind an estimate are.
 
-A figure is as fresh as the newest source it cites (a 2019 launch price confirmed by a
-2026 page is a 2026 figure). The table and any figure older than STALE_MONTHS earn a
-warning, so nobody plans a budget on a price list from years ago without knowing.
+A figure is as fresh as the newest source of data it cites (a 2019 launch price confirmed
+by a 2026 page is a 2026 figure; a 2015 fare beside this year's assumption is a 2015
+figure). The table and any figure older than STALE_MONTHS earn a warning, so nobody plans
+a budget on a price list from years ago without knowing.
 """
 
 from __future__ import annotations
@@ -61,7 +62,11 @@ def figure_date(rates: Rates, source_ids: tuple[str, ...] | list[str]) -> date |
     hit = _DATES.get((id(rates), ids))
     if hit is not None and hit[0] is rates:
         return hit[1]
-    dates = [rates.sources[s].published for s in ids if s in rates.sources]
+    known = [rates.sources[s] for s in ids if s in rates.sources]
+    # An assumption written last month does not make a 2015 fare new: where a figure cites
+    # data, its date is the newest data's; assumptions date only figures resting on them.
+    data = [src.published for src in known if src.kind != "assumption"]
+    dates = data or [src.published for src in known]
     found = max(dates) if dates else None
     if len(_DATES) >= _MAX_DATES:
         _DATES.clear()
