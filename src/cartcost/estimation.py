@@ -103,7 +103,7 @@ class OfferChoice(NamedTuple):
         """'' when nothing is in doubt, else 'until 31 December 2026' or 'not confirmed
         on sale'."""
         if self.until is not None:
-            return f"until {self.until.day} {self.until:%B %Y}"
+            return f"until {long_date(self.until)}"
         return "not confirmed on sale" if self.on_sale == "unknown" else ""
 
 
@@ -303,6 +303,11 @@ def age_notes(rates: Rates, scenario: Scenario) -> list[str]:
     return notes
 
 
+def long_date(day: date) -> str:
+    """'31 December 2026', on every platform (strftime's %-d is not portable)."""
+    return f"{day.day} {day:%B %Y}"
+
+
 def status_notes(
     rates: Rates, scenario: Scenario, chosen: Sequence[tuple[str, Offer]]
 ) -> list[str]:
@@ -315,7 +320,7 @@ def status_notes(
     for oid, o in chosen:
         name = f"{o.brand or rates.products[o.product].brand} ({oid}) in {cc}"
         if o.status_until is not None:
-            when = f"{o.status_until.day} {o.status_until:%B %Y}"
+            when = long_date(o.status_until)
             if o.status_until < today():
                 notes.append(f"{name}: offered until {when}; check it still is")
             else:
@@ -641,10 +646,15 @@ def _reserve_plan(p: engine.Plan) -> engine.Plan:
     )
     rp = engine.plan(p.rates, p.scenario, [("", neutral)])
     # Only the lines that price complications are drawn: the others cannot change them.
-    kept = tuple(
-        pl for pl in rp.lines if pl.line.key in _RESERVE_FIGURES or pl.line.item in rp.repeats
+    return rp._replace(visa=None, lines=_complication_lines(rp))
+
+
+def _complication_lines(p: engine.Plan) -> tuple[engine.PlanLine, ...]:
+    """The plan's lines that price complications: the ward, the day-driven lines and the
+    hospital items events repeat."""
+    return tuple(
+        pl for pl in p.lines if pl.line.key in _RESERVE_FIGURES or pl.line.item in p.repeats
     )
-    return rp._replace(visa=None, lines=kept)
 
 
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
@@ -686,10 +696,7 @@ def _worst_case(p: engine.Plan) -> Decimal:
         # every origin) reuses it, from the lines that price complications only: the
         # reserve is the events' costs and the longer stay on those lines; no other
         # line, nor the visa, enters it.
-        kept = tuple(
-            pl for pl in p.lines if pl.line.key in _RESERVE_FIGURES or pl.line.item in p.repeats
-        )
-        wp = p._replace(display=base, visa=None, lines=kept)
+        wp = p._replace(display=base, visa=None, lines=_complication_lines(p))
         worst = Decimal(engine.worst(engine.prepare(wp)).lines[L.RESERVE])
         if len(_WORST) >= _MAX_RESERVES:
             _WORST.clear()

@@ -57,7 +57,8 @@ _MAX_DATES = 4096
 
 
 def figure_date(rates: Rates, source_ids: tuple[str, ...] | list[str]) -> date | None:
-    """The newest publication date among the sources (None: none is in the table)."""
+    """The newest publication date among the sources of data cited, or among the
+    assumptions where only assumptions are cited (None: none is in the table)."""
     ids = tuple(source_ids)
     hit = _DATES.get((id(rates), ids))
     if hit is not None and hit[0] is rates:
