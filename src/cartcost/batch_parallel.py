@@ -125,7 +125,8 @@ def run_parallel(
         if len(memo) > cache_size:
             memo.popitem(last=False)
 
-    def prepare(chunk: list[tuple[int, str | BadRecord]]) -> list[_Entry]:
+    def prepare(chunk: list[tuple[int, str | BadRecord]]) -> None:
+        """Answer what can be answered here; send the rest to a worker; queue the chunk."""
         entries: list[_Entry] = []
         todo: list[tuple[str, ...]] = []
         for row, raw in chunk:
@@ -148,7 +149,6 @@ def run_parallel(
             entries.append((row, None, raw, len(todo)))
             todo.append(fields)
         pending.append((entries, pool.submit(_work, todo) if todo else None))
-        return entries
 
     def settle() -> Iterator[tuple[int, Outcome]]:
         nonlocal rows, failed
