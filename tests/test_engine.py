@@ -33,7 +33,7 @@ def test_collapsed_draws_equal_the_ends_in_both_backends(to: int) -> None:
     p = plan_for(rates, sc)
     pr = engine.prepare(p)
     small = engine.draw_small(pr, 50, seed=3)
-    many = engine.draw(pr, engine.NumpyBackend(np.random.default_rng(3), 50))
+    many = engine.draw(pr, engine.NumpyBackend(3, 50))
     for item in est.items:
         if item.amount is None:
             continue
@@ -69,7 +69,7 @@ def test_any_draws_one_combination_per_journey() -> None:
 def test_prices_of_one_city_move_together() -> None:
     rates, _ = load_rates(overlays=[FIXTURES / "choices.toml"])
     p = plan_for(rates, Scenario("CN", "MM", products=("a-cel",), currency="USD"))
-    many = engine.draw(engine.prepare(p), engine.NumpyBackend(np.random.default_rng(7), 200_000))
+    many = engine.draw(engine.prepare(p), engine.NumpyBackend(7, 200_000))
     # Per-unit prices: divide out the quantities (the stay), which are shared anyway.
     lodging = many.lines["living.lodging"]
     meals = many.lines["living.meals"]
@@ -102,3 +102,65 @@ def test_decimal_ends_are_exact() -> None:
     for e in found:
         assert isinstance(e.amount.low, Decimal) and e.amount.low == e.amount.high
     assert low.stay == high.stay
+
+
+# ---------------------------------------------------------------- common random numbers
+
+
+def test_a_named_uniform_is_one_stream_whatever_else_is_drawn() -> None:
+    first = engine.NumpyBackend(11, 1000)
+    a = first.uniform("days.inpatient")
+    second = engine.NumpyBackend(11, 1000)
+    second.uniform("rate.living.lodging_night")
+    assert np.array_equal(second.uniform("days.inpatient"), a)
+    for other in (
+        engine.NumpyBackend(12, 1000).uniform("days.inpatient"),  # another seed
+        engine.NumpyBackend(11, 1000, chunk=1).uniform("days.inpatient"),  # next chunk
+        engine.NumpyBackend(11, 1000).uniform("days.nearby"),  # another input
+    ):
+        assert abs(np.corrcoef(a, other)[0, 1]) < 0.15
+    assert a.min() >= 0.0 and a.max() < 1.0 and not a.flags.writeable
+
+
+def test_a_name_drawn_twice_in_one_journey_is_refused() -> None:
+    b = engine.NumpyBackend(1, 10)
+    b.uniform("price")
+    with pytest.raises(AssertionError, match="price"):
+        b.uniform("price")
+
+
+def test_numpy_triangular_is_the_inverse_cdf_of_the_scalar_one() -> None:
+    rnd = random.Random(5)
+    one = engine.Backend(random.Random(0))
+    for _ in range(200):
+        a = rnd.uniform(0, 1000)
+        hi = a + rnd.choice([0.0, rnd.uniform(0, 5000)])
+        c = rnd.choice([a, hi, rnd.uniform(a, hi)])
+        b = engine.NumpyBackend(rnd.randrange(100), 64)
+        u = b.uniform("x")
+        got = b.triangular(u, a, c, hi)
+        want = [one.triangular(float(v), a, c, hi) for v in u]
+        assert np.allclose(got, want, rtol=1e-9, atol=1e-9)
+        assert (got >= a - 1e-9).all() and (got <= hi + 1e-9).all()
+
+
+def test_kept_draws_give_the_same_journeys_as_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reusing kept streams across scenarios, or emptying the store mid-journey, changes
+    no draw."""
+    rates, _ = load_rates(overlays=[FIXTURES / "choices.toml"])
+    plans = [
+        engine.prepare(plan_for(rates, Scenario("CN", "MM", currency=ccy, hospital="any")))
+        for ccy in ("USD", "CNY")
+    ]
+    engine._STREAMS.clear()
+    first = [engine.draw(pr, engine.NumpyBackend(4, 500)) for pr in plans]
+    again = [engine.draw(pr, engine.NumpyBackend(4, 500)) for pr in plans]  # all kept
+    monkeypatch.setattr(engine, "_STREAM_BYTES", 3 * 500 * 8)  # emptied every few arrays
+    engine._STREAMS.clear()
+    tight = [engine.draw(pr, engine.NumpyBackend(4, 500)) for pr in plans]
+    for d1, d2, d3 in zip(first, again, tight, strict=True):
+        assert np.array_equal(d1.total, d2.total) and np.array_equal(d1.total, d3.total)
+    # The same journeys in two currencies: one conversion apart, draw by draw.
+    usd, cny = (np.asarray(d.total) for d in first)
+    ratio = cny / usd
+    assert np.allclose(ratio, ratio[0], rtol=1e-9)

@@ -8,11 +8,13 @@
   no line.
 - `--budget`: P10/P50/P90 of the total per row (`total_p10, total_p50, total_p90`) and of
   what the family pays (`you_pay_p10, ...`; empty where that is unknown), with
-  `draws` and the row's `seed`. The row's seed is derived from the global `--seed` and
-  the scenario as resolved (row_seed()): the same scenario gets the same figures wherever
-  it stands in whichever file, and `cartcost estimate ... --budget --draws D --seed S`
-  with the row's `draws` and `seed` gives the very same P10/P50/P90 (it draws the same
-  journeys, budget.simulate's).
+  `draws` and `seed`. Every row draws with the global `--seed` (common random numbers,
+  engine.NumpyBackend: draw k of an input is the same uniform in every row), so rows
+  differ by their scenarios, not by simulation noise; the same scenario gets the same
+  figures wherever it stands in whichever file, and `cartcost estimate ... --budget
+  --draws D --seed S` with the row's `draws` and `seed` gives the very same P10/P50/P90
+  (it draws the same journeys, budget.simulate's). The uniforms are drawn once for the
+  whole batch, not once a row.
 
 A row that fails is written with its reason in `error` (or to --errors), as in the plain
 batch. Pure: no I/O.
@@ -20,7 +22,6 @@ batch. Pure: no I/O.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,15 +71,6 @@ def subtotal_columns() -> tuple[str, ...]:
 class BudgetSpec:
     draws: int
     seed: int
-
-
-def row_seed(seed: int, cells: Sequence[str]) -> int:
-    """The seed of one row's draws: from the global seed and the row's scenario as
-    resolved (scenario_cells), so it does not depend on where the row stands."""
-    text = "\x1f".join([str(seed), *cells]).encode("utf-8", "surrogateescape")
-    # 32 bits: exact as a JSON number in every reader (R, JavaScript) and a valid seed
-    # for most tools.
-    return int.from_bytes(hashlib.sha256(text).digest()[:4], "big")
 
 
 def total_spread(
@@ -218,7 +210,7 @@ class Layout:
                 pair = found.get(c)
                 cells += [plain(pair[0]), plain(pair[1])] if pair else ["", ""]
         if self.budget is not None:
-            seed = row_seed(self.budget.seed, who)
+            seed = self.budget.seed
             try:
                 spread, you = total_spread(rates, est, self.budget.draws, seed)
             except CartcostError as error:

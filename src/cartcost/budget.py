@@ -324,17 +324,18 @@ def _run(
 ) -> Samples:
     import numpy as np
 
-    rng = np.random.Generator(np.random.PCG64(seed))
     totals: list[Array] = []
     detail: dict[str, list[Array]] = {k: [] for k in keys}
     stays: list[Array] = []
     happened = {eid: 0 for eid, _ in pr.plan.events}
     kept = 0
     done = 0
+    chunk = 0
     while done < draws:
         n = min(CHUNK, draws - done)
         record: dict[str, Any] | None = {} if sink is not None else None
-        d = engine.draw(pr, engine.NumpyBackend(rng, n), record=record)
+        d = engine.draw(pr, engine.NumpyBackend(seed, n, chunk), record=record)
+        chunk += 1
         if sink is not None and record is not None:
             sink(d, record, done)
         totals.append(np.asarray(d.total, dtype=float))

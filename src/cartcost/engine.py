@@ -34,6 +34,7 @@ Pure: no I/O, no printing. NumPy is imported only by NumpyBackend.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import operator
 import random
@@ -499,15 +500,19 @@ class Backend:
     journey at a time in floats (Python's random), or many at once (NumpyBackend).
 
     A uniform is a float in [0, 1) here; `pick(k)` which of k alternatives a journey
-    uses; `take(values, index)` the chosen one's value."""
+    uses; `take(values, index)` the chosen one's value. Every uniform is named after the
+    input it draws ("days.inpatient", "rate.hospital.inpatient_day"): the plain Python
+    backends draw them in turn from one generator and ignore the name; NumpyBackend
+    draws each from its own stream, the same for every scenario (common random numbers).
+    """
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def uniform(self) -> Any:
+    def uniform(self, name: str) -> Any:
         return self.rng.random()
 
-    def pick(self, k: int) -> Any:
+    def pick(self, k: int, name: str) -> Any:
         return min(int(self.rng.random() * k), k - 1)
 
     def take(self, values: Sequence[float], index: Any) -> Any:
@@ -535,10 +540,19 @@ class Backend:
             out = out + v
         return out
 
-    def mixed(self, shared: Any, p: float) -> Any:
+    def mixed(self, shared: Any, p: float, name: str) -> Any:
         """A uniform that is `shared` with probability p, else a fresh one."""
-        u, fresh = self.uniform(), self.uniform()
+        u, fresh = self.uniform(f"{name}.shares"), self.uniform(name)
         return self.where(u < p, shared, fresh)
+
+    def choose(self, u: Any, alts: Sequence[Tri], which: Any) -> Any:
+        """A triangular draw from u of the alternative `which` picks, journey by journey."""
+        return self.triangular(
+            u,
+            self.take([t.a for t in alts], which),
+            self.take([t.c for t in alts], which),
+            self.take([t.b for t in alts], which),
+        )
 
     def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
         """Inverse CDF of a triangular distribution; a point (a == hi) gives a exactly,
@@ -560,10 +574,10 @@ class EndBackend(Backend):
     def __init__(self) -> None:
         super().__init__(random.Random(0))
 
-    def uniform(self) -> Any:
+    def uniform(self, name: str) -> Any:
         return 1.0
 
-    def pick(self, k: int) -> Any:
+    def pick(self, k: int, name: str) -> Any:
         return -1  # "the dearest": take() picks the largest value
 
     def take(self, values: Sequence[float], index: Any) -> Any:
@@ -669,13 +683,7 @@ def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
     if len(alts) == 1:
         t = alts[0]
         return triangular(b, u, t.a, t.c, t.b)
-    return triangular(
-        b,
-        u,
-        b.take([t.a for t in alts], which),
-        b.take([t.c for t in alts], which),
-        b.take([t.b for t in alts], which),
-    )
+    return b.choose(u, alts, which)
 
 
 def draw(
@@ -693,22 +701,22 @@ def draw(
     p = pr.plan
     caregivers = p.scenario.caregivers
     travellers = float(p.scenario.travellers)
-    combo = b.pick(len(p.combos)) if len(p.combos) > 1 else 0
-    offer = b.pick(len(p.offers)) if len(p.offers) > 1 else 0
-    shared = {g: b.uniform() for g in GROUPS}
+    combo = b.pick(len(p.combos), "choice") if len(p.combos) > 1 else 0
+    offer = b.pick(len(p.offers), "offer") if len(p.offers) > 1 else 0
+    shared = {g: b.uniform(f"shared.{g}") for g in GROUPS}
 
-    def u_for(group: str) -> Any:
+    def u_for(group: str, name: str) -> Any:
         if group not in shared:
-            return b.uniform()
-        return b.mixed(shared[group], SHARED)
+            return b.uniform(name)
+        return b.mixed(shared[group], SHARED, name)
 
-    price = _choose(b, b.uniform(), pr.prices, offer)
+    price = _choose(b, b.uniform("price"), pr.prices, offer)
     days = Days(
-        workup=triangular(b, b.uniform(), *pr.workup),
-        manufacturing=_choose(b, b.uniform(), pr.manufacturing, offer),
-        inpatient=triangular(b, b.uniform(), *pr.inpatient),
-        nearby=triangular(b, b.uniform(), *pr.nearby),
-        visits_per_week=triangular(b, b.uniform(), *pr.visits),
+        workup=triangular(b, b.uniform("days.workup"), *pr.workup),
+        manufacturing=_choose(b, b.uniform("days.manufacturing"), pr.manufacturing, offer),
+        inpatient=triangular(b, b.uniform("days.inpatient"), *pr.inpatient),
+        nearby=triangular(b, b.uniform("days.nearby"), *pr.nearby),
+        visits_per_week=triangular(b, b.uniform("days.visits_per_week"), *pr.visits),
     )
     amounts: dict[str, Any] = {L.PRODUCT: price}
     if record is not None:
@@ -717,7 +725,7 @@ def draw(
     rate_of: list[Any] = []
     for pl, alts, keep in zip(p.lines, pr.rates, pr.keep, strict=True):
         line = pl.line
-        rate = _choose(b, u_for(line.group), alts, combo)
+        rate = _choose(b, u_for(line.group, f"rate.{line.key}"), alts, combo)
         rate_of.append(rate)
         if record is not None:
             record[f"rate.{line.key}"] = rate
@@ -735,9 +743,9 @@ def draw(
     fee_free: Any = 0.0
     free_days = p.visa.free_days if p.visa is not None else 0
     if pr.fee is not None:
-        fee = triangular(b, u_for("travel"), *pr.fee)
+        fee = triangular(b, u_for("travel", "visa_fee"), *pr.fee)
         if pr.free_fee is not None:
-            fee_free = triangular(b, u_for("travel"), *pr.free_fee)
+            fee_free = triangular(b, u_for("travel", "visa_free_fee"), *pr.free_fee)
 
     def visa_at(stay: Any) -> Any:
         return b.where(stay > free_days, fee, fee_free) * travellers
@@ -755,7 +763,7 @@ def draw(
         ]
         icu_alts = [t for t in pr.icu if t is not None]
         if len(icu_alts) == len(pr.icu) and icu_alts:
-            icu = _choose(b, u_for("hospital"), icu_alts, combo)
+            icu = _choose(b, u_for("hospital", "icu_day"), icu_alts, combo)
         else:
             icu = ward * float(ICU_DAY_FACTOR)
         if record is not None:
@@ -764,30 +772,33 @@ def draw(
         extra_out = b.zeros()
         direct = b.zeros()
         for eid, prob, icu_days, ward_days, wait_days, cost in pr.events:
-            occurs = b.occurs(b.uniform(), prob)
+            occurs = b.occurs(b.uniform(f"event.{eid}"), prob)
             happened[eid] = occurs
             if record is not None:
                 record[f"event.{eid}"] = occurs
             if icu_days is not None:
-                d = triangular(b, b.uniform(), *icu_days) * occurs
+                d = triangular(b, b.uniform(f"event.{eid}.icu_days"), *icu_days) * occurs
                 extra_in = extra_in + d
                 direct = direct + d * icu
             if ward_days is not None:
-                d = triangular(b, b.uniform(), *ward_days) * occurs
+                d = triangular(b, b.uniform(f"event.{eid}.ward_days"), *ward_days) * occurs
                 extra_in = extra_in + d
                 direct = direct + d * ward
             if wait_days is not None:
-                extra_out = extra_out + triangular(b, b.uniform(), *wait_days) * occurs
+                wait = triangular(b, b.uniform(f"event.{eid}.wait_days"), *wait_days)
+                extra_out = extra_out + wait * occurs
             ev = p.rates.events[eid]
             for item in ev.repeat:
                 if item in pr.repeats:
                     i, alts = pr.repeats[item]
                     again = (
-                        rate_of[i] if i is not None else _choose(b, u_for("hospital"), alts, combo)
+                        rate_of[i]
+                        if i is not None
+                        else _choose(b, u_for("hospital", f"event.{eid}.{item}"), alts, combo)
                     )
                     direct = direct + again * occurs
             if cost is not None:
-                direct = direct + triangular(b, b.uniform(), *cost) * occurs
+                direct = direct + triangular(b, b.uniform(f"event.{eid}.cost"), *cost) * occurs
         longer = days.longer(extra_out, extra_in)
         reserve = direct
         for pl, rate in zip(p.lines, rate_of, strict=True):
@@ -803,22 +814,100 @@ def draw(
     return Draws(amounts, stay, happened, b.total(list(amounts.values())))
 
 
-class NumpyBackend(Backend):
-    """n journeys at once, as NumPy arrays (imported here, only when a budget is asked)."""
+# Uniform streams and what is derived from them (picks, shared-or-own uniforms, standard
+# triangular draws), kept across the scenarios of a batch: they depend on the seed, the
+# chunk, the number of draws and the input's name only, so the thousand rows of a batch
+# budget draw them once. Arrays are read-only; the cache is emptied past _STREAM_BYTES.
+_STREAMS: dict[tuple[object, ...], Any] = {}
+_STREAM_BYTES = 96 * 2**20
+_STREAM_MAX_N = 50_000  # bigger runs (a 10-million-draw budget) are not kept
+_stream_bytes = 0
+_NAME_KEYS: dict[str, int] = {}
 
-    def __init__(self, rng: Any, n: int) -> None:
+
+def _name_key(name: str) -> int:
+    """A stable 64-bit number for an input's name (its stream's spawn key)."""
+    key = _NAME_KEYS.get(name)
+    if key is None:
+        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+        key = _NAME_KEYS[name] = int.from_bytes(digest, "big")
+    return key
+
+
+class NumpyBackend(Backend):
+    """n journeys at once, as NumPy arrays (imported here, only when a budget is asked).
+
+    Each named uniform is its own stream, from the seed, the chunk of draws and the name
+    (NumPy's SeedSequence spawn keys): draw k of "rate.living.lodging_night" is the same
+    uniform in every scenario drawn with that seed, so two destinations, or two sets of
+    choices, differ by what differs between them and not by simulation noise (common
+    random numbers, as a probabilistic sensitivity analysis draws one parameter set for
+    every strategy). A name drawn twice in one journey would repeat its stream: refused."""
+
+    def __init__(self, seed: int, n: int, chunk: int = 0) -> None:
         import numpy as np
 
         self.np = np
-        self.gen = rng
         self.n = n
+        self.seed = seed
+        self.chunk = chunk
+        self.used: set[str] = set()
+        # id(array) -> (its cache key, the array): holding the array keeps its id from
+        # being reused by another array while this backend draws.
+        self.keys: dict[int, tuple[tuple[object, ...], Any]] = {}
 
-    def uniform(self) -> Any:
-        return self.gen.random(self.n)
+    def _kept(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        global _stream_bytes
+        full = (self.seed, self.chunk, self.n, *key)
+        found = _STREAMS.get(full)
+        if found is None:
+            found = make()
+            found.flags.writeable = False
+            if self.n <= _STREAM_MAX_N:
+                if _stream_bytes + found.nbytes > _STREAM_BYTES:
+                    _STREAMS.clear()
+                    _stream_bytes = 0
+                _STREAMS[full] = found
+                _stream_bytes += found.nbytes
+        self.keys[id(found)] = (key, found)
+        return found
 
-    def pick(self, k: int) -> Any:
+    def _key_of(self, array: Any) -> tuple[object, ...] | None:
+        """The cache key of an array this backend kept (None for any other array)."""
+        entry = self.keys.get(id(array))
+        return entry[0] if entry is not None and entry[1] is array else None
+
+    def _stream(self, name: str) -> Any:
+        if name in self.used:
+            raise AssertionError(f"the uniform {name!r} is drawn twice in one journey")
+        self.used.add(name)
         np = self.np
-        return np.minimum((self.gen.random(self.n) * k).astype(np.intp), k - 1)
+
+        def make() -> Any:
+            seq = np.random.SeedSequence(self.seed, spawn_key=(self.chunk, _name_key(name)))
+            return np.random.Generator(np.random.PCG64(seq)).random(self.n)
+
+        return self._kept(("u", name), make)
+
+    def uniform(self, name: str) -> Any:
+        return self._stream(name)
+
+    def pick(self, k: int, name: str) -> Any:
+        np = self.np
+        u = self._stream(name)
+        return self._kept(("pick", name, k), lambda: np.minimum((u * k).astype(np.intp), k - 1))
+
+    def mixed(self, shared: Any, p: float, name: str) -> Any:
+        np = self.np
+        shares, own = self._stream(f"{name}.shares"), self._stream(name)
+        origin = self._key_of(shared)
+
+        def make() -> Any:
+            return np.where(shares < p, shared, own)
+
+        if origin is None:
+            return make()
+        return self._kept(("mixed", name, origin, p), make)
 
     def take(self, values: Sequence[float], index: Any) -> Any:
         return self.np.asarray(values, dtype=float)[index]
@@ -833,21 +922,40 @@ class NumpyBackend(Backend):
         return self.np.sqrt(x)
 
     def occurs(self, u: Any, p: float) -> Any:
-        return (u < p).astype(float)
+        origin = self._key_of(u)
+
+        def make() -> Any:
+            return (u < p).astype(float)
+
+        if origin is None:
+            return make()
+        return self._kept(("occurs", origin, p), make)
 
     def zeros(self) -> Any:
         return self.np.zeros(self.n)
 
+    def _standard(self, u: Any, mode: float) -> Any:
+        """The triangular (0, mode, 1) at the uniforms u: kept per stream and mode."""
+        np = self.np
+
+        def make() -> Any:
+            return np.where(u < mode, np.sqrt(u * mode), 1.0 - np.sqrt((1.0 - u) * (1.0 - mode)))
+
+        origin = self._key_of(u)
+        if origin is None:
+            return make()
+        return self._kept(("tri", origin, mode), make)
+
     def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
         np = self.np
         if isinstance(a, float) and isinstance(c, float) and isinstance(hi, float):
-            # One distribution for every journey: scalar parameters, four array passes.
+            # One distribution for every journey: a + width x the standard triangular of
+            # the mode's place, rounded so that a figure converted to another currency
+            # finds the same standard draws (and gives the same whichever came first).
             w = hi - a
             if w <= 0:
                 return np.full(self.n, a)
-            left = a + np.sqrt(u * (w * (c - a)))
-            right = hi - np.sqrt((1.0 - u) * (w * (hi - c)))
-            return np.where(u < (c - a) / w, left, right)
+            return a + w * self._standard(u, round((c - a) / w, 12))
         a = np.broadcast_to(np.asarray(a, dtype=float), (self.n,))
         c = np.broadcast_to(np.asarray(c, dtype=float), (self.n,))
         hi = np.broadcast_to(np.asarray(hi, dtype=float), (self.n,))
@@ -856,6 +964,11 @@ class NumpyBackend(Backend):
         left = a + np.sqrt(u * w * (c - a))
         right = hi - np.sqrt((1.0 - u) * w * (hi - c))
         return np.where(w > 0, np.where(u < fc, left, right), a)
+
+    def choose(self, u: Any, alts: Sequence[Tri], which: Any) -> Any:
+        # Each alternative drawn from the same uniforms, then the picked one per journey:
+        # the same draws as taking the parameters first, and each reuses kept draws.
+        return self.np.choose(which, [self.triangular(u, t.a, t.c, t.b) for t in alts])
 
 
 _add, _sub, _mul = operator.add, operator.sub, operator.mul
@@ -908,11 +1021,11 @@ class ListBackend(Backend):
         super().__init__(rng)
         self.n = n
 
-    def uniform(self) -> Any:
+    def uniform(self, name: str) -> Any:
         r = self.rng.random
         return Vec([r() for _ in range(self.n)])
 
-    def pick(self, k: int) -> Any:
+    def pick(self, k: int, name: str) -> Any:
         r = self.rng.random
         return [min(int(r() * k), k - 1) for _ in range(self.n)]
 
@@ -934,7 +1047,7 @@ class ListBackend(Backend):
     def zeros(self) -> Any:
         return Vec([0.0] * self.n)
 
-    def mixed(self, shared: Any, p: float) -> Any:
+    def mixed(self, shared: Any, p: float, name: str) -> Any:
         r = self.rng.random
         return Vec([s if r() < p else r() for s in shared])
 

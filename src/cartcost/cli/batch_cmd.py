@@ -44,9 +44,9 @@ Examples:
 
 -F jsonl writes JSON Lines (also chosen by -o FILE.jsonl). --subtotals adds a low/high
 pair per category. --budget adds P10/P50/P90 of the total per row (2,000 simulated
-journeys a row unless --draws says otherwise) and the row's seed, derived from --seed and
-the scenario: `estimate ... --budget --draws D --seed S` with the row's values gives the
-same figures. --jobs N works rows out in N processes (0: one per CPU) and writes the
+journeys a row unless --draws says otherwise), every row drawn with --seed (common
+random numbers: rows differ by their scenarios, not by noise); `estimate ... --budget
+--draws D --seed S` with the row's values gives the same figures. --jobs N works rows out in N processes (0: one per CPU) and writes the
 same output, in input order.
 """
 
