@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from cartcost import engine
+from cartcost import engine, kept_draws
 from cartcost import lines as L
 from cartcost.estimation import estimate, resolve, select_offers
 from cartcost.rates import Rates
@@ -152,11 +152,11 @@ def test_kept_draws_give_the_same_journeys_as_fresh_ones(monkeypatch: pytest.Mon
         engine.prepare(plan_for(rates, Scenario("CN", "MM", currency=ccy, hospital="any")))
         for ccy in ("USD", "CNY")
     ]
-    engine._STREAMS.clear()
+    kept_draws.clear()
     first = [engine.draw(pr, engine.NumpyBackend(4, 500)) for pr in plans]
     again = [engine.draw(pr, engine.NumpyBackend(4, 500)) for pr in plans]  # all kept
-    monkeypatch.setattr(engine, "_STREAM_BYTES", 3 * 500 * 8)  # emptied every few arrays
-    engine._STREAMS.clear()
+    monkeypatch.setattr(kept_draws, "MAX_BYTES", 3 * 500 * 8)  # a few arrays kept at most
+    kept_draws.clear()
     tight = [engine.draw(pr, engine.NumpyBackend(4, 500)) for pr in plans]
     for d1, d2, d3 in zip(first, again, tight, strict=True):
         assert np.array_equal(d1.total, d2.total) and np.array_equal(d1.total, d3.total)
@@ -164,3 +164,32 @@ def test_kept_draws_give_the_same_journeys_as_fresh_ones(monkeypatch: pytest.Mon
     usd, cny = (np.asarray(d.total) for d in first)
     ratio = cny / usd
     assert np.allclose(ratio, ratio[0], rtol=1e-9)
+
+
+def test_kept_values_still_count_their_uniforms_as_drawn() -> None:
+    rates, _ = load_rates(overlays=[FIXTURES / "budget-events.toml"])
+    pr = engine.prepare(plan_for(rates, Scenario("CN", "MM", origin="NZ", caregivers=1)))
+    assert pr.events
+    kept_draws.clear()
+    engine.draw(pr, engine.NumpyBackend(9, 100))
+    b = engine.NumpyBackend(9, 100)
+    engine.draw(pr, b)  # the days and events come kept
+    assert "days.inpatient" in b.used and any(n.startswith("event.") for n in b.used)
+    with pytest.raises(AssertionError, match=r"days\.inpatient"):
+        b.uniform("days.inpatient")
+
+
+def test_the_store_drops_the_least_recently_used_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kept_draws, "MAX_BYTES", 3 * 800)
+    kept_draws.clear()
+    arrays = {k: np.zeros(100) for k in "abcd"}  # 800 bytes each
+    for k in "abc":
+        kept_draws.put((k,), arrays[k])
+    assert kept_draws.get(("a",)) is arrays["a"]  # a is now the most recent
+    kept_draws.put(("d",), arrays["d"])
+    assert kept_draws.get(("b",)) is None  # the least recent went
+    assert all(kept_draws.get((k,)) is arrays[k] for k in "acd")
+    assert kept_draws.kept_bytes() == 3 * 800 and not arrays["a"].flags.writeable
+    kept_draws.put(("big",), np.zeros(1000))  # more than the whole store: not kept
+    assert kept_draws.get(("big",)) is None
+    kept_draws.clear()

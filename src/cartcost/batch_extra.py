@@ -81,13 +81,16 @@ def total_spread(
     from cartcost import budget
     from cartcost.lines import TIME
 
-    if est.you_pay is None:
-        run = budget._run(budget._prepared(rates, est), [], draws, seed, keep=1)
-        return budget._spread(run.total, est.total), None
     keys = [i.key for i in est.items if i.amount is not None and i.key != TIME]
-    run = budget._run(budget._prepared(rates, est), keys, draws, seed, keep=draws)
-    family = budget.family_draws(rates, est, run.total, run.lines)
-    you = None if family is None else budget._spread(family, est.you_pay)
+    rule = budget.family_of(rates, est, keys)
+    # Only the lines the family's rule splits are kept from the draws.
+    need = list(rule.keys) if rule is not None and rule.kind != "all" else []
+    run = budget._run(budget._prepared(rates, est), need, draws, seed, keep=draws if need else 1)
+    you = (
+        None
+        if rule is None
+        else budget._spread(budget.pay_by(rule, run.total, run.lines), est.you_pay)
+    )
     return budget._spread(run.total, est.total), you
 
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from cartcost import engine
 from cartcost.errors import UsageProblem
-from cartcost.estimation import Category, Estimate, LineItem, family_rule
+from cartcost.estimation import Category, Estimate, FamilyRule, LineItem, family_rule
 from cartcost.lines import RESERVE as RESERVE_KEY
 from cartcost.lines import TIME as TIME_KEY
 from cartcost.money import Range
@@ -452,17 +452,26 @@ def family_draws(
 ) -> Array | None:
     """What the family pays in each journey (total and lines drawn alike), by the
     estimate's own rule (estimation.family_rule); None when it is unknown."""
-    import numpy as np
+    rule = family_of(rates, est, list(lines))
+    return None if rule is None else pay_by(rule, total, lines)
 
+
+def family_of(rates: Rates, est: Estimate, keys: Sequence[str]) -> FamilyRule | None:
+    """The estimate's rule for what the family pays of journeys drawn with lines `keys`;
+    None when it is unknown. The lines it needs drawn are its `keys`, none for "all"."""
     from cartcost.money import FxTable
 
     if est.who_pays is None or est.you_pay is None:
         return None
     items = {i.key: i for i in est.items}
     fx = FxTable(rates.fx.base, rates.fx.rates)
-    rule = family_rule(est.who_pays, list(lines), fx, est.currency, items)
-    if rule is None:
-        return None
+    return family_rule(est.who_pays, keys, fx, est.currency, items)
+
+
+def pay_by(rule: FamilyRule, total: Array, lines: Mapping[str, Array]) -> Array:
+    """What the family pays in each journey under `rule`."""
+    import numpy as np
+
     if rule.kind == "all":
         return total
     part = np.zeros_like(total)

@@ -40,10 +40,12 @@ import operator
 import random
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from functools import partial
 from itertools import product as combinations
 from itertools import repeat
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+from cartcost import kept_draws
 from cartcost import lines as L
 from cartcost.choices import (
     ANY,
@@ -59,6 +61,8 @@ from cartcost.rates import Country, Duration, Entry, Event, Money, Offer, Probab
 
 if TYPE_CHECKING:
     from cartcost.scenario import Scenario
+
+T = TypeVar("T")
 
 # Within a group (one hospital, one city), a price takes the group's shared uniform with
 # this probability: any two prices of the group then correlate at about 0.8.
@@ -545,6 +549,11 @@ class Backend:
         u, fresh = self.uniform(f"{name}.shares"), self.uniform(name)
         return self.where(u < p, shared, fresh)
 
+    def memo(self, key: tuple[object, ...], names: Sequence[str], make: Callable[[], T]) -> T:
+        """make(), which draws the uniforms `names` and depends on nothing but them and
+        `key`: NumpyBackend keeps what it gives for the next scenario."""
+        return make()
+
     def choose(self, u: Any, alts: Sequence[Tri], which: Any) -> Any:
         """A triangular draw from u of the alternative `which` picks, journey by journey."""
         return self.triangular(
@@ -711,13 +720,21 @@ def draw(
         return b.mixed(shared[group], SHARED, name)
 
     price = _choose(b, b.uniform("price"), pr.prices, offer)
-    days = Days(
-        workup=triangular(b, b.uniform("days.workup"), *pr.workup),
-        manufacturing=_choose(b, b.uniform("days.manufacturing"), pr.manufacturing, offer),
-        inpatient=triangular(b, b.uniform("days.inpatient"), *pr.inpatient),
-        nearby=triangular(b, b.uniform("days.nearby"), *pr.nearby),
-        visits_per_week=triangular(b, b.uniform("days.visits_per_week"), *pr.visits),
+    # What no price enters (the days, the events and the longer stay they make) is kept
+    # by NumpyBackend across scenarios, by these keys.
+    days_key = ("days", pr.workup, pr.manufacturing, pr.inpatient, pr.nearby, pr.visits)
+    days = b.memo(
+        days_key,
+        _DAY_NAMES,
+        lambda: Days(
+            workup=triangular(b, b.uniform("days.workup"), *pr.workup),
+            manufacturing=_choose(b, b.uniform("days.manufacturing"), pr.manufacturing, offer),
+            inpatient=triangular(b, b.uniform("days.inpatient"), *pr.inpatient),
+            nearby=triangular(b, b.uniform("days.nearby"), *pr.nearby),
+            visits_per_week=triangular(b, b.uniform("days.visits_per_week"), *pr.visits),
+        ),
     )
+
     amounts: dict[str, Any] = {L.PRODUCT: price}
     if record is not None:
         record.update(offer=offer, choice=combo, price=price)
@@ -772,21 +789,22 @@ def draw(
         extra_out = b.zeros()
         direct = b.zeros()
         for eid, prob, icu_days, ward_days, wait_days, cost in pr.events:
-            occurs = b.occurs(b.uniform(f"event.{eid}"), prob)
+            occurs, in_icu, in_ward, waits = b.memo(
+                ("event", eid, prob, icu_days, ward_days, wait_days),
+                [f"event.{eid}{part}" for part in _EVENT_PARTS],
+                partial(_event_days, b, eid, prob, icu_days, ward_days, wait_days),
+            )
             happened[eid] = occurs
             if record is not None:
                 record[f"event.{eid}"] = occurs
-            if icu_days is not None:
-                d = triangular(b, b.uniform(f"event.{eid}.icu_days"), *icu_days) * occurs
-                extra_in = extra_in + d
-                direct = direct + d * icu
-            if ward_days is not None:
-                d = triangular(b, b.uniform(f"event.{eid}.ward_days"), *ward_days) * occurs
-                extra_in = extra_in + d
-                direct = direct + d * ward
-            if wait_days is not None:
-                wait = triangular(b, b.uniform(f"event.{eid}.wait_days"), *wait_days)
-                extra_out = extra_out + wait * occurs
+            if in_icu is not None:
+                extra_in = extra_in + in_icu
+                direct = direct + in_icu * icu
+            if in_ward is not None:
+                extra_in = extra_in + in_ward
+                direct = direct + in_ward * ward
+            if waits is not None:
+                extra_out = extra_out + waits
             ev = p.rates.events[eid]
             for item in ev.repeat:
                 if item in pr.repeats:
@@ -799,7 +817,10 @@ def draw(
                     direct = direct + again * occurs
             if cost is not None:
                 direct = direct + triangular(b, b.uniform(f"event.{eid}.cost"), *cost) * occurs
-        longer = days.longer(extra_out, extra_in)
+        events_key = ("events", tuple(e[:5] for e in pr.events))
+        longer_key = ("longer", days_key, events_key)
+        longer = b.memo(longer_key, (), lambda: days.longer(extra_out, extra_in))
+
         reserve = direct
         for pl, rate in zip(p.lines, rate_of, strict=True):
             if pl.line.key in L.DAY_LINES:
@@ -814,14 +835,35 @@ def draw(
     return Draws(amounts, stay, happened, b.total(list(amounts.values())))
 
 
-# Uniform streams and what is derived from them (picks, shared-or-own uniforms, standard
-# triangular draws), kept across the scenarios of a batch: they depend on the seed, the
-# chunk, the number of draws and the input's name only, so the thousand rows of a batch
-# budget draw them once. Arrays are read-only; the cache is emptied past _STREAM_BYTES.
-_STREAMS: dict[tuple[object, ...], Any] = {}
-_STREAM_BYTES = 96 * 2**20
-_STREAM_MAX_N = 50_000  # bigger runs (a 10-million-draw budget) are not kept
-_stream_bytes = 0
+_DAY_NAMES = tuple(f"days.{k}" for k in _PHASES)
+_EVENT_PARTS = ("", ".icu_days", ".ward_days", ".wait_days")
+
+
+def _event_days(
+    b: Backend,
+    eid: str,
+    prob: float,
+    icu_days: Tri | None,
+    ward_days: Tri | None,
+    wait_days: Tri | None,
+) -> tuple[Any, Any, Any, Any]:
+    """Whether the event happens in each journey, and the ICU, ward and waiting days it
+    adds (None where it adds none): what no price enters."""
+    occurs = b.occurs(b.uniform(f"event.{eid}"), prob)
+
+    def days(tri: Tri | None, part: str) -> Any:
+        if tri is None:
+            return None
+        return triangular(b, b.uniform(f"event.{eid}.{part}"), *tri) * occurs
+
+    return (
+        occurs,
+        days(icu_days, "icu_days"),
+        days(ward_days, "ward_days"),
+        days(wait_days, "wait_days"),
+    )
+
+
 _NAME_KEYS: dict[str, int] = {}
 
 
@@ -857,18 +899,12 @@ class NumpyBackend(Backend):
         self.keys: dict[int, tuple[tuple[object, ...], Any]] = {}
 
     def _kept(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
-        global _stream_bytes
         full = (self.seed, self.chunk, self.n, *key)
-        found = _STREAMS.get(full)
+        found = kept_draws.get(full)
         if found is None:
             found = make()
-            found.flags.writeable = False
-            if self.n <= _STREAM_MAX_N:
-                if _stream_bytes + found.nbytes > _STREAM_BYTES:
-                    _STREAMS.clear()
-                    _stream_bytes = 0
-                _STREAMS[full] = found
-                _stream_bytes += found.nbytes
+            if self.n <= kept_draws.MAX_DRAWS:
+                kept_draws.put(full, found)
         self.keys[id(found)] = (key, found)
         return found
 
@@ -891,6 +927,21 @@ class NumpyBackend(Backend):
 
     def uniform(self, name: str) -> Any:
         return self._stream(name)
+
+    def memo(self, key: tuple[object, ...], names: Sequence[str], make: Callable[[], T]) -> T:
+        full = (self.seed, self.chunk, self.n, "memo", *key)
+        found = kept_draws.get(full)
+        if found is None:
+            made = make()
+            if self.n <= kept_draws.MAX_DRAWS:
+                kept_draws.put(full, made)
+            return made
+        for name in names:  # drawn by the scenario that made it: mark them drawn here
+            if name in self.used:
+                raise AssertionError(f"the uniform {name!r} is drawn twice in one journey")
+            self.used.add(name)
+        result: T = found  # type: ignore[assignment]
+        return result
 
     def pick(self, k: int, name: str) -> Any:
         np = self.np
