@@ -2,14 +2,16 @@
 
 The hosts below were once cited in data/rates.toml and replaced by the publisher's own
 page: web proxies and library proxies that wrap another site, scrapers that republish
-news or papers, and SEO content farms. A source must not come back through them.
+news or papers, and SEO content farms. A source must not come back through them. Nor
+may a source cite a publisher's AMP copy (an "amp." host, an "/amp" path segment or an
+"amp" query value) where its canonical page is the one to cite.
 """
 
 from __future__ import annotations
 
 import tomllib
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
@@ -37,6 +39,10 @@ DENIED_HOSTS = {
 }
 # library proxies rewrite any host, e.g. www-scmp-com.libproxy1.nus.edu.sg
 DENIED_HOST_PARTS = ("libproxy", "ezproxy")
+# AMP copies still cited, by source id, until the canonical page is confirmed
+AMP_NOT_YET_REPLACED = {
+    "abc-cilta-cel-au-2024": "ABC's www.abc.net.au/news/<date>/<slug>/104123994 page not yet found",
+}
 
 
 def _sources() -> dict[str, Any]:
@@ -83,6 +89,67 @@ def test_no_source_points_at_a_mirror_proxy_or_content_farm() -> None:
         if why:
             bad.append(f"{sid}: {host} ({why})")
     assert not bad, "sources on the deny-list:\n" + "\n".join(bad)
+
+
+def _amp_copy(url: str) -> bool:
+    """True for an AMP copy of a page: an "amp." host, an "/amp" path segment, or a query
+    value "amp" (e.g. ?outputType=amp)."""
+    parts = urlparse(url)
+    host = (parts.hostname or "").lower()
+    if host.split(".")[0] == "amp":
+        return True
+    if "amp" in parts.path.lower().split("/"):
+        return True
+    return any(value.lower() == "amp" for _, value in parse_qsl(parts.query))
+
+
+def _amp_sources(sources: dict[str, Any]) -> list[str]:
+    return [
+        f"{sid}: {source['url']}"
+        for sid, source in sources.items()
+        if sid not in AMP_NOT_YET_REPLACED and _amp_copy(source.get("url", ""))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "amp"),
+    [
+        ("https://amp.abc.net.au/article/104123994", True),
+        (
+            "https://www.ovb-heimatzeitungen.de/muenchen/2025/12/19/das-ist-neu-beim-mvv.ovb/amp",
+            True,
+        ),
+        ("https://india-s-travel.com/amp/indian-emedical-attendant-visa", True),
+        (
+            "https://biz.chosun.com/en/en-science/2024/12/31/ISYPPSBC2BDNNJDG42NT7OKWIY/?outputType=amp",
+            True,
+        ),
+        ("https://www.ovb-heimatzeitungen.de/muenchen/2025/12/19/das-ist-neu-beim-mvv.ovb", False),
+        ("https://www.example.com/camp/ramp-stamp?page=example", False),
+    ],
+)
+def test_amp_copies_are_recognised(url: str, amp: bool) -> None:
+    assert _amp_copy(url) is amp
+
+
+def test_an_amp_source_is_reported() -> None:
+    fake = {
+        "amp-copy": {"url": "https://amp.example.com/article/1"},
+        "canonical": {"url": "https://www.example.com/news/2024-07-28/story/1"},
+        "assumption": {},
+    }
+    assert _amp_sources(fake) == ["amp-copy: https://amp.example.com/article/1"]
+
+
+def test_no_source_cites_an_amp_copy() -> None:
+    sources = _sources()
+    bad = _amp_sources(sources)
+    assert not bad, "sources citing an AMP copy, not the canonical page:\n" + "\n".join(bad)
+    # an exception lapses once its source cites the canonical page
+    stale = [
+        sid for sid in AMP_NOT_YET_REPLACED if not _amp_copy(sources.get(sid, {}).get("url", ""))
+    ]
+    assert not stale, "no longer AMP copies, drop from AMP_NOT_YET_REPLACED: " + ", ".join(stale)
 
 
 def test_every_source_url_is_an_absolute_web_address() -> None:
