@@ -176,7 +176,17 @@ def test_offers_not_known_on_sale_or_going_away_are_said(
     )
     table, _ = load_rates(overlays=[CHOICES, overlay])
     monkeypatch.setenv("CARTCOST_TODAY", "2026-11-30")
-    est = estimate(table, Scenario("CN", "MM", origin="NZ"))
+    # By default an offer not known to be on sale is left out while another answers;
+    # named, it is estimated with its note.
+    default = estimate(table, Scenario("CN", "MM", origin="NZ"))
+    assert [o.id for o in default.offers] == ["a-cel"]
+    assert any(
+        "(b-cel) left out: approved in CN, but no launch" in n and "--product b-cel" in n
+        for n in default.notes
+    )
+    both = ("a-cel", "b-cel")
+    est = estimate(table, Scenario("CN", "MM", origin="NZ", products=both))
+    assert not any("left out" in n for n in est.notes)
     assert any("(b-cel) in CN: approved, but no launch" in n for n in est.notes)
     assert any(
         "(a-cel) in CN: offered until 31 March 2027, then to be withdrawn" in n for n in est.notes
@@ -194,7 +204,7 @@ def test_offers_not_known_on_sale_or_going_away_are_said(
 
     page = estimate_html(est, table.sources)
     assert "(b-cel, commercial; not confirmed on sale)" in page
-    side = compare(table, Scenario("CN", "MM", origin="NZ"), ["CN"])
+    side = compare(table, Scenario("CN", "MM", origin="NZ", products=both), ["CN"])
     (note,) = [n for n in side.notes if n.startswith("availability:")]
     assert (
         "CN" in note
@@ -205,6 +215,17 @@ def test_offers_not_known_on_sale_or_going_away_are_said(
     assert not any(
         "launch" in n or "until" in n for n in estimate(plain, Scenario("CN", "MM")).notes
     )
+    # When no offer is known to be on sale, none is left out: each keeps its note.
+    none_known = Path(str(tmp_path)) / "none.toml"
+    none_known.write_text(
+        '[countries.CN.offers.b-cel]\non_sale = "unknown"\n'
+        '[countries.CN.offers.a-cel]\non_sale = "unknown"\n'
+    )
+    unsure, _ = load_rates(overlays=[CHOICES, none_known])
+    only = estimate(unsure, Scenario("CN", "MM", origin="NZ"))
+    assert {o.id for o in only.offers} == {"a-cel", "b-cel"}
+    assert sum("approved, but no launch" in n for n in only.notes) == 2
+    assert not any("left out" in n for n in only.notes)
 
 
 def test_on_sale_takes_yes_or_unknown_only(tmp_path: object) -> None:

@@ -347,9 +347,35 @@ def trials_left_out(rates: Rates, scenario: Scenario) -> list[str]:
     ]
 
 
+def unconfirmed_left_out(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
+    """Offers for the question that are not known to be on sale (on_sale "unknown") and
+    that the default leaves out: only when the scenario names no product and another
+    offer, known to be on sale, answers it. A price nobody can pay for would only widen
+    the estimate (and such prices are mostly assumed)."""
+    if scenario.products:
+        return []
+    country = rates.countries[scenario.country]
+    offers = [(oid, o) for oid, o in country.offers.items() if wanted(o, scenario)]
+    if all(o.on_sale == "unknown" for _, o in offers):
+        return []
+    return [(oid, o) for oid, o in offers if o.on_sale == "unknown"]
+
+
+def unconfirmed_notes(rates: Rates, scenario: Scenario) -> list[str]:
+    return [
+        f"{o.brand or rates.products[o.product].brand} ({oid}) left out: approved in "
+        f"{scenario.country}, but no launch, price list or treating hospital was found; "
+        f"--product {o.product} includes it"
+        for oid, o in unconfirmed_left_out(rates, scenario)
+    ]
+
+
 def select_offers(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
     country = rates.countries[scenario.country]
-    chosen = [(oid, o) for oid, o in country.offers.items() if wanted(o, scenario)]
+    left_out = {oid for oid, _ in unconfirmed_left_out(rates, scenario)}
+    chosen = [
+        (oid, o) for oid, o in country.offers.items() if wanted(o, scenario) and oid not in left_out
+    ]
     if not chosen:
         what = scenario.indication
         if scenario.products:
@@ -750,6 +776,7 @@ def estimate(
             "--pathway trial shows what it would cost"
         )
     notes += age_notes(rates, scenario)
+    notes += unconfirmed_notes(rates, scenario)
     notes += status_notes(rates, scenario, chosen)
     kinds = hospital_kinds(dest)
     if scenario.hospital != ANY and kinds and scenario.hospital not in kinds:
