@@ -86,12 +86,13 @@ def total_spread(
     # Only the lines the family's rule splits are kept from the draws.
     need = list(rule.keys) if rule is not None and rule.kind != "all" else []
     run = budget._run(budget._prepared(rates, est), need, draws, seed, keep=draws if need else 1)
-    you = (
-        None
-        if rule is None
-        else budget._spread(budget.pay_by(rule, run.total, run.lines), est.you_pay)
-    )
-    return budget._spread(run.total, est.total), you
+    whole = budget._summary(run.total)
+    spread = budget._spread(run.total, est.total, whole)
+    if rule is None:
+        return spread, None
+    family = budget.pay_by(rule, run.total, run.lines)
+    # A family that pays every line pays the total: its percentiles are the total's.
+    return spread, budget._spread(family, est.you_pay, whole if family is run.total else None)
 
 
 def subtotals(est: Estimate) -> dict[str, tuple[Decimal, Decimal]]:

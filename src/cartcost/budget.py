@@ -289,9 +289,20 @@ def quantiles(values: Array, qs: Sequence[float]) -> list[float]:
     return out
 
 
-def _spread(values: Array, plain: Range | None = None) -> Spread:
+def _summary(values: Array) -> tuple[float, float, float, float]:
+    """P10, P50, P90 and mean of the draws."""
     q10, q50, q90 = quantiles(values, _Q)
-    mean = float(values.mean())
+    return q10, q50, q90, float(values.mean())
+
+
+def _spread(
+    values: Array,
+    plain: Range | None = None,
+    summary: tuple[float, float, float, float] | None = None,
+) -> Spread:
+    """The draws' percentiles and mean to the cent, put back on the plain range's edges
+    where float noise left them just outside; `summary`: _summary(values), if known."""
+    q10, q50, q90, mean = summary if summary is not None else _summary(values)
     if plain is None:
         return Spread(*(Decimal(x).quantize(_CENT, ROUND_HALF_UP) for x in (q10, q50, q90, mean)))
     return Spread(*(_snap(x, plain.low, plain.high) for x in (q10, q50, q90, mean)))
