@@ -642,14 +642,26 @@ class Prepared(NamedTuple):
     repeats: dict[str, tuple[int | None, tuple[Tri, ...]]]  # item -> its plan line, figure
 
 
-def prepare(p: Plan) -> Prepared:
-    fx, display = p.fx, p.display
+# A money figure's triangle in a display currency, by (id(table), id(figure), currency),
+# with the table and the figure to tell a reused id apart: a batch of budgets prepares
+# the same figures thousands of times, and converting them is Decimal work.
+_TRIS: dict[tuple[int, int, str], tuple[Rates, Money, Tri]] = {}
+_MAX_TRIS = 20_000
 
-    def to(m: Money) -> Callable[[Decimal], Decimal]:
-        return lambda x: fx.convert(x, m.currency, display)
+
+def prepare(p: Plan) -> Prepared:
+    fx, display, table = p.fx, p.display, p.rates
 
     def money(m: Money) -> Tri:
-        return _tri(m, to(m))
+        key = (id(table), id(m), display)
+        hit = _TRIS.get(key)
+        if hit is not None and hit[0] is table and hit[1] is m:
+            return hit[2]
+        found = _tri(m, lambda x: fx.convert(x, m.currency, display))
+        if len(_TRIS) >= _MAX_TRIS:
+            _TRIS.clear()
+        _TRIS[key] = (table, m, found)
+        return found
 
     events = []
     for eid, ev in p.events:
