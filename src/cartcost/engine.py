@@ -394,16 +394,43 @@ def _rate_range(p: Plan, pl: PlanLine) -> tuple[Range, str]:
     )
 
 
-def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
-    rate, ccy = _rate_range(p, pl)
+class _Native(NamedTuple):
+    """A line at both ends in its own currency: all of LineEnds but the amount."""
+
+    rate: Range
+    currency: str
+    quantity: Range | None
+    native: Range
+    sources: tuple[str, ...]
+    paths: tuple[str, ...]
+    note: str
+
+
+# _native by the line's figures (the alternatives' tuple, kept by _figures per table and
+# choices), what it counts at each end and who travels, with the table and the figures to
+# tell a reused id apart: the rows of a batch price the same lines over and over.
+_NATIVE: dict[tuple[object, ...], tuple[Rates, tuple[Priced, ...], _Native]] = {}
+_MAX_NATIVE = 20_000
+
+
+def _native(p: Plan, pl: PlanLine, low: Days, high: Days) -> _Native:
     line = pl.line
+    cg = p.scenario.caregivers
+    ends: tuple[object, ...] = ()
+    if line.quantity is not None and line.part != "fare":
+        ends = tuple(getattr(d, k) for d in (low, high) for k in _PHASES)
+    # A fare's figures are the route's, new to every plan: not kept.
+    keep = line.part != "fare"
+    key = (id(p.rates), id(pl.alts), line.key, pl.covered, cg, ends)
+    hit = _NATIVE.get(key) if keep else None
+    if hit is not None and hit[0] is p.rates and hit[1] is pl.alts:
+        return hit[2]
+    rate, ccy = _rate_range(p, pl)
     quantity: Range | None
     if line.part == "fare":
         quantity = Range.of(p.scenario.travellers)
     elif line.quantity is not None:
-        quantity = Range(
-            line.quantity(low, p.scenario.caregivers), line.quantity(high, p.scenario.caregivers)
-        )
+        quantity = Range(line.quantity(low, cg), line.quantity(high, cg))
     else:
         quantity = None
     native = rate * quantity if quantity is not None else rate
@@ -413,17 +440,34 @@ def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
         note = "some offers include it in the product price"
     elif len(pl.alts) == 1:
         note = pl.alts[0].money.note
-    sources = tuple(dict.fromkeys(s for a in pl.alts for s in a.money.sources))
-    return LineEnds(
-        line=line,
+    found = _Native(
         rate=rate,
         currency=ccy,
         quantity=quantity,
         native=native,
-        amount=p.fx.convert_range(native, ccy, p.display),
-        sources=sources,
+        sources=tuple(dict.fromkeys(s for a in pl.alts for s in a.money.sources)),
         paths=tuple(dict.fromkeys(a.path for a in pl.alts)),
         note=note,
+    )
+    if keep:
+        if len(_NATIVE) >= _MAX_NATIVE:
+            _NATIVE.clear()
+        _NATIVE[key] = (p.rates, pl.alts, found)
+    return found
+
+
+def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
+    n = _native(p, pl, low, high)
+    return LineEnds(
+        line=pl.line,
+        rate=n.rate,
+        currency=n.currency,
+        quantity=n.quantity,
+        native=n.native,
+        amount=p.fx.convert_range(n.native, n.currency, p.display),
+        sources=n.sources,
+        paths=n.paths,
+        note=n.note,
     )
 
 
