@@ -95,6 +95,14 @@ def test_compare_writes_one_scenario_per_row(tmp_path: Path) -> None:
         assert len(totals) == 1000
     params = read(tmp_path / "cmp.params.csv")
     assert {p["scenario"] for p in params} == labels and len(params) == 1000 * len(labels)
+    # Common random numbers: draw k is the same quantile of an input in every scenario,
+    # so the work-up days of any two destinations rank their draws alike.
+    ranks = []
+    for label in sorted(labels):
+        days = [(float(p["days.workup"]), int(p["draw"])) for p in params if p["scenario"] == label]
+        if max(d for d, _ in days) > min(d for d, _ in days):
+            ranks.append([k for _, k in sorted(days)])
+    assert len(ranks) >= 2 and all(r == ranks[0] for r in ranks)
     by = run(*args, "--by", "product", "--draws-out", str(out), "--force", "-F", "csv")
     assert by.exit_code == 0, by.stderr
     assert all(r["scenario"].count("/") == 2 for r in read(out))  # country/indication/product
