@@ -166,6 +166,7 @@ def test_the_methods_paragraph_states_currency_date_and_conversion(mini_rates: R
 
     with_budget = methods_paragraph(est, mini_rates, simulate(mini_rates, est, 1000, seed=3))
     assert "1,000 simulated journeys (seed 3)" in with_budget and "400" not in with_budget
+    assert "common random numbers" in with_budget
 
 
 def test_docs_quote_the_paragraph_as_the_core_writes_it(real_table: Path) -> None:

@@ -161,7 +161,9 @@ def methods_paragraph(est: Estimate, rates: Rates, budget: Budget | None = None)
             f"P10, P50 and P90 come from {budget.draws:,} simulated journeys (seed "
             f"{budget.seed}), each figure drawn from a triangular distribution on its low, "
             "typical (else midpoint) and high values, durations shared by every line, one "
-            "offer per journey and each complication by its probability."
+            "offer per journey and each complication by its probability; each input from "
+            "its own random stream of that seed, so runs with the same seed and draws share "
+            "their draws (common random numbers)."
         )
     elif est.likely:
         lk = est.likely[0]
