@@ -955,12 +955,15 @@ class NumpyBackend(Backend):
         self.keys: dict[int, tuple[tuple[object, ...], Any]] = {}
 
     def _kept(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        if self.n > kept_draws.MAX_DRAWS:
+            # Too big to keep, and nothing is derived from it by key: each array goes as
+            # soon as the journey is done with it (a 250,000-draw chunk of a big budget).
+            return make()
         full = (self.seed, self.chunk, self.n, *key)
         found = kept_draws.get(full)
         if found is None:
             found = make()
-            if self.n <= kept_draws.MAX_DRAWS:
-                kept_draws.put(full, found)
+            kept_draws.put(full, found)
         self.keys[id(found)] = (key, found)
         return found
 
