@@ -170,3 +170,8 @@ def test_usage_errors(
     assert result.exit_code == 2, result.stderr
     assert says in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_help_gives_the_batch_default_for_draws() -> None:
+    text = " ".join(run("batch", "--help").stdout.split())
+    assert f"[default: {BATCH_DRAWS}]" in text and "[default: 100000]" not in text

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartcost.cli.options import BomOpt, DrawsOpt, OutputOpt, RatesOpt, SeedOpt
+from cartcost.batch_extra import BATCH_DRAWS
+from cartcost.cli.options import BomOpt, OutputOpt, RatesOpt, SeedOpt
 from cartcost.cli.output import ForceOpt, guard
 
 if TYPE_CHECKING:
@@ -46,9 +47,20 @@ Examples:
 pair per category. --budget adds P10/P50/P90 of the total per row (2,000 simulated
 journeys a row unless --draws says otherwise), every row drawn with --seed (common
 random numbers: rows differ by their scenarios, not by noise); `estimate ... --budget
---draws D --seed S` with the row's values gives the same figures. --jobs N works rows out in N processes (0: one per CPU) and writes the
-same output, in input order.
+--draws D --seed S` with the row's values gives the same figures. --jobs N works rows
+out in N processes (0: one per CPU) and writes the same output, in input order.
 """
+
+# A batch row's budget draws fewer journeys than `estimate --budget` by default.
+BatchDrawsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--draws",
+        metavar="N",
+        help=f"Simulated journeys a row for --budget, 1000 to 10000000. [default: {BATCH_DRAWS}]",
+        show_default=False,
+    ),
+]
 
 FLUSH_EVERY = 8192  # rows between flushes (and progress updates); a power of two
 SHOW_FAILURES = 5
@@ -117,7 +129,7 @@ def batch_command(
         bool,
         typer.Option("--budget", help="Add P10/P50/P90 of the total per row (simulated)."),
     ] = False,
-    draws: DrawsOpt = None,
+    draws: BatchDrawsOpt = None,
     seed: SeedOpt = None,
     jobs: Annotated[
         int,
