@@ -972,10 +972,14 @@ class NumpyBackend(Backend):
         entry = self.keys.get(id(array))
         return entry[0] if entry is not None and entry[1] is array else None
 
-    def _stream(self, name: str) -> Any:
+    def _mark(self, name: str) -> None:
+        """Note the uniform `name` as drawn in this journey (twice is a bug: refused)."""
         if name in self.used:
             raise AssertionError(f"the uniform {name!r} is drawn twice in one journey")
         self.used.add(name)
+
+    def _stream(self, name: str) -> Any:
+        self._mark(name)
         np = self.np
 
         def make() -> Any:
@@ -995,10 +999,8 @@ class NumpyBackend(Backend):
             if self.n <= kept_draws.MAX_DRAWS:
                 kept_draws.put(full, made)
             return made
-        for name in names:  # drawn by the scenario that made it: mark them drawn here
-            if name in self.used:
-                raise AssertionError(f"the uniform {name!r} is drawn twice in one journey")
-            self.used.add(name)
+        for name in names:  # drawn by the scenario that made it: drawn here too
+            self._mark(name)
         result: T = found  # type: ignore[assignment]
         return result
 
