@@ -235,7 +235,33 @@ def _prepared(rates: Rates, est: Estimate) -> engine.Prepared:
     offers = [
         (o.id, priced(rates.countries[sc.country].offers[o.id], sc, rates)) for o in est.offers
     ]
-    return engine.prepare(engine.plan(rates, sc, offers))
+    # Drawn in the table's base currency, whatever the display currency (_run converts
+    # what it returns): the same destination's draws are then the same for every family,
+    # and NumpyBackend keeps them across the rows of a batch.
+    return engine.prepare(engine.plan(rates, sc, offers)._replace(display=rates.fx.base))
+
+
+def _is_money(name: str) -> bool:
+    """Whether an input engine.draw records (its `record`) is an amount of money."""
+    return name == "price" or name.startswith("rate.") or name in ("visa_fee", "icu_day")
+
+
+def _in_display(
+    pr: engine.Prepared, d: engine.Draws, record: dict[str, Any] | None, keys: Sequence[str]
+) -> tuple[engine.Draws, dict[str, Any] | None]:
+    """The draws in the scenario's display currency: the total, the lines `keys` (every
+    line where the draws are recorded) and the money recorded."""
+    plan = pr.plan
+    display = plan.scenario.currency
+    assert display is not None
+    if display == plan.display:
+        return d, record
+    k = float(plan.fx.convert(Decimal(1), plan.display, display))
+    wanted = d.lines if record is not None else keys
+    lines = {key: d.lines[key] * k for key in wanted}
+    if record is not None:
+        record = {name: v * k if _is_money(name) else v for name, v in record.items()}
+    return d._replace(lines=lines, total=d.total * k), record
 
 
 # ---------------------------------------------------------------- the summary
@@ -346,6 +372,7 @@ def _run(
         n = min(CHUNK, draws - done)
         record: dict[str, Any] | None = {} if sink is not None else None
         d = engine.draw(pr, engine.NumpyBackend(seed, n, chunk), record=record)
+        d, record = _in_display(pr, d, record, keys)
         chunk += 1
         if sink is not None and record is not None:
             sink(d, record, done)

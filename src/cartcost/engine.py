@@ -795,13 +795,12 @@ def draw(
     if record is not None:
         record.update(offer=offer, choice=combo, price=price)
         record.update({f"days.{k}": getattr(days, k) for k in _PHASES})
-    rate_of: list[Any] = []
-    for pl, alts, keep in zip(p.lines, pr.rates, pr.keep, strict=True):
-        line = pl.line
-        rate = _choose(b, u_for(line.group, f"rate.{line.key}"), alts, combo)
-        rate_of.append(rate)
-        if record is not None:
-            record[f"rate.{line.key}"] = rate
+
+    def rate_for(group: str, name: str, alts: tuple[Tri, ...]) -> Any:
+        return _choose(b, u_for(group, name), alts, combo)
+
+    def amount_of(line: Line, rate: Any, keep: tuple[float, ...]) -> Any:
+        """The line's amount in each journey, from its rate."""
         if line.part == "fare":
             amount = rate * travellers
         elif line.quantity is not None:
@@ -810,6 +809,39 @@ def draw(
             amount = rate
         if keep:
             amount = amount * b.take(keep, offer)
+        return amount
+
+    rate_of: list[Any] = []
+    for pl, alts, keep in zip(p.lines, pr.rates, pr.keep, strict=True):
+        line = pl.line
+        name = f"rate.{line.key}"
+        # Kept by NumpyBackend (the figures are in the table's base currency in a budget):
+        # the rate per line and figures, the amount also per who travels and the days.
+        rate_key = ("rate", line.key, alts, len(p.combos))
+        rate = b.memo(
+            rate_key,
+            (f"{name}.shares", name) if line.group in shared else (name,),
+            partial(rate_for, line.group, name, alts),
+        )
+        counts = line.part == "fare" or line.quantity is not None
+        amount = (
+            b.memo(
+                (
+                    "amount",
+                    rate_key,
+                    keep,
+                    len(p.offers),
+                    (caregivers, travellers, days_key) if counts else None,
+                ),
+                (),
+                partial(amount_of, line, rate, keep),
+            )
+            if counts or keep
+            else rate
+        )
+        rate_of.append(rate)
+        if record is not None:
+            record[name] = rate
         amounts[line.key] = amount
 
     fee: Any = 0.0
