@@ -148,6 +148,9 @@ def test_estimate_page_holds_the_json_figures() -> None:
     # The timeline's last week adds up to the likely total.
     assert "When the money is needed" in text
     assert shown(likely["p50"]) in text
+    # The methods paragraph (CHEERS 2022 item 15): currency, price date, conversion.
+    assert "Methods" in text and "Costs are reported in NZD." in text
+    assert f"market exchange rates of {data['fx_as_of']}" in text
 
 
 def test_estimate_budget_page_holds_the_budget_json() -> None:
@@ -162,6 +165,7 @@ def test_estimate_budget_page_holds_the_budget_json() -> None:
     assert page.rows["total"]["p50"].strip() == shown(total["p50"])
     assert any(t == "svg" for t, _ in page.tags)  # the histogram
     assert "simulated journeys" in page.all_text
+    assert "P10, P50 and P90 come from 2,000 simulated journeys (seed 2026)" in page.all_text
 
 
 def test_compare_page_holds_every_row() -> None:

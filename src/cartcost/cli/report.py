@@ -42,9 +42,11 @@ def emit_estimate_report(
         budget = simulate(table, est, want.draws, want.seed, want.drivers)
     tl = _timeline(table, est, budget)
     if fmt is ReportFormat.html:
+        from cartcost.metadata import methods_paragraph
         from cartcost.render.html import estimate_html
 
-        html = estimate_html(est, table.sources, tl, budget, prepared_by, layers)
+        methods = methods_paragraph(est, table, budget)
+        html = estimate_html(est, table.sources, tl, budget, prepared_by, layers, methods)
         emit_text(html, output)
         return
     if fmt is ReportFormat.json:

@@ -589,6 +589,10 @@ def _notes(notes: Sequence[str]) -> str:
     return f'<section id="notes">\n<h2>Notes</h2>\n<ul>{items}</ul>\n</section>\n'
 
 
+def _methods(text: str) -> str:
+    return f'<section id="methods">\n<h2>Methods</h2>\n<p>{esc(text)}</p>\n</section>\n'
+
+
 def _bibliography(ids: Sequence[str], sources: Mapping[str, Source]) -> str:
     out = [
         '<section id="sources">\n<h2>Sources</h2>\n'
@@ -638,7 +642,10 @@ def estimate_html(
     budget: Budget | None = None,
     prepared_by: str | None = None,
     layers: Sequence[str] = (),
+    methods: str | None = None,
 ) -> str:
+    """The estimate as one self-contained page; `methods`: metadata.methods_paragraph's
+    words on currency, price date, conversion and simulation (CHEERS 2022 item 15)."""
     sc = est.scenario
     title = f"CAR-T for {sc.indication} in {est.country_name} ({sc.country})"
     ids = _sources_of(est)
@@ -654,6 +661,7 @@ def estimate_html(
         _budget_section(budget) if budget is not None else "",
         _timeline_section(timeline) if timeline is not None else "",
         _notes(est.notes),
+        _methods(methods) if methods else "",
         _bibliography(ids, sources),
         _footer(est.fx_as_of.isoformat(), est.data_as_of.isoformat(), layers, est.disclaimer),
     ]
