@@ -156,6 +156,8 @@ def test_budget_rows_share_their_draws(tmp_path: Path) -> None:
         (("-F", "jsonl", "--bom"), "--bom"),
         (("-F", "csv", "-o", "out.jsonl"), "disagree"),
         (("--budget", "--draws", "5"), "--draws"),
+        (("--meta", "-"), "--meta needs a file path"),
+        (("--meta", "in.csv"), "is the same file as the batch INPUT"),
     ],
 )
 def test_usage_errors(

@@ -177,3 +177,30 @@ def test_docs_quote_the_paragraph_as_the_core_writes_it(real_table: Path) -> Non
     doc = (Path(__file__).parents[1] / "docs" / "methods.md").read_text("utf-8")
     quoted = " ".join(line[2:] for line in doc.splitlines() if line.startswith("> "))
     assert quoted == methods_paragraph(est, rates)
+
+
+def test_batch_rows_and_run_record_match_their_schemas(tmp_path: Path) -> None:
+    rows = tmp_path / "in.csv"
+    rows.write_text(
+        "country,indication,from,caregivers\nCN,MM,NZ,1\nUS,LBCL,GB,0\nCN,MM,NZ,x\n",
+        encoding="utf-8",
+    )
+    row_schema, meta_schema = schema("batch-row"), schema("meta")
+    for extra in ((), ("--subtotals", "--budget", "--draws", "1000"), ("--items",)):
+        out, meta = tmp_path / "out.jsonl", tmp_path / "run.json"
+        args = ("batch", str(rows), "-o", str(out), "--meta", str(meta), "--force", *extra)
+        result = run(*args)
+        assert result.exit_code == 1, result.stderr  # the third row fails
+        lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+        assert lines and any(r["error"] for r in lines) and any(not r["error"] for r in lines)
+        for r in lines:
+            assert problems(row_schema, r) == [], r
+        record = json.loads(meta.read_text("utf-8"))
+        assert problems(meta_schema, record) == []
+        budget = "--budget" in extra
+        assert (record["draws"], record["seed"]) == ((1000, 2026) if budget else (None, None))
+    # The schema is not a rubber stamp.
+    assert problems(
+        row_schema, {"row": 2, "country": "CN", "indication": "MM", "error": None, "x": 1}
+    )
+    assert problems(row_schema, {"row": 2, "country": "CN", "indication": "MM", "error": 3})

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from cartcost.batch import Outcome, Stats
     from cartcost.batch_extra import Layout
+    from cartcost.rates import Rates
+    from cartcost.ratesfile import Layers
 
 EPILOG = """\
 INPUT has one scenario per row, with the fields of `estimate`. A CSV needs a header row
@@ -141,6 +143,15 @@ def batch_command(
             "the same output in the same order.",
         ),
     ] = 1,
+    meta: Annotated[
+        str | None,
+        typer.Option(
+            "--meta",
+            metavar="PATH",
+            help="Also write the run record here as JSON (schema version, cartcost version, "
+            "draws and seed, FX date and base, price year, rate table hash).",
+        ),
+    ] = None,
 ) -> None:
     """Estimate many scenarios from a CSV or JSON Lines file, one output row each."""
     import contextlib
@@ -153,7 +164,9 @@ def batch_command(
 
     if errors is not None and to_stdout(errors):
         raise UsageProblem("--errors needs a file path (stdout carries OUT)")
-    check_outputs(("--output", output or "-"), ("--errors", errors))
+    if meta is not None and to_stdout(meta):
+        raise UsageProblem("--meta needs a file path (stdout carries OUT)")
+    check_outputs(("--output", output or "-"), ("--errors", errors), ("--meta", meta))
     from cartcost.cli.batch_extra_opts import layout_for
 
     layout = layout_for(output, out_format, items, subtotals, budget, draws, seed, bom)
@@ -162,7 +175,7 @@ def batch_command(
         from cartcost.batch_parallel import jobs_for
 
         workers = jobs_for(jobs)
-    table, _layers = load_rates(rates or [])
+    table, layers = load_rates(rates or [])
     show = sys.stderr.isatty() if progress is None else progress
     stats = Stats()
     failures: list[str] = []
@@ -188,12 +201,15 @@ def batch_command(
             with (
                 open_output(output) as out,
                 open_output(errors, "--errors") if errors else contextlib.nullcontext() as bad,
+                open_output(meta, "--meta") if meta else contextlib.nullcontext() as record,
             ):
                 if bom:
                     out.write(BOM)
                 _write_all(
                     results, out, bad, items, failures, counter, size if show else None, layout
                 )
+                if record is not None:
+                    record.write(_meta_text(table, layers, layout))
         except BrokenPipeError:
             # The reader of stdout went away (e.g. `| head`): stop quietly, as `yes` does.
             from cartcost.cli.output import silence_stdout
@@ -203,6 +219,22 @@ def batch_command(
     _summary(stats, failures, output, errors)
     if stats.failed:
         raise typer.Exit(1)
+
+
+def _meta_text(table: Rates, layers: Layers, layout: Layout | None) -> str:
+    """The batch's run record (docs/methods.md) as JSON."""
+    import json
+
+    from cartcost.cli.runmeta import run_meta
+
+    spec = layout.budget if layout is not None else None
+    record = run_meta(
+        table,
+        layers,
+        draws=spec.draws if spec is not None else None,
+        seed=spec.seed if spec is not None else None,
+    )
+    return json.dumps(record, indent=2) + "\n"
 
 
 class _Counter:
