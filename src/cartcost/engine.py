@@ -776,8 +776,9 @@ def draw(
         return b.mixed(shared[group], SHARED, name)
 
     price = _choose(b, b.uniform("price"), pr.prices, offer)
-    # What no price enters (the days, the events and the longer stay they make) is kept
-    # by NumpyBackend across scenarios, by these keys.
+    # NumpyBackend keeps what is drawn across scenarios, by keys naming everything it
+    # depends on (the figures as floats, the picks, who travels): the days here, each
+    # line's rate and amount, the events and the longer stay they make.
     days_key = ("days", pr.workup, pr.manufacturing, pr.inpatient, pr.nearby, pr.visits)
     days = b.memo(
         days_key,
@@ -815,8 +816,8 @@ def draw(
     for pl, alts, keep in zip(p.lines, pr.rates, pr.keep, strict=True):
         line = pl.line
         name = f"rate.{line.key}"
-        # Kept by NumpyBackend (the figures are in the table's base currency in a budget):
-        # the rate per line and figures, the amount also per who travels and the days.
+        # The rate per line and figures (a budget draws in the table's base currency, so
+        # every family's shares them); the amount also per who travels and the days.
         rate_key = ("rate", line.key, alts, len(p.combos))
         rate = b.memo(
             rate_key,
