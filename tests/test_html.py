@@ -182,11 +182,17 @@ def test_compare_page_holds_every_row() -> None:
     svgs = [a for t, a in page.tags if t == "svg" and "range" in a.get("class", "")]
     assert len(svgs) == len(rows)
     assert data["disclaimer"] in text
+    # One methods paragraph for the comparison: its currency and every row's conversions.
+    assert f"Costs are reported in {data['currency']}." in text
+    assert "simulated journeys per row (seed 2026)" in text
 
 
 def test_compare_budget_page() -> None:
     page = parse(html_of(*COMPARE, "--budget", "--draws", "1000"))
     assert "simulated journeys per row" in page.all_text
+    assert "P10, P50 and P90 come from 1,000 simulated journeys per row (seed 2026)" in (
+        page.all_text
+    )
     assert not any(a.get("id", "").startswith("drivers-") for _, a in page.tags)
 
 

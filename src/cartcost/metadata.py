@@ -91,11 +91,12 @@ def likely_run(est: Estimate) -> tuple[int | None, int | None]:
     return est.likely[0].draws, est.likely[0].seed
 
 
-def _dates(rates: Rates, est: Estimate) -> tuple[tuple[date, date] | None, bool]:
+def _dates(rates: Rates, ests: Sequence[Estimate]) -> tuple[tuple[date, date] | None, bool]:
     """The span of publication dates of the published sources behind the included
     lines, and whether any line rests on an assumption."""
     cited = [
         rates.sources[s]
+        for est in ests
         for item in est.items
         if item.amount is not None
         for s in item.sources
@@ -118,15 +119,32 @@ def methods_paragraph(est: Estimate, rates: Rates, budget: Budget | None = None)
     """Currency, price date and conversion of an estimate, as a methods paragraph
     (CHEERS 2022 item 15), from the figures it actually used; with `budget` (the
     estimate's simulate()), how its percentiles were simulated."""
-    display = est.currency
+    return _paragraph([est], rates, budget, "")
+
+
+def comparison_methods(
+    ests: Sequence[Estimate], rates: Rates, budgets: Sequence[Budget] | None = None
+) -> str:
+    """The methods paragraph of a comparison: its rows' estimates (one display currency)
+    and, with `budgets` (one per row, the same draws and seed), how they were simulated."""
+    return _paragraph(ests, rates, budgets[0] if budgets else None, " per row")
+
+
+def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, each: str) -> str:
+    display = ests[0].currency
     native = sorted(
-        {i.native_currency for i in est.items if i.amount is not None and i.native_currency}
-        | {o.currency for o in est.offers}
+        {
+            i.native_currency
+            for est in ests
+            for i in est.items
+            if i.amount is not None and i.native_currency
+        }
+        | {o.currency for est in ests for o in est.offers}
     )
     foreign = [c for c in native if c != display]
     base = rates.fx.base
     as_of = rates.meta.as_of
-    dates, assumed = _dates(rates, est)
+    dates, assumed = _dates(rates, ests)
     parts = [
         f"Costs are reported in {display}. Price year: {as_of.year}, the date of the rate "
         f"table ({as_of.isoformat()})."
@@ -156,19 +174,20 @@ def methods_paragraph(est: Estimate, rates: Rates, budget: Budget | None = None)
         )
     else:
         parts.append(f"Every figure was quoted in {display}: no currency conversion was needed.")
+    likely = [est.likely[0] for est in ests if est.likely]
     if budget is not None:
         parts.append(
-            f"P10, P50 and P90 come from {budget.draws:,} simulated journeys (seed "
+            f"P10, P50 and P90 come from {budget.draws:,} simulated journeys{each} (seed "
             f"{budget.seed}), each figure drawn from a triangular distribution on its low, "
             "typical (else midpoint) and high values, durations shared by every line, one "
             "offer per journey and each complication by its probability; each input from "
             "its own random stream of that seed, so runs with the same seed and draws share "
             "their draws (common random numbers)."
         )
-    elif est.likely:
-        lk = est.likely[0]
+    elif likely:
+        lk = likely[0]
         parts.append(
-            f"The likely total (P50) and P90 come from {lk.draws:,} simulated journeys "
-            f"(seed {lk.seed})."
+            f"The likely total (P50) and P90 come from {lk.draws:,} simulated journeys"
+            f"{each} (seed {lk.seed})."
         )
     return " ".join(parts)

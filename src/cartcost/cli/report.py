@@ -112,6 +112,11 @@ def emit_compare_report(
         budgets = [
             simulate(table, row.estimate, want.draws, want.seed, want.drivers) for row in cmp.rows
         ]
-    emit_text(compare_html(cmp, table.sources, budgets, prepared_by, layers), output)
+    from cartcost.metadata import comparison_methods
+
+    methods = (
+        comparison_methods([row.estimate for row in cmp.rows], table, budgets) if cmp.rows else None
+    )
+    emit_text(compare_html(cmp, table.sources, budgets, prepared_by, layers, methods), output)
     for s in cmp.skipped:
         err(f"cartcost: skipped {s.country}: {s.reason}")

@@ -713,7 +713,10 @@ def compare_html(
     budgets: Sequence[Budget] | None = None,
     prepared_by: str | None = None,
     layers: Sequence[str] = (),
+    methods: str | None = None,
 ) -> str:
+    """The comparison as one self-contained page; `methods`: metadata.comparison_methods's
+    words on currency, price date, conversion and simulation."""
     from cartcost.render.compare_view import _title
 
     sc = cmp.scenario
@@ -773,6 +776,8 @@ def compare_html(
         body.append(_row_detail(row, budgets[i] if budgets is not None else None))
     notes = list(cmp.notes) + [f"skipped {s.country}: {s.reason}" for s in cmp.skipped]
     body.append(_notes(notes))
+    if methods:
+        body.append(_methods(methods))
     ids: list[str] = []
     for row in cmp.rows:
         ids += [s for s in _sources_of(row.estimate) if s not in ids]
