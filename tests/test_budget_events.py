@@ -234,3 +234,42 @@ def test_the_real_table_has_sourced_events(real_table: Path) -> None:
     reserve = item(est, "hospital.complications")
     assert reserve.amount is not None and reserve.amount.low == 0 < reserve.amount.high
     assert "car-icu-trends-2024" in reserve.sources
+
+
+def test_an_event_may_have_its_own_probability_for_an_indication(tmp_path: Path) -> None:
+    """by_indication: MM's manufacturing failure always happens, LBCL keeps 5-10%."""
+    table, _ = load_rates(
+        overlays=[
+            EVENTS,
+            overlay(
+                tmp_path,
+                "[events.manufacturing-failure.by_indication]\n"
+                'MM = { range = [1, 1], sources = ["t"] }\n',
+            ),
+        ]
+    )
+    from cartcost.budget import simulate
+    from cartcost.engine import events_for
+
+    odds = {eid: ev.probability.range for eid, ev in events_for(table, "MM")}
+    assert odds["manufacturing-failure"] == (Decimal(1), Decimal(1))
+    other = {eid: ev.probability.range for eid, ev in events_for(table, "LBCL")}
+    assert other["manufacturing-failure"] == (Decimal("0.05"), Decimal("0.1"))
+    mm = estimate(table, Scenario("CN", "MM", origin="NZ"), draws=0)
+    b = simulate(table, mm, 2000, seed=1)
+    failed = {e.id: e.happened for e in b.events}["manufacturing-failure"]
+    assert failed == 1  # every journey re-collects and waits again
+    # The reserve's note gives the indication's own odds.
+    assert "Manufacturing failure 100%" in item(mm, "hospital.complications").note
+
+
+def test_by_indication_names_an_unknown_indication(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        '[events.icu]\nlabel = "ICU"\nprobability = { range = [0.1, 0.3], sources = ["t"] }\n'
+        'icu_days = { range = [1, 2], sources = ["t"] }\n'
+        'by_indication = { XYZ = { range = [0.1, 0.2], sources = ["t"] } }\n',
+    )
+    assert len(found) == 1 and found[0].startswith(
+        "events.icu.by_indication.XYZ: unknown indication 'XYZ'"
+    ), found

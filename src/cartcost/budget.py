@@ -468,7 +468,7 @@ def simulate(
             typical=_typical(ev.probability),
             happened=(Decimal(happened[eid]) / draws).quantize(Decimal("0.0001")),
         )
-        for eid, ev in rates.events.items()
+        for eid, ev in engine.events_for(rates, est.scenario.indication)
     )
     return Budget(
         estimate=est,

@@ -237,6 +237,27 @@ def _figures(
     return found_figures
 
 
+# events_for by (id(table), indication), with the table to tell a reused id apart: the
+# same Event objects for every plan of an indication, so what is kept by them is shared.
+_EVENTS: dict[tuple[int, str], tuple[Rates, tuple[tuple[str, Event], ...]]] = {}
+
+
+def events_for(rates: Rates, indication: str) -> tuple[tuple[str, Event], ...]:
+    """The table's events with each probability for this indication (an event's
+    `by_indication` where it gives one, else its `probability`)."""
+    hit = _EVENTS.get((id(rates), indication))
+    if hit is not None and hit[0] is rates:
+        return hit[1]
+    found = tuple(
+        (eid, ev._replace(probability=ev.by_indication.get(indication, ev.probability)))
+        for eid, ev in rates.events.items()
+    )
+    if len(_EVENTS) >= 256:
+        _EVENTS.clear()
+    _EVENTS[(id(rates), indication)] = (rates, found)
+    return found
+
+
 def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) -> Plan:
     """The figures each line uses for the scenario (resolved: codes checked, choices
     concrete or "any", offers selected)."""
@@ -325,7 +346,7 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
         missing=tuple(missing),
         icu=figures.icu,
         repeats=figures.repeats,
-        events=tuple(rates.events.items()),
+        events=events_for(rates, scenario.indication),
         notes=tuple(notes),
     )
 

@@ -40,7 +40,7 @@ from cartcost.choices import (
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.lines import CATEGORIES, Category
 from cartcost.money import FxTable, Range, total
-from cartcost.rates import Country, Offer, Rates
+from cartcost.rates import Country, Event, Offer, Rates
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 __all__ = ["CATEGORIES", "Category", "Estimate", "LineItem", "estimate"]
@@ -596,10 +596,10 @@ def _pct(p: Decimal) -> str:
     return f"{(p * 100).normalize():f}"
 
 
-def event_summary(rates: Rates) -> str:
+def event_summary(events: Sequence[tuple[str, Event]]) -> str:
     """'ICU admission 16-35%, ...': each event and its probability range."""
     parts = []
-    for ev in rates.events.values():
+    for _, ev in events:
         low, high = ev.probability.range
         odds = f"{_pct(low)}%" if low == high else f"{_pct(low)}–{_pct(high)}%"
         parts.append(f"{ev.label} {odds}")
@@ -686,7 +686,8 @@ def _complication_lines(p: engine.Plan) -> tuple[engine.PlanLine, ...]:
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
     """What the simulated reserve depends on, read off the estimate's own plan: the
     lines that price complications and their figures (the reserve plan draws no other
-    line), the repeated items, the kinds of choice, the caregivers."""
+    line), the repeated items, the kinds of choice, the caregivers, the events'
+    probabilities (which may differ by indication)."""
     return (
         id(p.rates),
         tuple(
@@ -696,6 +697,7 @@ def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
         ),
         p.combos,
         p.scenario.caregivers,
+        tuple((ev.probability.range, ev.probability.typical) for _, ev in p.events),
         tuple(id(f.money) if f else None for f in p.icu),
         tuple((k, *(id(a.money) for a in v)) for k, v in p.repeats.items()),
     )
@@ -874,7 +876,7 @@ def estimate(
             note=(
                 f"low = none happens; high = P{int(RESERVE_PERCENTILE * 100)} of "
                 f"{RESERVE_DRAWS:,} simulated journeys (every event at its worst at once: "
-                f"{worst_case:,.0f} {display}): {event_summary(rates)}"
+                f"{worst_case:,.0f} {display}): {event_summary(p.events)}"
             ),
             figure_paths=_reserve_paths(p),
         )

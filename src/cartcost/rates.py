@@ -285,6 +285,7 @@ class Event(NamedTuple):
 
     label: str
     probability: Probability
+    by_indication: Mapping[str, Probability] = EMPTY  # indication -> its probability
     icu_days: Duration | None = None
     inpatient_days: Duration | None = None
     wait_days: Duration | None = None

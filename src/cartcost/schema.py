@@ -505,6 +505,9 @@ class Event(Model):
 
     label: Name
     probability: Probability
+    # The probability for one indication where it differs (manufacturing failures are
+    # three times as common in MCL as in LBCL): by indication code, else `probability`.
+    by_indication: dict[NonEmptyText, Probability] = {}
     icu_days: Duration | None = None
     inpatient_days: Duration | None = None
     wait_days: Duration | None = None
@@ -742,6 +745,14 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
     products = set(_table(data, "products"))
     indications = set(_table(data, "indications"))
     countries = _table(data, "countries")
+    for eid, event in _table(data, "events").items():
+        by = event.get("by_indication") if isinstance(event, Mapping) else None
+        for code in by if isinstance(by, Mapping) else ():
+            if code not in indications:
+                bad(
+                    f"events.{eid}.by_indication.{code}",
+                    f"unknown indication {code!r}{_known(code, indications)}",
+                )
     problems.extend(check_ids(data, file))
     for cc, country in countries.items():
         if not isinstance(country, Mapping):
