@@ -241,11 +241,6 @@ def _prepared(rates: Rates, est: Estimate) -> engine.Prepared:
     return engine.prepare(engine.plan(rates, sc, offers)._replace(display=rates.fx.base))
 
 
-def _is_money(name: str) -> bool:
-    """Whether an input engine.draw records (its `record`) is an amount of money."""
-    return name == "price" or name.startswith("rate.") or name in ("visa_fee", "icu_day")
-
-
 def _in_display(
     pr: engine.Prepared, d: engine.Draws, record: dict[str, Any] | None, keys: Sequence[str]
 ) -> tuple[engine.Draws, dict[str, Any] | None]:
@@ -260,7 +255,7 @@ def _in_display(
     wanted = d.lines if record is not None else keys
     lines = {key: d.lines[key] * k for key in wanted}
     if record is not None:
-        record = {name: v * k if _is_money(name) else v for name, v in record.items()}
+        record = {name: v * k if engine.is_money(name) else v for name, v in record.items()}
     return d._replace(lines=lines, total=d.total * k), record
 
 

@@ -945,6 +945,11 @@ def draw(
     return Draws(amounts, stay, happened, b.total(list(amounts.values())))
 
 
+def is_money(name: str) -> bool:
+    """Whether an input draw() records (its `record`) is an amount of money."""
+    return name == "price" or name.startswith("rate.") or name in ("visa_fee", "icu_day")
+
+
 _DAY_NAMES = tuple(f"days.{k}" for k in _PHASES)
 _EVENT_PARTS = ("", ".icu_days", ".ward_days", ".wait_days")
 

@@ -361,20 +361,30 @@ def unconfirmed_left_out(rates: Rates, scenario: Scenario) -> list[tuple[str, Of
     return [(oid, o) for oid, o in offers if o.on_sale == "unknown"]
 
 
-def unconfirmed_notes(rates: Rates, scenario: Scenario) -> list[str]:
+def unconfirmed_notes(
+    rates: Rates, scenario: Scenario, left_out: Sequence[tuple[str, Offer]]
+) -> list[str]:
+    """A note for each offer unconfirmed_left_out() gave."""
     return [
         f"{o.brand or rates.products[o.product].brand} ({oid}) left out: approved in "
         f"{scenario.country}, but no launch, price list or treating hospital was found; "
         f"--product {o.product} includes it"
-        for oid, o in unconfirmed_left_out(rates, scenario)
+        for oid, o in left_out
     ]
 
 
-def select_offers(rates: Rates, scenario: Scenario) -> list[tuple[str, Offer]]:
+def select_offers(
+    rates: Rates,
+    scenario: Scenario,
+    left_out: Sequence[tuple[str, Offer]] | None = None,
+) -> list[tuple[str, Offer]]:
+    """The offers that answer the scenario; `left_out`: unconfirmed_left_out(), if known."""
     country = rates.countries[scenario.country]
-    left_out = {oid for oid, _ in unconfirmed_left_out(rates, scenario)}
+    if left_out is None:
+        left_out = unconfirmed_left_out(rates, scenario)
+    unsure = {oid for oid, _ in left_out}
     chosen = [
-        (oid, o) for oid, o in country.offers.items() if wanted(o, scenario) and oid not in left_out
+        (oid, o) for oid, o in country.offers.items() if wanted(o, scenario) and oid not in unsure
     ]
     if not chosen:
         what = scenario.indication
@@ -766,8 +776,10 @@ def estimate(
     assert scenario.currency is not None and scenario.hospital and scenario.living
     assert scenario.city is not None
     whopays.check_scheme(rates, scenario)
+    unsure = unconfirmed_left_out(rates, scenario)
     chosen = [
-        (oid, whopays.priced(o, scenario, rates)) for oid, o in select_offers(rates, scenario)
+        (oid, whopays.priced(o, scenario, rates))
+        for oid, o in select_offers(rates, scenario, unsure)
     ]
     cc = scenario.country
     notes: list[str] = []
@@ -778,7 +790,7 @@ def estimate(
             "--pathway trial shows what it would cost"
         )
     notes += age_notes(rates, scenario)
-    notes += unconfirmed_notes(rates, scenario)
+    notes += unconfirmed_notes(rates, scenario, unsure)
     notes += status_notes(rates, scenario, chosen)
     kinds = hospital_kinds(dest)
     if scenario.hospital != ANY and kinds and scenario.hospital not in kinds:
