@@ -109,6 +109,12 @@ OVERLAYS: dict[str, tuple[str, ...]] = {
     "fx-rate-1e-400.toml": ("fx:", "within [0.000001", "CNY 1E-400"),
     "fx-rate-huge.toml": ("fx:", "within [0.000001", "CNY 1E+10"),
     "amount-huge-in-base.toml": ("offers.a-cel.price.range", "at fx.rates.CNY = 0.000001"),
+    # A pegged currency has one rate, from a known currency, in force at the rates' date.
+    "fx-peg-also-a-rate.toml": ("fx:", "pegs.AED", "also has a rate in [fx.rates]"),
+    "fx-peg-unknown-per.toml": ("fx:", "pegs.AED.per", "XYZ has no rate in [fx.rates]"),
+    "fx-peg-after-rates-date.toml": ("fx:", "pegs.AED.since", "not in force"),
+    "fx-peg-unknown-source.toml": ("fx.pegs.AED.sources", "unknown source id 'no-such-bank'"),
+    "fx-peg-out-of-bounds.toml": ("fx:", "pegs.XAA", "outside [0.000001"),
 }
 
 

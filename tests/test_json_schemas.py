@@ -57,11 +57,14 @@ def problems(schema: dict[str, Any], value: Any, path: str = "$") -> list[str]:
     if isinstance(value, dict):
         props = schema.get("properties", {})
         found += [f"{path}: missing {k!r}" for k in schema.get("required", ()) if k not in value]
-        if schema.get("additionalProperties") is False:
+        extra = schema.get("additionalProperties")
+        if extra is False:
             found += [f"{path}: unexpected {k!r}" for k in value if k not in props]
         for k, v in value.items():
             if k in props:
                 found += problems(props[k], v, f"{path}.{k}")
+            elif isinstance(extra, dict):
+                found += problems(extra, v, f"{path}.{k}")
     if isinstance(value, list) and "items" in schema:
         for i, v in enumerate(value):
             found += problems(schema["items"], v, f"{path}[{i}]")
@@ -81,6 +84,9 @@ def test_the_validator_catches_what_it_should() -> None:
     assert problems(schema, {"a": 1, "c": 2})
     assert problems(schema, {"a": 1, "b": 2})
     assert problems({"type": "array", "items": {"type": "string"}}, ["x", 1])
+    by_key = {"type": "object", "additionalProperties": {"type": "integer"}}
+    assert problems(by_key, {"x": 1, "y": 2}) == []
+    assert problems(by_key, {"x": 1, "y": "2"})
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -90,6 +96,7 @@ def schema(name: str) -> dict[str, Any]:
 
 
 EVENTS = str(FIXTURES / "budget-events.toml")
+PEGS = FIXTURES / "overlay-pegs.toml"
 CASES = [
     ("estimate", ["estimate", "-c", "CN", "-i", "MM", "--from", "NZ"]),
     ("estimate", ["estimate", "-c", "US", "-i", "LBCL"]),
@@ -106,6 +113,11 @@ CASES = [
     ("compare", ["compare", "-i", "MM", "--by", "product"]),
     ("compare-budget", ["compare", "-i", "MM", "--from", "NZ", "--budget", "--draws", "1000"]),
     ("compare-budget", ["compare", "-i", "MM", "--drivers", "--draws", "1000"]),
+    (
+        "estimate",
+        ["estimate", "-c", "CN", "-i", "MM", "--from", "AE", "--rates", str(PEGS)],
+    ),
+    ("compare", ["compare", "-i", "MM", "--currency", "AED", "--rates", str(PEGS)]),
 ]
 
 

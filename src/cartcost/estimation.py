@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from cartcost import engine, whopays
+from cartcost import engine, pegs, whopays
 from cartcost import lines as L
 from cartcost.aliases import canonical, country_hint, indication_hint
 from cartcost.choices import (
@@ -898,6 +898,17 @@ def estimate(
     who = _settle(rates, who, ordered, fx, display)
     you_pay = _you_pay(ordered, who)
     notes += _who_notes(rates, scenario, who)
+    if rates.fx.pegs:
+        fixed = pegs.note(
+            rates,
+            {
+                display,
+                *(i.native_currency for i in ordered if i.native_currency),
+                *(o.price.currency for _, o in chosen),
+            },
+        )
+        if fixed is not None:
+            notes.append(fixed)
     assert scenario.hospital and scenario.living and scenario.city and scenario.currency
     choices = Choices(
         hospital=scenario.hospital,

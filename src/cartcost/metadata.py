@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cartcost import pegs
+
 if TYPE_CHECKING:
     from cartcost.budget import Budget
     from cartcost.estimation import Estimate
@@ -71,7 +73,7 @@ def run_meta(
         "cartcost_version": __version__,
         "draws": draws,
         "seed": seed,
-        "fx": {"base": rates.fx.base, "as_of": rates.fx.as_of.isoformat()},
+        "fx": fx_record(rates),
         "price_year": rates.meta.as_of.year,
         "data_as_of": rates.meta.as_of.isoformat(),
         "rates": {
@@ -82,6 +84,23 @@ def run_meta(
             ],
         },
     }
+
+
+def fx_record(rates: Rates) -> dict[str, Any]:
+    """The `fx` of a run record: base and date, and the pegged currencies' fixed rates."""
+    found: dict[str, Any] = {"base": rates.fx.base, "as_of": rates.fx.as_of.isoformat()}
+    if rates.fx.pegs:
+        found["pegs"] = {
+            c: {
+                "per": p.per,
+                # A peg has a few digits: the float's shortest repr is the table's text.
+                "rate": float(p.rate),
+                "since": p.since.isoformat(),
+                "sources": list(p.sources),
+            }
+            for c, p in sorted(rates.fx.pegs.items())
+        }
+    return found
 
 
 def likely_run(est: Estimate) -> tuple[int | None, int | None]:
@@ -164,7 +183,7 @@ def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, ea
         pairs = [
             f"{base} 1 = {c} {_num(rates.fx.rates[c])}"
             for c in [*foreign, display]
-            if c != base and c in rates.fx.rates
+            if c != base and c in rates.fx.rates and c not in rates.fx.pegs
         ]
         how = f": {'; '.join(pairs)}" if pairs else ""
         parts.append(
@@ -172,6 +191,14 @@ def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, ea
             f"line was built, at the market exchange rates of {rates.fx.as_of.isoformat()} "
             f"(base {base}{how})."
         )
+        fixed = pegs.pegged(rates, [*foreign, display])
+        if fixed:
+            many = len(fixed) > 1
+            parts.append(
+                f"{_and(fixed)} {'were' if many else 'was'} converted instead at the fixed "
+                f"rate {'their central banks hold' if many else 'its central bank holds'}: "
+                f"{'; '.join(pegs.phrase(rates, c) for c in fixed)}."
+            )
     else:
         parts.append(f"Every figure was quoted in {display}: no currency conversion was needed.")
     likely = [est.likely[0] for est in ests if est.likely]

@@ -154,11 +154,26 @@ class Meta(NamedTuple):
     title: str = ""
 
 
+class Peg(NamedTuple):
+    """A currency its central bank holds at a fixed rate to another: `rate` units per 1
+    `per`, since `since`. Such a currency has no market reference rate (the ECB publishes
+    none for the Gulf currencies), and needs none."""
+
+    per: str
+    rate: Decimal
+    since: date
+    sources: tuple[str, ...]
+    note: str = ""
+
+
 class Fx(NamedTuple):
     base: str
     as_of: date
     sources: tuple[str, ...]
+    # Units per 1 base: the reference rates of `as_of`, and every pegged currency's rate
+    # worked out from its peg (schema.to_records).
     rates: Mapping[str, Decimal]
+    pegs: Mapping[str, Peg] = EMPTY
 
 
 class Indication(NamedTuple):
@@ -396,6 +411,7 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
         Probability,
         Source,
         Meta,
+        Peg,
         Fx,
         Indication,
         Product,

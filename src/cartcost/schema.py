@@ -272,11 +272,45 @@ class Meta(Model):
     as_of: date
 
 
+class Peg(Model):
+    per: Currency
+    rate: Amount
+    since: date
+    sources: SourceIds
+    note: Text = ""
+
+
 class Fx(Model):
     base: Currency
     as_of: date
     sources: SourceIds
     rates: dict[Currency, Amount]
+    pegs: dict[Currency, Peg] = {}
+
+    @model_validator(mode="after")
+    def _pegs_resolve(self) -> Fx:
+        for ccy, peg in self.pegs.items():
+            if ccy in self.rates:
+                raise ValueError(
+                    f"pegs.{ccy}: {ccy} also has a rate in [fx.rates]; give it in one place"
+                )
+            if peg.per not in self.rates:
+                raise ValueError(
+                    f"pegs.{ccy}.per: {peg.per} has no rate in [fx.rates]"
+                    f"{_known(peg.per, self.rates)}"
+                )
+            if peg.since > self.as_of:
+                raise ValueError(
+                    f"pegs.{ccy}.since: {peg.since} is after the rates' date {self.as_of}: "
+                    "the peg was not in force then"
+                )
+            rate = peg.rate * self.rates[peg.per]
+            if not FX_MIN <= rate <= FX_MAX:
+                raise ValueError(
+                    f"pegs.{ccy}: {peg.rate:,} {ccy} per {peg.per} is {rate:,} per 1 {self.base}, "
+                    f"outside [{FX_MIN}, {FX_MAX:,.0f}]"
+                )
+        return self
 
     @model_validator(mode="after")
     def _base_is_one(self) -> Fx:
@@ -730,7 +764,8 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
                 bad(path, f"unknown source id {sid!r}{_known(sid, known_sources)}")
 
     fx_rates = _table(data, "fx", "rates")
-    currencies = set(fx_rates)
+    pegs = _table(data, "fx", "pegs")
+    currencies = set(fx_rates) | set(pegs)
     check_currency = bool(fx_rates)
     for path, fig in _raw_figures({k: v for k, v in data.items() if k != "sources"}):
         cite(f"{path}.sources", _strings(fig.get("sources")))
@@ -738,9 +773,11 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
         if check_currency and isinstance(ccy, str) and ccy not in currencies:
             bad(
                 f"{path}.currency",
-                f"currency {ccy} has no rate in [fx.rates]{_known(ccy, currencies)}",
+                f"currency {ccy} has no rate in [fx.rates] or [fx.pegs]{_known(ccy, currencies)}",
             )
     cite("fx.sources", _strings(_table(data, "fx").get("sources")))
+    for ccy, peg in pegs.items():
+        cite(f"fx.pegs.{ccy}.sources", _strings(_table(peg).get("sources")))
 
     products = set(_table(data, "products"))
     indications = set(_table(data, "indications"))
@@ -762,7 +799,7 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
         if check_currency and isinstance(ccy, str) and ccy not in currencies:
             bad(
                 f"{base}.currency",
-                f"currency {ccy} has no rate in [fx.rates]{_known(ccy, currencies)}",
+                f"currency {ccy} has no rate in [fx.rates] or [fx.pegs]{_known(ccy, currencies)}",
             )
         offers = country.get("offers")
         entries = (
@@ -1036,4 +1073,9 @@ def to_records(rates: Rates) -> records.Rates:
         return node
 
     found: records.Rates = convert(rates)
+    fx = found.fx
+    if fx.pegs:
+        # A pegged currency converts like any other: its rate per base, from the peg.
+        pegged = {c: p.rate * fx.rates[p.per] for c, p in fx.pegs.items()}
+        found = found._replace(fx=fx._replace(rates=records.FrozenDict({**fx.rates, **pegged})))
     return found

@@ -222,6 +222,8 @@ def source_uses(rates: Rates) -> dict[str, list[str]]:
     for path, fig in walk_figures(rates):
         cite(path, fig.sources)
     cite("fx.rates", rates.fx.sources)
+    for ccy, peg in rates.fx.pegs.items():
+        cite(f"fx.pegs.{ccy}", peg.sources)
     for cc, c in rates.countries.items():
         if c.entry is not None:
             cite(f"countries.{cc}.entry.visa_free_days", c.entry.visa_free_sources)
