@@ -77,6 +77,8 @@ def test_coverage(rates: Rates) -> None:
 
 def test_every_figure_is_sourced_and_every_source_used(rates: Rates) -> None:
     used: set[str] = set(rates.fx.sources)
+    for peg in rates.fx.pegs.values():  # a pegged currency cites its central bank
+        used.update(peg.sources)
     for path, fig in walk_figures(rates):
         assert fig.sources, path
         for sid in fig.sources:
