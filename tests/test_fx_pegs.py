@@ -114,3 +114,15 @@ def test_an_unknown_currency_lists_the_pegged_ones_as_valid() -> None:
     result = run("estimate", "-c", "CN", "-i", "MM", "--currency", "XYZ", "--rates", str(PEGS))
     assert result.exit_code == 2
     assert "AED" in result.stderr and "FKP" in result.stderr
+
+
+def test_compare_says_so_once_for_every_row() -> None:
+    result = run("compare", "-i", "MM", "--currency", "AED", "--rates", str(PEGS), "-F", "json")
+    assert result.exit_code == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert [n for n in notes if "fixed rate" in n] == [
+        "AED converted at its fixed rate, not a market rate: "
+        "AED 3.6725 per USD (A Central Bank, fixed since 1997-11-01)"
+    ]
+    usd = json.loads(run("compare", "-i", "MM", "--rates", str(PEGS), "-F", "json").stdout)
+    assert not any("fixed rate" in n for n in usd["notes"])

@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from cartcost import whopays
+from cartcost import pegs, whopays
 from cartcost.choices import find_city
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.estimation import (
@@ -433,6 +433,10 @@ def compare(
     ]
     if doubts:
         notes.append("availability: " + "; ".join(doubts) + " (each country's estimate says more)")
+    if rates.fx.pegs:
+        fixed = pegs.note(rates, set().union(*(pegs.currencies_of(r.estimate) for r in rows)))
+        if fixed is not None:
+            notes.append(fixed)
     from cartcost.freshness import stale_count_note
 
     stale = stale_count_note(rates, [row.estimate for row in rows])

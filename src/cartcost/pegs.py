@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cartcost.estimation import Estimate
     from cartcost.rates import Rates
 
 
@@ -37,3 +38,12 @@ def note(rates: Rates, currencies: Iterable[str]) -> str | None:
         f"{' and '.join(found)} converted at {'their' if len(found) > 1 else 'its'} fixed "
         f"rate, not a market rate: {'; '.join(phrase(rates, c) for c in found)}"
     )
+
+
+def currencies_of(est: Estimate) -> set[str]:
+    """The currencies an estimate shows or converts from."""
+    return {
+        est.currency,
+        *(i.native_currency for i in est.items if i.native_currency),
+        *(o.currency for o in est.offers),
+    }
