@@ -22,11 +22,12 @@ def pegged(rates: Rates, currencies: Iterable[str]) -> list[str]:
 
 
 def phrase(rates: Rates, currency: str) -> str:
-    """'AED 3.6725 per USD (Central Bank of the UAE, fixed since 1997-11-02)'."""
+    """'AED 3.6725 per USD (Central Bank of the UAE, fixed since 1997)': the year only,
+    which is what the sources of a decades-old peg give."""
     peg = rates.fx.pegs[currency]
     source = rates.sources.get(peg.sources[0]) if peg.sources else None
     who = f"{source.publisher}, " if source is not None and source.publisher else ""
-    return f"{currency} {peg.rate} per {peg.per} ({who}fixed since {peg.since.isoformat()})"
+    return f"{currency} {peg.rate} per {peg.per} ({who}fixed since {peg.since.year})"
 
 
 def note(rates: Rates, currencies: Iterable[str]) -> str | None:
