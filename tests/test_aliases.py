@@ -64,9 +64,10 @@ def test_unknown_country_suggests_the_nearest(rates: Rates) -> None:
 
 def test_country_lists_name_every_unknown(rates: Rates) -> None:
     assert resolve_countries(rates, ["CN", "UK", "britain", "usa"]) == ("CN", "GB", "US")
+    assert resolve_countries(rates, ["UAE", "saudi arabia", "KSA"]) == ("AE", "SA")
     with pytest.raises(UsageProblem) as info:
         resolve_countries(rates, ["CN", "XX", "Chna"])
-    assert "'XX', 'Chna'" in info.value.message and "known: AU, BR" in info.value.message
+    assert "'XX', 'Chna'" in info.value.message and "known: AE, AU, BR" in info.value.message
     assert "Chna: did you mean CN?" in info.value.hint
 
 
@@ -126,7 +127,7 @@ def test_estimate_says_what_it_read() -> None:
 def test_unknown_origin_lists_the_codes_and_the_nearest() -> None:
     result = run("estimate", "-c", "CN", "-i", "MM", "--from", "Englnd")
     assert result.exit_code == 2
-    assert "known: AU, BR, CA" in result.stderr
+    assert "known: AE, AU, BR, CA" in result.stderr
     assert "did you mean GB?" in result.stderr
 
 

@@ -62,6 +62,8 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "TH": ("THA",),
     "ZA": ("ZAF",),
     "GR": ("EL",),
+    "AE": ("UAE", "U A E", "Emirates", "ARE"),
+    "SA": ("KSA", "Saudi", "SAU"),
 }
 
 # Indication names and abbreviations that are not the table's codes.
