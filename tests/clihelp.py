@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 from unittest import mock
 
 import typer
@@ -23,3 +24,9 @@ def _command(app: typer.Typer) -> object:
 def run(*args: str) -> Result:
     with mock.patch.object(typer.testing, "_get_command", _command):
         return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def json_item(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    """The line `key` of an estimate's JSON."""
+    found: dict[str, Any] = next(i for i in doc["items"] if i["key"] == key)
+    return found

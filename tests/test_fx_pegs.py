@@ -13,6 +13,7 @@ from typing import Any
 from cartcost.metadata import fx_record, methods_paragraph
 from cartcost.rates import Rates
 from cartcost.ratesfile import load_rates
+from tests.clihelp import json_item as item
 from tests.clihelp import run
 from tests.conftest import FIXTURES
 
@@ -29,11 +30,6 @@ def estimate_json(*args: str) -> dict[str, Any]:
     assert result.exit_code == 0, result.stderr
     doc: dict[str, Any] = json.loads(result.stdout)
     return doc
-
-
-def item(doc: dict[str, Any], key: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(i for i in doc["items"] if i["key"] == key)
-    return found
 
 
 def test_a_peg_becomes_a_rate_per_base() -> None:

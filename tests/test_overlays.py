@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cartcost.ratesfile import Layers, merge, stack
+from tests.clihelp import json_item as item
 from tests.clihelp import run
 from tests.conftest import FIXTURES, MINI
 
@@ -30,11 +31,6 @@ def estimate_json(*args: str) -> dict[str, Any]:
     assert result.exit_code == 0, result.stderr
     doc: dict[str, Any] = json.loads(result.stdout)
     return doc
-
-
-def item(doc: dict[str, Any], key: str) -> dict[str, Any]:
-    found: dict[str, Any] = next(i for i in doc["items"] if i["key"] == key)
-    return found
 
 
 # ---------------------------------------------------------------- merge semantics
