@@ -323,3 +323,21 @@ def test_prepared_by_at_the_limit_is_accepted() -> None:
 def test_timeline_is_not_a_compare_option() -> None:
     result = run(*COMPARE, "--timeline")
     assert result.exit_code == 2
+
+
+@pytest.mark.usefixtures("real_table")
+def test_compare_gives_each_pathway_its_own_line_in_the_likely_cell() -> None:
+    # Israel offers LBCL both as its hospitals' own CAR-T (academic) and commercially.
+    args = ("compare", "-i", "LBCL", "-c", "IL,IN")
+    html = html_of(*args)
+    rows = json_of(*args)["rows"]
+    assert isinstance(rows, list)
+    split = [r for r in rows if r["likely"] and r["likely"]["p50"] is None]
+    assert split, "the fixture has a row with offers on two pathways"
+    for row in split:
+        parts = [
+            f"{lk['pathway']}: {shown(lk['p50'])} / {shown(lk['p90'])}"
+            for lk in row["likely"]["by_pathway"]
+        ]
+        # One line each, not one long line that widens the table past the page.
+        assert "<br>".join(parts) in html

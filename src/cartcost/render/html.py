@@ -675,13 +675,16 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
     products = ", ".join(row.brands)
     marks: list[Decimal] = []
     if budget is not None:
-        likely = f"{whole(budget.total.p50)} / {whole(budget.total.p90)}"
+        likely = esc(f"{whole(budget.total.p50)} / {whole(budget.total.p90)}")
         marks = [budget.total.p50, budget.total.p90]
     elif len(est.likely) == 1:
-        likely = f"{whole(est.likely[0].p50)} / {whole(est.likely[0].p90)}"
+        likely = esc(f"{whole(est.likely[0].p50)} / {whole(est.likely[0].p90)}")
         marks = [est.likely[0].p50, est.likely[0].p90]
     elif est.likely:
-        likely = "; ".join(f"{lk.pathway}: {whole(lk.p50)} / {whole(lk.p90)}" for lk in est.likely)
+        # One line per pathway: on one line they widen the table past the page.
+        likely = "<br>".join(
+            esc(f"{lk.pathway}: {whole(lk.p50)} / {whole(lk.p90)}") for lk in est.likely
+        )
     else:
         likely = "—"
     if row.is_home:
@@ -696,7 +699,7 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
         f'<td class="lead"><span class="rank">{row.rank}.</span> {esc(name)}'
         f'<br><span class="small">{esc(products)}</span></td>'
         f'<td class="num total" data-label="Total {esc(ccy)}">{esc(whole(row.total.low))} – {esc(whole(row.total.high))}</td>'
-        f'<td class="num likely" data-label="Likely P50 / P90">{esc(likely)}</td>'
+        f'<td class="num likely" data-label="Likely P50 / P90">{likely}</td>'
         f'<td class="num wrapnum" data-label="Saving vs home">{esc(saving)}</td>'
         f'<td class="num" data-label="Days to infusion">{esc(span(row.days_to_infusion))}</td>'
         f'<td class="bar" data-label="Range">{range_svg(row.total, cmp.scale, marks)}</td></tr>\n'
