@@ -898,17 +898,6 @@ def estimate(
     who = _settle(rates, who, ordered, fx, display)
     you_pay = _you_pay(ordered, who)
     notes += _who_notes(rates, scenario, who)
-    if rates.fx.pegs:
-        fixed = pegs.note(
-            rates,
-            {
-                display,
-                *(i.native_currency for i in ordered if i.native_currency),
-                *(o.price.currency for _, o in chosen),
-            },
-        )
-        if fixed is not None:
-            notes.append(fixed)
     assert scenario.hospital and scenario.living and scenario.city and scenario.currency
     choices = Choices(
         hospital=scenario.hospital,
@@ -945,8 +934,10 @@ def estimate(
     )
     from cartcost.freshness import freshness_note
 
+    fixed = pegs.note(rates, pegs.currencies_of(found_est)) if rates.fx.pegs else None
     stale = freshness_note(rates, found_est)
-    return found_est._replace(notes=(*notes, stale)) if stale else found_est
+    extra = tuple(n for n in (fixed, stale) if n)
+    return found_est._replace(notes=(*notes, *extra)) if extra else found_est
 
 
 # ---------------------------------------------------------------- who pays
