@@ -477,9 +477,18 @@ def _native(p: Plan, pl: PlanLine, low: Days, high: Days) -> _Native:
     return found
 
 
+# line_ends by its kept native ends and the display currency: the same line of the same
+# figures, days and party costs the same in a currency (the table's rates, one set).
+_ENDS: dict[tuple[int, str], tuple[_Native, Line, LineEnds]] = {}
+
+
 def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
     n = _native(p, pl, low, high)
-    return LineEnds(
+    key = (id(n), p.display)
+    hit = _ENDS.get(key)
+    if hit is not None and hit[0] is n and hit[1] is pl.line:
+        return hit[2]
+    found = LineEnds(
         line=pl.line,
         rate=n.rate,
         currency=n.currency,
@@ -490,6 +499,11 @@ def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
         paths=n.paths,
         note=n.note,
     )
+    if pl.line.part != "fare":  # a fare's native ends are new to every plan: not kept
+        if len(_ENDS) >= _MAX_NATIVE:
+            _ENDS.clear()
+        _ENDS[key] = (n, pl.line, found)
+    return found
 
 
 def visa_ends(p: Plan, stay: Range) -> LineEnds:

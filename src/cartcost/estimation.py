@@ -693,6 +693,23 @@ def _complication_lines(p: engine.Plan) -> tuple[engine.PlanLine, ...]:
     )
 
 
+# A line's basis by its figures (the alternatives' tuple, kept per table and choices;
+# each entry holds it, so that an id is never another tuple's).
+_BASES: dict[int, tuple[tuple[engine.Priced, ...], str]] = {}
+
+
+def _basis(pl: engine.PlanLine) -> str:
+    hit = _BASES.get(id(pl.alts))
+    if hit is not None and hit[0] is pl.alts:
+        return hit[1]
+    found = whopays.basis_of([a.money for a in pl.alts])
+    if pl.line.part != "fare":  # a fare's figures are the route's, new to every plan
+        if len(_BASES) >= _MAX_RESERVES:
+            _BASES.clear()
+        _BASES[id(pl.alts)] = (pl.alts, found)
+    return found
+
+
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
     """What the simulated reserve depends on, read off the estimate's own plan: the
     lines that price complications and their figures (the reserve plan draws no other
@@ -716,12 +733,12 @@ def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
 _WORST: dict[tuple[object, ...], tuple[Rates, Decimal]] = {}
 
 
-def _worst_case(p: engine.Plan) -> Decimal:
+def _worst_case(p: engine.Plan, reserve_key: tuple[object, ...]) -> Decimal:
     """Every event at once, each at its worst, in the display currency (kept per kind of
     journey, as the reserve is: with the durations and the offers' waits, which set how
-    much longer the stay gets)."""
+    much longer the stay gets). `reserve_key`: _reserve_key(p)."""
     key = (
-        _reserve_key(p),
+        reserve_key,
         id(p.workup),
         id(p.inpatient),
         id(p.nearby),
@@ -742,10 +759,9 @@ def _worst_case(p: engine.Plan) -> Decimal:
     return _cents(p.fx.convert(found[1], base, p.display))
 
 
-def _reserve_p95(p: engine.Plan) -> Decimal:
+def _reserve_p95(p: engine.Plan, key: tuple[object, ...]) -> Decimal:
     """P95 of the simulated complications of RESERVE_DRAWS journeys (seed DEFAULT_SEED),
-    in the table's base currency."""
-    key = _reserve_key(p)
+    in the table's base currency. `key`: _reserve_key(p)."""
     found = _RESERVES.get(key)
     if found is not None and found[0] is p.rates:
         return found[1]
@@ -815,7 +831,7 @@ def estimate(
     product, product_low, product_high = product_item(rates, scenario, chosen, fx)
     product = product._replace(basis=whopays.basis_of([o.price for _, o in chosen]))
     items: dict[str, LineItem] = {L.PRODUCT: product}
-    bases = {pl.line.key: whopays.basis_of([a.money for a in pl.alts]) for pl in p.lines}
+    bases = {pl.line.key: _basis(pl) for pl in p.lines}
     for e in found:
         items[e.line.key] = LineItem(
             category=e.line.category,
@@ -877,20 +893,22 @@ def estimate(
             if family is not None:
                 you_likely.append(_likely(family, draws, seed, pathway, fx, base, display))
     if rates.events:
-        worst_case = _worst_case(p)
-        reserve_high = fx.convert(_reserve_p95(p), base, display).quantize(_CENT) + 0
+        rkey = _reserve_key(p)
+        worst_case = _worst_case(p, rkey)
+        reserve_high = fx.convert(_reserve_p95(p, rkey), base, display).quantize(_CENT) + 0
+        sources, paths, summary = _reserve_text(p, rkey)
         items[L.RESERVE] = LineItem(
             category="hospital",
             key=L.RESERVE,
             label=L.RESERVE_LABEL,
             amount=Range(Decimal(0), min(reserve_high, worst_case)),
-            sources=_reserve_sources(p),
+            sources=sources,
             note=(
                 f"low = none happens; high = P{int(RESERVE_PERCENTILE * 100)} of "
                 f"{RESERVE_DRAWS:,} simulated journeys (every event at its worst at once: "
-                f"{worst_case:,.0f} {display}): {event_summary(p.events)}"
+                f"{worst_case:,.0f} {display}): {summary}"
             ),
-            figure_paths=_reserve_paths(p),
+            figure_paths=paths,
         )
     if time_item is not None:
         items[L.TIME] = time_item
@@ -1255,6 +1273,36 @@ def _who_notes(rates: Rates, scenario: Scenario, who: whopays.WhoPays) -> list[s
             f"{whopays.conditions_text(s)}"
         )
     return notes
+
+
+# The reserve line's sources, key paths and events summary, by what they are read from:
+# the reserve key (the lines pricing complications, the ICU figures) and the events. Each
+# entry holds its table and events, so that an id is never another table's or event's.
+_RESERVE_TEXT: dict[
+    tuple[object, ...],
+    tuple[Rates, tuple[Event, ...], tuple[str, ...], tuple[str, ...], str],
+] = {}
+
+
+def _reserve_text(
+    p: engine.Plan, reserve_key: tuple[object, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(sources, key paths, events summary) of the reserve line. `reserve_key`:
+    _reserve_key(p)."""
+    events = tuple(ev for _, ev in p.events)
+    key = (reserve_key, tuple(id(ev) for ev in events))
+    hit = _RESERVE_TEXT.get(key)
+    if (
+        hit is not None
+        and hit[0] is p.rates
+        and all(a is b for a, b in zip(hit[1], events, strict=True))
+    ):
+        return hit[2], hit[3], hit[4]
+    sources, paths, summary = _reserve_sources(p), _reserve_paths(p), event_summary(p.events)
+    if len(_RESERVE_TEXT) >= _MAX_RESERVES:
+        _RESERVE_TEXT.clear()
+    _RESERVE_TEXT[key] = (p.rates, events, sources, paths, summary)
+    return sources, paths, summary
 
 
 def _reserve_paths(p: engine.Plan) -> tuple[str, ...]:
