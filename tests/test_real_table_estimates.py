@@ -77,3 +77,23 @@ def test_the_output_says_when_a_fare_is_modelled(real_table: Path) -> None:
     assert flights("US") == ""  # a route fare from fare data at both ends
     table = run("estimate", "-c", "CN", "-i", "MM", "--from", "BR").stdout
     assert "(modelled fare)" in " ".join(table.split())
+
+
+def test_germany_keeps_the_general_ward_by_default_and_prices_the_elective_extras(
+    real_table: Path,
+) -> None:
+    """Germany lists two kinds: the DRG general ward ('public', its default) and an
+    International Office patient with a single room and chief-physician treatment
+    ('private'), whose day is the DRG day plus the room supplement and GOÄ fees."""
+    rates = cartcost.load_rates()
+
+    def day(hospital: str | None) -> tuple[str, Range | None]:
+        extra = {} if hospital is None else {"hospital": hospital}
+        scenario = cartcost.Scenario(country="DE", indication="LBCL", **extra)
+        est = cartcost.estimate(rates, scenario, draws=0)
+        item = next(i for i in est.items if i.key == "hospital.inpatient")
+        return est.choices.hospital, item.rate
+
+    assert day(None) == day("public") == ("public", Range.of(760, 3000))
+    assert day("private") == ("private", Range.of(861, 3198))
+    assert day("any") == ("any", Range.of(760, 3198))
