@@ -228,6 +228,24 @@ def test_offers_not_known_on_sale_or_going_away_are_said(
     assert not any("left out" in n for n in only.notes)
 
 
+def test_an_offer_left_out_as_not_on_sale_earns_no_age_note(tmp_path: object) -> None:
+    from pathlib import Path
+
+    overlay = Path(str(tmp_path)) / "aged.toml"
+    overlay.write_text(
+        '[countries.CN.offers.b-cel]\non_sale = "unknown"\nage_limits = { "MM" = [18, 120] }\n'
+    )
+    table, _ = load_rates(overlays=[CHOICES, overlay])
+    default = estimate(table, Scenario("CN", "MM"))
+    assert [o.id for o in default.offers] == ["a-cel"]
+    # Left out anyway: its age limit changes nothing, so its note says nothing of ages
+    # (a-cel's own limit still earns one).
+    assert not any("(b-cel) is for" in n for n in default.notes)
+    assert any("(a-cel) is for ages 18-65 for MM" in n for n in default.notes)
+    named = estimate(table, Scenario("CN", "MM", products=("b-cel",)))
+    assert any("(b-cel) is for age 18 and over for MM" in n for n in named.notes)
+
+
 def test_on_sale_takes_yes_or_unknown_only(tmp_path: object) -> None:
     from pathlib import Path
 

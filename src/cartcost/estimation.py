@@ -277,14 +277,19 @@ def age_fits(offer: Offer, scenario: Scenario) -> bool:
     return scenario.age is None or limits is None or limits[0] <= scenario.age <= limits[1]
 
 
-def age_notes(rates: Rates, scenario: Scenario) -> list[str]:
-    """What the patient's age did to the offers (or, without an age, which depend on it)."""
+def age_notes(
+    rates: Rates, scenario: Scenario, left_out: Sequence[tuple[str, Offer]] = ()
+) -> list[str]:
+    """What the patient's age did to the offers (or, without an age, which depend on it).
+    `left_out`: offers left out for another reason (not known to be on sale), of which
+    their own note speaks: an age limit on them changes nothing."""
     country = rates.countries[scenario.country]
     unaged = scenario._replace(age=None)
+    skip = {oid for oid, _ in left_out}
     notes = []
     for oid, o in country.offers.items():
         limits = o.age_limits.get(scenario.indication)
-        if limits is None or not wanted(o, unaged):
+        if limits is None or oid in skip or not wanted(o, unaged):
             continue
         name = o.brand or rates.products[o.product].brand
         if scenario.age is None:
@@ -805,7 +810,7 @@ def estimate(
             f"a clinical-trial offer ({', '.join(trials)}) is left out; "
             "--pathway trial shows what it would cost"
         )
-    notes += age_notes(rates, scenario)
+    notes += age_notes(rates, scenario, unsure)
     notes += unconfirmed_notes(rates, scenario, unsure)
     notes += status_notes(rates, scenario, chosen)
     kinds = hospital_kinds(dest)
