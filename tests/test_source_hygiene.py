@@ -34,6 +34,7 @@ DENIED_HOSTS = {
     "visualfoodie.com": "SEO content farm",
     "eatsip365.com": "SEO content farm",
     "winenfood.com": "SEO content farm",
+    "medicallyprime.com": "republished wire news (Reuters)",
     "github.com": "copies of a publisher's files (cite the publisher's own page)",
     "githubusercontent.com": "copies of a publisher's files (cite the publisher's own page)",
 }
