@@ -45,8 +45,14 @@ DENIED_HOSTS = {
 # Sources on a denied host still cited, by source id, until the fact's canonical page is
 # found: a new source on these hosts is refused; these are debts, listed with their reason.
 DENIED_NOT_YET_REPLACED = {
-    "platohealth-aucatzyl-2024": "Aucatzyl's USD 525,000 list price: no Autolus or outlet page found",
-    "reuters-breyanzi-2024": "Breyanzi's USD 487,477 WAC: no reuters.com or BMS page found",
+    "platohealth-aucatzyl-2024": (
+        "Aucatzyl's USD 525,000 list price (BioPharma Dive, 11 Nov 2024): only copies found, "
+        "not BioPharma Dive's page nor Autolus's releases"
+    ),
+    "reuters-breyanzi-2024": (
+        "Breyanzi's USD 487,477 WAC (Reuters, 14 Mar 2024): only reprints found, "
+        "not reuters.com nor BMS's release"
+    ),
 }
 # library proxies rewrite any host, e.g. www-scmp-com.libproxy1.nus.edu.sg
 DENIED_HOST_PARTS = ("libproxy", "ezproxy")
