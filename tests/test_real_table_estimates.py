@@ -97,3 +97,23 @@ def test_germany_keeps_the_general_ward_by_default_and_prices_the_elective_extra
     assert day(None) == day("public") == ("public", Range.of(760, 3000))
     assert day("private") == ("private", Range.of(861, 3198))
     assert day("any") == ("any", Range.of(760, 3198))
+
+
+def test_a_gulf_family_sees_its_own_currency_at_its_peg(real_table: Path) -> None:
+    rates = cartcost.load_rates()
+    home = cartcost.estimate(rates, cartcost.Scenario("IN", "LBCL", origin="AE"), draws=0)
+    usd = cartcost.estimate(
+        rates, cartcost.Scenario("IN", "LBCL", origin="AE", currency="USD"), draws=0
+    )
+    assert home.currency == "AED"
+    # The dirham is held at 3.6725 per dollar: the same journey, one fixed factor apart.
+    assert abs(home.total.low - usd.total.low * rates.fx.pegs["AED"].rate) < 1
+    assert any(n.startswith("AED converted at its fixed rate") for n in home.notes)
+    # Shown in dollars, the Dubai fare (quoted in dirhams) still converts at the peg.
+    fare = next(i for i in usd.items if i.key == "travel.flights")
+    assert fare.native_currency == "AED"
+    assert any(n.startswith("AED converted at its fixed rate") for n in usd.notes)
+    at_home = cartcost.estimate(rates, cartcost.Scenario("IN", "LBCL", currency="USD"), draws=0)
+    assert not any("fixed rate" in n for n in at_home.notes)
+    saudi = cartcost.estimate(rates, cartcost.Scenario("CN", "MM", origin="SA"), draws=0)
+    assert saudi.currency == "SAR"
