@@ -157,17 +157,21 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-def test_a_worker_killed_mid_batch_stops_it_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("wait", [1.5, 0.0])
+def test_a_worker_killed_mid_batch_stops_it_cleanly(tmp_path: Path, wait: float) -> None:
+    # 1.5 s: mid-batch. 0: as soon as the first worker exists, while the pool starts
+    # (the next chunk's submit then finds the pool broken: it once escaped as an
+    # internal error).
     proc, target = _big_batch(tmp_path)
     deadline = time.monotonic() + 30
     workers: list[int] = []
-    while proc.poll() is None and time.monotonic() < deadline and len(workers) < 2:
-        time.sleep(0.05)
+    while proc.poll() is None and time.monotonic() < deadline and len(workers) < (2 if wait else 1):
+        time.sleep(0.01)
         workers = _children(proc.pid)
     assert proc.poll() is None and workers, "no workers seen"
-    time.sleep(0.3)
+    time.sleep(wait)
     os.kill(workers[0], signal.SIGKILL)
-    _, stderr = proc.communicate(timeout=60)
+    _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 1, stderr
     message = stderr.decode()
     assert "a worker process stopped" in message and "--jobs" in message
@@ -186,3 +190,30 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+class _PoolBrokenAtSubmit:
+    """A pool whose workers are gone before anything reaches them: submit refuses."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def submit(self, *args: object, **kwargs: object) -> object:
+        from concurrent.futures.process import BrokenProcessPool
+
+        raise BrokenProcessPool("A child process terminated abruptly")
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_pool_broken_before_a_chunk_is_sent_is_the_same_clean_error(
+    mini_rates: Rates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cartcost.errors import CartcostError
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", _PoolBrokenAtSubmit)
+    with pytest.raises(CartcostError) as info:
+        outcomes(mini_rates, scenarios(600), jobs=2)
+    assert "a worker process stopped before finishing rows 2-" in info.value.message
+    assert "OUT is not written" in info.value.message

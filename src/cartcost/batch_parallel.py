@@ -99,6 +99,14 @@ def _context() -> multiprocessing.context.BaseContext:
 _Entry = tuple[int, Outcome | None, str, int]
 
 
+def _stopped(entries: list[_Entry]) -> CartcostError:
+    return CartcostError(
+        f"a worker process stopped before finishing rows {entries[0][0]:,}-"
+        f"{entries[-1][0]:,}; OUT is not written",
+        "run again with fewer --jobs (each worker holds the rate table) or without",
+    )
+
+
 def run_parallel(
     rates: Rates,
     source: Source,
@@ -148,7 +156,12 @@ def run_parallel(
                 continue
             entries.append((row, None, raw, len(todo)))
             todo.append(fields)
-        pending.append((entries, pool.submit(_work, todo) if todo else None))
+        try:
+            future = pool.submit(_work, todo) if todo else None
+        except BrokenProcessPool:
+            # A worker died before this chunk could even be sent (a pool breaks for good).
+            raise _stopped(entries) from None
+        pending.append((entries, future))
 
     def settle() -> Iterator[tuple[int, Outcome]]:
         nonlocal rows, failed
@@ -157,11 +170,7 @@ def run_parallel(
             done = future.result() if future is not None else []
         except BrokenProcessPool:
             # A worker was killed (out of memory, a signal): nothing is written.
-            raise CartcostError(
-                f"a worker process stopped before finishing rows {entries[0][0]:,}-"
-                f"{entries[-1][0]:,}; OUT is not written",
-                "run again with fewer --jobs (each worker holds the rate table) or without",
-            ) from None
+            raise _stopped(entries) from None
         for row, known, key, index in entries:
             result = known if known is not None else done[index]
             if known is None:
