@@ -115,6 +115,14 @@ OVERLAYS: dict[str, tuple[str, ...]] = {
     "fx-peg-after-rates-date.toml": ("fx:", "pegs.AED.since", "not in force"),
     "fx-peg-unknown-source.toml": ("fx.pegs.AED.sources", "unknown source id 'no-such-bank'"),
     "fx-peg-out-of-bounds.toml": ("fx:", "pegs.XAA", "outside [0.000001"),
+    # How rates move: known currencies, every pair once, correlations that can hold.
+    "fx-moves-correlation-above-one.toml": ("fx.moves.correlation.CNY-NZD", "from -1 to 1"),
+    "fx-moves-missing-pair.toml": ("fx.moves:", "no value for GBP-NZD"),
+    "fx-moves-impossible.toml": ("fx.moves:", "not positive semi-definite"),
+    "fx-moves-unknown-currency.toml": ("fx:", "moves.volatility.XYZ", "no rate in [fx.rates]"),
+    "fx-moves-unknown-source.toml": ("fx.moves.sources", "unknown source id 'no-such-history'"),
+    "fx-moves-volatility-above-one.toml": ("fx.moves:", "volatility.CNY", "from 0 to 1"),
+    "fx-moves-pair-out-of-order.toml": ("fx.moves:", "correlation.NZD-CNY", "such as CNY-NZD"),
 }
 
 

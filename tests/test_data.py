@@ -79,6 +79,8 @@ def test_every_figure_is_sourced_and_every_source_used(rates: Rates) -> None:
     used: set[str] = set(rates.fx.sources)
     for peg in rates.fx.pegs.values():  # a pegged currency cites its central bank
         used.update(peg.sources)
+    if rates.fx.moves is not None:  # how rates move: the ECB's history
+        used.update(rates.fx.moves.sources)
     for path, fig in walk_figures(rates):
         assert fig.sources, path
         for sid in fig.sources:

@@ -188,6 +188,10 @@ class Budget:
     # What the family pays, from the same journeys (None when the estimate does not know
     # what the family pays).
     you_pay: Spread | None = None
+    # What exchange-rate moves add to the total (None: the bills are all in the family's
+    # currency, or the table says nothing of moves); `fx_note` says which and how much.
+    fx: Spread | None = None
+    fx_note: str = ""
 
     @property
     def currency(self) -> str:
@@ -238,7 +242,9 @@ def _prepared(rates: Rates, est: Estimate) -> engine.Prepared:
     # Drawn in the table's base currency, whatever the display currency (_run converts
     # what it returns): the same destination's draws are then the same for every family,
     # and NumpyBackend keeps them across the rows of a batch.
-    return engine.prepare(engine.plan(rates, sc, offers)._replace(display=rates.fx.base))
+    return engine.prepare(
+        engine.plan(rates, sc, offers)._replace(display=rates.fx.base), moves=True
+    )
 
 
 def _in_display(
@@ -256,7 +262,7 @@ def _in_display(
     lines = {key: d.lines[key] * k for key in wanted}
     if record is not None:
         record = {name: v * k if engine.is_money(name) else v for name, v in record.items()}
-    return d._replace(lines=lines, total=d.total * k), record
+    return d._replace(lines=lines, total=d.total * k, fx=d.fx * k), record
 
 
 # ---------------------------------------------------------------- the summary
@@ -337,6 +343,7 @@ class Samples:
     total: Array  # every draw
     lines: dict[str, Array]  # the first `kept` draws
     stay: Array  # the first `kept` draws
+    fx: Array | None  # the first `kept` draws of what exchange-rate moves add; None: no moves
     happened: dict[str, int]
     kept: int
 
@@ -359,6 +366,7 @@ def _run(
     totals: list[Array] = []
     detail: dict[str, list[Array]] = {k: [] for k in keys}
     stays: list[Array] = []
+    moved: list[Array] = []
     happened = {eid: 0 for eid, _ in pr.plan.events}
     kept = 0
     done = 0
@@ -380,12 +388,15 @@ def _run(
                 values = np.broadcast_to(np.asarray(d.lines[key], dtype=float), (n,))
                 detail[key].append(values[:take])
             stays.append(np.asarray(d.stay, dtype=float)[:take])
+            if pr.moves is not None:
+                moved.append(np.broadcast_to(np.asarray(d.fx, dtype=float), (n,))[:take])
             kept += take
         done += n
     return Samples(
         total=np.concatenate(totals),
         lines={k: np.concatenate(v) for k, v in detail.items()},
         stay=np.concatenate(stays),
+        fx=np.concatenate(moved) if moved else None,
         happened=happened,
         kept=kept,
     )
@@ -453,7 +464,7 @@ def simulate(
         )
     found_drivers: tuple[Driver, ...] | None = None
     if drivers:
-        found_drivers = _drivers(items, lines, total_detail)
+        found_drivers = _drivers(items, lines, total_detail, run.fx)
     family = family_draws(rates, est, total_detail, lines)
     events = tuple(
         EventOdds(
@@ -477,7 +488,17 @@ def simulate(
         drivers=found_drivers,
         detail_draws=kept,
         you_pay=None if family is None else _spread(family, est.you_pay),
+        fx=None if run.fx is None else _spread(run.fx),
+        fx_note=moves_note(rates, est) or "",
     )
+
+
+def moves_note(rates: Rates, est: Estimate) -> str | None:
+    """What the simulation says of exchange-rate moves for this estimate (fxmoves.note)."""
+    from cartcost.estimation import bill_currencies
+    from cartcost.fxmoves import note
+
+    return note(rates, est.currency, bill_currencies(rates, est))
 
 
 def family_draws(
@@ -521,10 +542,18 @@ def _cents(value: float) -> Decimal:
     return Decimal(value).quantize(_CENT, ROUND_HALF_UP) + 0  # never -0
 
 
+FX_DRIVER = "fx.moves"
+FX_DRIVER_LABEL = "Exchange-rate moves"
+
+
 def _drivers(
-    items: Sequence[LineItem], lines: Mapping[str, Array], total: Array
+    items: Sequence[LineItem],
+    lines: Mapping[str, Array],
+    total: Array,
+    fx: Array | None = None,
 ) -> tuple[Driver, ...]:
-    """For each line: the total's P10-P90 spread minus the spread with that line fixed."""
+    """For each line, and the exchange-rate moves: the total's P10-P90 spread minus the
+    spread with it fixed."""
 
     def width(values: Array) -> float:
         q10, q90 = quantiles(values, (0.1, 0.9))
@@ -533,14 +562,16 @@ def _drivers(
     whole = width(total)
     middle = quantiles(total, (0.5,))[0]
     found = []
-    for item in items:
-        line = lines[item.key]
+    parts = [(item.key, item.label, lines[item.key]) for item in items]
+    if fx is not None:
+        parts.append((FX_DRIVER, FX_DRIVER_LABEL, fx))
+    for key, label, line in parts:
         shrink = whole - width(total - line)
         q10, q50, q90 = quantiles(line, (0.1, 0.5, 0.9))
         found.append(
             Driver(
-                key=item.key,
-                label=item.label,
+                key=key,
+                label=label,
                 at_p10=_cents(middle + q10 - q50),
                 at_p90=_cents(middle + q90 - q50),
                 shrink=Decimal(shrink).quantize(_CENT, ROUND_HALF_UP) + 0,  # never -0

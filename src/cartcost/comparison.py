@@ -433,6 +433,14 @@ def compare(
     ]
     if doubts:
         notes.append("availability: " + "; ".join(doubts) + " (each country's estimate says more)")
+    if rates.fx.moves is not None:
+        from cartcost.estimation import bill_currencies
+        from cartcost.fxmoves import note as moves_note
+
+        bills = [c for r in rows if r.estimate.likely for c in bill_currencies(rates, r.estimate)]
+        moved = moves_note(rates, rows[0].estimate.currency, bills)
+        if moved is not None:
+            notes.append(moved)
     if rates.fx.pegs:
         fixed = pegs.note(rates, set().union(*(pegs.currencies_of(r.estimate) for r in rows)))
         if fixed is not None:

@@ -45,7 +45,7 @@ from itertools import product as combinations
 from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from cartcost import kept_draws
+from cartcost import fxmoves, kept_draws
 from cartcost import lines as L
 from cartcost.choices import (
     ANY,
@@ -610,6 +610,19 @@ class Backend:
     def sqrt(self, x: Any) -> Any:
         return math.sqrt(x)
 
+    def exp(self, x: Any) -> Any:
+        return math.exp(x)
+
+    def normal(self, name: str) -> Any:
+        """A standard normal draw (Box-Muller, from the uniforms "<name>.r" and
+        "<name>.t")."""
+        r, t = self.uniform(f"{name}.r"), self.uniform(f"{name}.t")
+        return math.sqrt(-2.0 * math.log1p(-r)) * math.cos(2.0 * math.pi * t)
+
+    def select(self, options: Sequence[Any], index: Any) -> Any:
+        """options[index], journey by journey (each option a number or per journey)."""
+        return options[index]
+
     def occurs(self, u: Any, p: float) -> Any:
         return 1.0 if u < p else 0.0
 
@@ -674,6 +687,9 @@ class EndBackend(Backend):
     def occurs(self, u: Any, p: float) -> Any:
         return 1.0
 
+    def normal(self, name: str) -> Any:
+        return 0.0  # the worst case is of the figures, at the table's exchange rates
+
 
 def triangular(b: Backend, u: Any, a: Any, c: Any, hi: Any) -> Any:
     """A triangular draw (a, c, hi) from the uniform u, by the backend."""
@@ -697,7 +713,41 @@ class Draws(NamedTuple):
     lines: dict[str, Any]  # line key -> amount (the reserve included)
     stay: Any
     happened: dict[str, Any]  # event id -> 1.0/0.0 (or a flag array)
-    total: Any
+    total: Any  # the lines and `fx`
+    # What exchange-rate moves add to the lines (at the table's rates) by the time they
+    # are paid: 0.0 when the plan was prepared without moves (fxmoves.py).
+    fx: Any = 0.0
+
+
+class Moves(NamedTuple):
+    """The exchange-rate moves a plan's journeys are exposed to: the exposure, and per
+    line its currency's index into the exposure, per alternative ("offer": by the offer
+    drawn; "combo": by the combination of choices)."""
+
+    exposure: fxmoves.Exposure
+    lines: tuple[tuple[str, str, tuple[int, ...]], ...]  # (line key, selector, indices)
+
+
+def _moves_of(p: Plan) -> Moves | None:
+    """The plan's exposure to exchange-rate moves, None if it has none. Each line is in
+    its figures' currency; the reserve in the ward day's, as most of it is hospital days."""
+    display = p.scenario.currency
+    assert display is not None
+    per_line: list[tuple[str, str, tuple[str, ...]]] = [
+        (L.PRODUCT, "offer", tuple(o.price.currency for _, o in p.offers))
+    ]
+    per_line += [(pl.line.key, "combo", tuple(a.money.currency for a in pl.alts)) for pl in p.lines]
+    if p.visa is not None:
+        per_line.append((L.VISA, "", (p.visa.fee.currency,)))
+    ward = next((pl for pl in p.lines if pl.line.key == "hospital.inpatient"), None)
+    if p.events and ward is not None:
+        per_line.append((L.RESERVE, "combo", tuple(a.money.currency for a in ward.alts)))
+    found = fxmoves.exposure(p.rates, display, {c for _, _, cs in per_line for c in cs})
+    if found is None:
+        return None
+    return Moves(
+        found, tuple((key, sel, tuple(found.at[c] for c in cs)) for key, sel, cs in per_line)
+    )
 
 
 class Prepared(NamedTuple):
@@ -719,6 +769,7 @@ class Prepared(NamedTuple):
     icu: tuple[Tri | None, ...]
     events: tuple[tuple[str, float, Tri | None, Tri | None, Tri | None, Tri | None], ...]
     repeats: dict[str, tuple[int | None, tuple[Tri, ...]]]  # item -> its plan line, figure
+    moves: Moves | None = None  # None: drawn at the table's exchange rates
 
 
 # A money figure's triangle in a display currency, by (id(table), id(figure), currency),
@@ -728,7 +779,9 @@ _TRIS: dict[tuple[int, int, str], tuple[Rates, Money, Tri]] = {}
 _MAX_TRIS = 20_000
 
 
-def prepare(p: Plan) -> Prepared:
+def prepare(p: Plan, moves: bool = False) -> Prepared:
+    """The plan's figures as floats in its display currency; `moves`: its journeys also
+    draw exchange-rate moves against the scenario's own currency (fxmoves.py)."""
     fx, display, table = p.fx, p.display, p.rates
 
     def money(m: Money) -> Tri:
@@ -776,6 +829,7 @@ def prepare(p: Plan) -> Prepared:
             )
             for item, alts in p.repeats.items()
         },
+        moves=_moves_of(p) if moves else None,
     )
 
 
@@ -956,7 +1010,55 @@ def draw(
             amounts[L.VISA] = visa_at(longer.stay)
         amounts[L.RESERVE] = reserve
         stay = longer.stay
+    if pr.moves is not None:
+        fx = _moved(b, pr.moves, amounts, stay, offer, combo, record)
+        return Draws(amounts, stay, happened, b.total([*amounts.values(), fx]), fx)
     return Draws(amounts, stay, happened, b.total(list(amounts.values())))
+
+
+def _moved(
+    b: Backend,
+    m: Moves,
+    amounts: dict[str, Any],
+    stay: Any,
+    offer: Any,
+    combo: Any,
+    record: dict[str, Any] | None,
+) -> Any:
+    """What exchange-rate moves add to the lines over a horizon of the journey's stay:
+    each line times (exp(x_display - x_line's currency) - 1), x the rates' log changes.
+    record: "fx.<currency>", each drawn log change against the table's `per`."""
+    ex = m.exposure
+    root = b.sqrt(stay / fxmoves.YEAR_DAYS)
+    eps = [b.normal(f"fx.{c}") for c in ex.currencies]
+    x: list[Any] = []
+    for row in ex.factor:
+        xi: Any = 0.0
+        for weight, e in zip(row, eps, strict=False):
+            if weight:
+                xi = e * weight + xi
+        x.append(xi * root)
+    if record is not None:
+        record.update({f"fx.{c}": xi for c, xi in zip(ex.currencies, x, strict=True)})
+    d = ex.at[ex.display]
+    at_display = x[d] if d >= 0 else 0.0
+    factors: dict[int, Any] = {}
+
+    def factor(i: int) -> Any:
+        if i not in factors:
+            factors[i] = 1.0 if i == d else b.exp(at_display - (x[i] if i >= 0 else 0.0))
+        return factors[i]
+
+    parts = []
+    for key, selector, indices in m.lines:
+        if key not in amounts or all(i == d for i in indices):
+            continue
+        if len(set(indices)) == 1:
+            f = factor(indices[0])
+        else:
+            f = b.select([factor(i) for i in indices], offer if selector == "offer" else combo)
+        parts.append(amounts[key] * (f - 1.0))
+    return b.total(parts) if parts else b.zeros()
 
 
 def is_money(name: str) -> bool:
@@ -1106,6 +1208,21 @@ class NumpyBackend(Backend):
     def sqrt(self, x: Any) -> Any:
         return self.np.sqrt(x)
 
+    def exp(self, x: Any) -> Any:
+        return self.np.exp(x)
+
+    def normal(self, name: str) -> Any:
+        np = self.np
+        r, t = self._stream(f"{name}.r"), self._stream(f"{name}.t")
+        return self._kept(
+            ("normal", name),
+            lambda: np.sqrt(-2.0 * np.log1p(-r)) * np.cos(2.0 * np.pi * t),
+        )
+
+    def select(self, options: Sequence[Any], index: Any) -> Any:
+        np = self.np
+        return np.choose(index, [np.broadcast_to(o, (self.n,)) for o in options])
+
     def occurs(self, u: Any, p: float) -> Any:
         origin = self._key_of(u)
 
@@ -1225,6 +1342,22 @@ class ListBackend(Backend):
 
     def positive(self, x: Any) -> Any:
         return Vec([v if v > 0 else 0.0 for v in x])
+
+    def sqrt(self, x: Any) -> Any:
+        return Vec(map(math.sqrt, x)) if isinstance(x, list) else math.sqrt(x)
+
+    def exp(self, x: Any) -> Any:
+        return Vec(map(math.exp, x)) if isinstance(x, list) else math.exp(x)
+
+    def normal(self, name: str) -> Any:
+        r, t = self.uniform(f"{name}.r"), self.uniform(f"{name}.t")
+        sqrt, log1p, cos, tau = math.sqrt, math.log1p, math.cos, 2.0 * math.pi
+        return Vec([sqrt(-2.0 * log1p(-a)) * cos(tau * c) for a, c in zip(r, t, strict=True)])
+
+    def select(self, options: Sequence[Any], index: Any) -> Any:
+        n = self.n
+        cols = [o if isinstance(o, list) else [o] * n for o in options]
+        return Vec([cols[i][j] for j, i in enumerate(index)])
 
     def occurs(self, u: Any, p: float) -> Any:
         return Vec([1.0 if v < p else 0.0 for v in u])

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from cartcost import engine, pegs, whopays
+from cartcost import engine, fxmoves, pegs, whopays
 from cartcost import lines as L
 from cartcost.aliases import canonical, country_hint, indication_hint
 from cartcost.choices import (
@@ -957,18 +957,31 @@ def estimate(
     )
     from cartcost.freshness import freshness_note
 
+    moved = (
+        fxmoves.note(rates, shown_currency, bill_currencies(rates, found_est)) if likely else None
+    )
     fixed = pegs.note(rates, pegs.currencies_of(found_est)) if rates.fx.pegs else None
     stale = freshness_note(rates, found_est)
-    extra = tuple(n for n in (fixed, stale) if n)
+    extra = tuple(n for n in (moved, fixed, stale) if n)
     return found_est._replace(notes=(*notes, *extra)) if extra else found_est
+
+
+def bill_currencies(rates: Rates, est: Estimate) -> list[str]:
+    """The currencies an estimate's bills are in: each priced line's figures' currency
+    and its offers' price currencies (what exchange-rate moves act on)."""
+    found = [i.native_currency for i in est.items if i.native_currency and i.amount is not None]
+    offers = rates.countries[est.scenario.country].offers
+    found += [offers[o.id].price.currency for o in est.offers if o.id in offers]
+    return found
 
 
 # ---------------------------------------------------------------- who pays
 
 
 def _simulate(p: engine.Plan, draws: int, seed: int, currency: str) -> engine.Draws:
-    """`draws` journeys in `currency` (plain Python floats), every line kept."""
-    return engine.draw_small(engine.prepare(p._replace(display=currency)), draws, seed)
+    """`draws` journeys in `currency` (plain Python floats), every line kept; the total
+    with the exchange-rate moves the family's bills are exposed to (fxmoves.py)."""
+    return engine.draw_small(engine.prepare(p._replace(display=currency), moves=True), draws, seed)
 
 
 def _who_pays(

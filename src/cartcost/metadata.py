@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from cartcost import pegs
+from cartcost import fxmoves, pegs
 
 if TYPE_CHECKING:
     from cartcost.budget import Budget
@@ -149,6 +149,11 @@ def comparison_methods(
     return _paragraph(ests, rates, budgets[0] if budgets else None, " per row")
 
 
+def _publishers(rates: Rates, ids: Sequence[str]) -> str:
+    found = [rates.sources[i].publisher for i in ids if i in rates.sources]
+    return _and(list(dict.fromkeys(found))) or "source not given"
+
+
 def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, each: str) -> str:
     display = ests[0].currency
     native = sorted(
@@ -216,5 +221,16 @@ def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, ea
         parts.append(
             f"The likely total (P50) and P90 come from {lk.draws:,} simulated journeys"
             f"{each} (seed {lk.seed})."
+        )
+    moves = rates.fx.moves
+    moving = fxmoves.exposure(rates, display, native) if moves is not None else None
+    if moves is not None and moving is not None and (budget is not None or likely):
+        parts.append(
+            f"The simulated journeys also draw exchange-rate moves between {display} and "
+            f"{_and([c for c in native if fxmoves.anchor(rates, c) != fxmoves.anchor(rates, display)])} "
+            "over each journey's stay, as correlated normal changes in the logarithm of the "
+            "rates with no drift, with the volatilities and correlations of daily rates "
+            f"from {moves.start.isoformat()} to {moves.end.isoformat()} ({_publishers(rates, moves.sources)}); "
+            "the low and high ends are at the fixed rates above."
         )
     return " ".join(parts)

@@ -166,6 +166,22 @@ class Peg(NamedTuple):
     note: str = ""
 
 
+class FxMoves(NamedTuple):
+    """How exchange rates move: from the daily changes of each currency's rate in units
+    per `per` from `start` to `end`, the standard deviation of the change over a year
+    (`volatility`, by currency) and the correlation of each pair's changes (key
+    "AUD-CNY", the two codes in alphabetical order). A pegged currency moves with its
+    peg; `per` does not move against itself."""
+
+    per: str
+    start: date
+    end: date
+    sources: tuple[str, ...]
+    volatility: Mapping[str, Decimal]
+    correlation: Mapping[str, Decimal]
+    note: str = ""
+
+
 class Fx(NamedTuple):
     base: str
     as_of: date
@@ -174,6 +190,7 @@ class Fx(NamedTuple):
     # worked out from its peg (schema.to_records).
     rates: Mapping[str, Decimal]
     pegs: Mapping[str, Peg] = EMPTY
+    moves: FxMoves | None = None
 
 
 class Indication(NamedTuple):
@@ -412,6 +429,7 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
         Source,
         Meta,
         Peg,
+        FxMoves,
         Fx,
         Indication,
         Product,

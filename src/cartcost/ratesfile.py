@@ -545,7 +545,7 @@ def sound(rates: Rates) -> str | None:
     import re
     from datetime import date
 
-    from cartcost.rates import FIGURES, FX_MAX, FX_MIN, MAX_AMOUNT, RECORDS, FrozenDict
+    from cartcost.rates import FIGURES, FX_MAX, FX_MIN, MAX_AMOUNT, RECORDS, FrozenDict, FxMoves
 
     records = frozenset(RECORDS.values())
     figures = frozenset(FIGURES)
@@ -565,6 +565,15 @@ def sound(rates: Rates) -> str | None:
         if kind is dict or kind is FrozenDict:
             texts.extend(node)
             values = node.values()
+        elif kind is FxMoves:
+            # Correlations are the table's only negative numbers: checked here, in [-1, 1].
+            corr = node.correlation
+            if type(corr) is not FrozenDict or not all(
+                type(v) is Decimal and v.is_finite() and -1 <= v <= 1 for v in corr.values()
+            ):
+                return "a correlation out of bounds"
+            texts.extend(corr)
+            values = node._replace(correlation=FrozenDict())
         else:
             if kind in figures:
                 ranges.append(node.range)

@@ -63,6 +63,16 @@ MAX_TEXT = 4000
 MAX_BASE_AMOUNT = Decimal("1e9")
 
 
+def _correlation(value: Any) -> Decimal:
+    """A correlation: a number from -1 to 1."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+        raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+    d = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not d.is_finite() or not -1 <= d <= 1:
+        raise ValueError(f"a correlation is from -1 to 1, got {value}")
+    return d + 0  # never -0
+
+
 def _amount(value: Any) -> Decimal:
     """A finite, non-negative, sane number; ints and Decimals only (no strings, no bools)."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
@@ -280,12 +290,85 @@ class Peg(Model):
     note: Text = ""
 
 
+class FxMoves(Model):
+    per: Currency
+    start: date
+    end: date
+    sources: SourceIds
+    volatility: dict[Currency, Amount]
+    correlation: dict[str, Annotated[Decimal, BeforeValidator(_correlation)]]
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _complete(self) -> FxMoves:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        for ccy, vol in self.volatility.items():
+            if ccy == self.per:
+                raise ValueError(f"volatility.{ccy}: moves are measured against {ccy} itself")
+            if not 0 <= vol <= 1:
+                raise ValueError(f"volatility.{ccy}: {vol} is not a yearly share from 0 to 1")
+        codes = sorted(self.volatility)
+        for key in self.correlation:
+            a, _, b = key.partition("-")
+            if a not in self.volatility or b not in self.volatility or not a < b:
+                raise ValueError(
+                    f"correlation.{key}: expected two currencies of `volatility` in "
+                    f"alphabetical order, joined by '-' (such as {'-'.join(codes[:2]) or 'AUD-CNY'})"
+                )
+        missing = [
+            f"{a}-{b}"
+            for i, a in enumerate(codes)
+            for b in codes[i + 1 :]
+            if f"{a}-{b}" not in self.correlation
+        ]
+        if missing:
+            raise ValueError(
+                f"correlation: no value for {', '.join(missing[:5])}"
+                f"{f' and {len(missing) - 5} more' if len(missing) > 5 else ''}; "
+                "every pair of currencies with a volatility needs one"
+            )
+        from cartcost.fxmoves import cholesky
+
+        matrix = [
+            [1.0 if a == b else float(self.correlation[f"{min(a, b)}-{max(a, b)}"]) for b in codes]
+            for a in codes
+        ]
+        if cholesky(matrix) is None:
+            raise ValueError(
+                "correlation: these correlations cannot hold together (the matrix is not "
+                "positive semi-definite); work them out from one set of rates"
+            )
+        return self
+
+
 class Fx(Model):
     base: Currency
     as_of: date
     sources: SourceIds
     rates: dict[Currency, Amount]
     pegs: dict[Currency, Peg] = {}
+    moves: FxMoves | None = None
+
+    @model_validator(mode="after")
+    def _moves_known(self) -> Fx:
+        if self.moves is None:
+            return self
+        known = set(self.rates) | {self.base}
+        if self.moves.per not in known:
+            raise ValueError(
+                f"moves.per: {self.moves.per} has no rate in [fx.rates]{_known(self.moves.per, known)}"
+            )
+        for ccy in self.moves.volatility:
+            if ccy in self.pegs:
+                raise ValueError(
+                    f"moves.volatility.{ccy}: {ccy} is pegged to {self.pegs[ccy].per} and moves with it"
+                )
+            if ccy not in self.rates:
+                raise ValueError(
+                    f"moves.volatility.{ccy}: {ccy} has no rate in [fx.rates]{_known(ccy, self.rates)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _pegs_resolve(self) -> Fx:
@@ -778,6 +861,8 @@ def check_references(data: Mapping[str, Any], file: str) -> list[Problem]:
     cite("fx.sources", _strings(_table(data, "fx").get("sources")))
     for ccy, peg in pegs.items():
         cite(f"fx.pegs.{ccy}.sources", _strings(_table(peg).get("sources")))
+    if "moves" in _table(data, "fx"):
+        cite("fx.moves.sources", _strings(_table(data, "fx", "moves").get("sources")))
 
     products = set(_table(data, "products"))
     indications = set(_table(data, "indications"))

@@ -101,6 +101,7 @@ def budget_json_obj(b: Budget) -> dict[str, Any]:
             if b.you_pay is None or b.estimate.you_pay is None
             else {**range_json(b.estimate.you_pay), **spread_json(b.you_pay)}
         ),
+        "fx_moves": (None if b.fx is None else {**spread_json(b.fx), "note": b.fx_note}),
         "stay_days": spread_json(b.stay_days),
         "items": [
             {

@@ -189,12 +189,22 @@ def _build(b: Budget, hidden: Sequence[str], label_min: int | None = 24) -> Tabl
             table.add_row(
                 Text(item.label), *_cells(line.plain, line.spread, shown, ends.get(item.key))
             )
+    if b.fx is not None:
+        # Not a line of the estimate: no low or high at the table's rates.
+        moved = {"p10": b.fx.p10, "p50": b.fx.p50, "p90": b.fx.p90, "mean": b.fx.mean}
+        table.add_row(
+            Text(FX_ROW_LABEL),
+            *(whole(moved[k]) if k in moved else "" if k == "bar" else "—" for k in shown),
+        )
     table.add_section()
     table.add_row(
         Text(f"Total {b.currency}", style="bold"),
         *_cells(est.total, b.total, shown),
     )
     return table
+
+
+FX_ROW_LABEL = "Exchange-rate moves"
 
 
 def layouts() -> list[tuple[list[str], int | None]]:
@@ -380,7 +390,8 @@ def footer_lines(b: Budget, hidden: Sequence[str]) -> list[Text]:
     lines.append(
         Text(f"FX rates of {est.fx_as_of.isoformat()}; data as of {est.data_as_of.isoformat()}")
     )
-    lines += [Text("Note: " + n, style="yellow") for n in est.notes]
+    notes = [*est.notes, *([b.fx_note] if b.fx_note and b.fx_note not in est.notes else [])]
+    lines += [Text("Note: " + n, style="yellow") for n in notes]
     lines.append(Text(est.disclaimer, style="italic"))
     return lines
 

@@ -370,6 +370,17 @@ def _items_table(est: Estimate, budget: Budget | None) -> str:
                         f'<td class="num p90 half" data-label="P90">{esc(whole(line.spread.p90))}</td>'
                     )
             out.append("</tr>\n")
+    if budget is not None and budget.fx is not None:
+        # Not a line of the estimate: no low or high at the table's rates.
+        out.append(
+            '<tr class="item" data-key="fx.moves"><td class="lead">'
+            '<span class="label">Exchange-rate moves</span><br><span class="small">'
+            "simulated only: what rate moves add by the time bills are paid</span></td>"
+            f'<td class="num low half" data-label="{esc(heads[1])}">—</td>'
+            f'<td class="num high half" data-label="{esc(heads[2])}">—</td>'
+            f'<td class="num p50 half" data-label="P50">{esc(whole(budget.fx.p50))}</td>'
+            f'<td class="num p90 half" data-label="P90">{esc(whole(budget.fx.p90))}</td></tr>\n'
+        )
     out.append(
         f'<tr class="total"><td class="lead">Total</td>'
         f'<td class="num low half" data-label="{esc(heads[1])}">{esc(whole(est.total.low))}</td>'
@@ -660,7 +671,11 @@ def estimate_html(
         "</section>\n",
         _budget_section(budget) if budget is not None else "",
         _timeline_section(timeline) if timeline is not None else "",
-        _notes(est.notes),
+        _notes(
+            [*est.notes, budget.fx_note]
+            if budget is not None and budget.fx_note and budget.fx_note not in est.notes
+            else est.notes
+        ),
         _methods(methods) if methods else "",
         _bibliography(ids, sources),
         _footer(est.fx_as_of.isoformat(), est.data_as_of.isoformat(), layers, est.disclaimer),

@@ -224,6 +224,8 @@ def source_uses(rates: Rates) -> dict[str, list[str]]:
     cite("fx.rates", rates.fx.sources)
     for ccy, peg in rates.fx.pegs.items():
         cite(f"fx.pegs.{ccy}", peg.sources)
+    if rates.fx.moves is not None:
+        cite("fx.moves", rates.fx.moves.sources)
     for cc, c in rates.countries.items():
         if c.entry is not None:
             cite(f"countries.{cc}.entry.visa_free_days", c.entry.visa_free_sources)

@@ -1,0 +1,162 @@
+"""Exchange-rate moves: how much a family's bills in other currencies may change, in
+their own currency, before they pay them.
+
+The table's [fx.moves] says how each currency's rate (units per `per`, the dollar) has
+moved: the yearly standard deviation of its log change, and the correlation of each
+pair's changes (tools/fx_moves.py works them out from the ECB's history). A family
+holds its money in the display currency d; a bill of A in currency c costs A x
+exp(x_d - x_c) when it is paid, where x is the log change of each rate since the
+table's date. Over h years the changes are drawn as normal, mean zero (no currency is
+expected to rise or fall), covariance h x Sigma. A currency pegged to another moves
+with it; `per` itself does not move.
+
+The horizon is the journey's stay, as if every bill were paid at its end: longer than
+most money waits (the product is often paid before the cells are made), so the spread
+is if anything wide. A family that converts its money when it commits carries none of
+this; the estimate's low and high ends are at the table's rates and do not include it.
+
+Pure: no I/O, no printing. The simulation is float; the engine draws it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+from cartcost.rates import Rates
+
+# Days in a year, for the horizon: the volatility is per calendar year.
+YEAR_DAYS = 365.25
+# Rounding of the shipped correlations (three decimals) may leave the smallest
+# eigenvalue a hair below zero: tolerated below this.
+_TOLERANCE = 1e-9
+
+
+def cholesky(matrix: Sequence[Sequence[float]]) -> list[list[float]] | None:
+    """L, lower-triangular, with L x L^T = matrix; None if the matrix is not positive
+    semi-definite (a set of variances and correlations that cannot hold together)."""
+    n = len(matrix)
+    low = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            s = float(matrix[i][j]) - sum(low[i][k] * low[j][k] for k in range(j))
+            if i == j:
+                if s < -_TOLERANCE:
+                    return None
+                low[i][i] = math.sqrt(max(s, 0.0))
+            elif low[j][j] > 0:
+                low[i][j] = s / low[j][j]
+            elif abs(s) > _TOLERANCE:
+                return None
+    return low
+
+
+class Exposure(NamedTuple):
+    """What a journey's bills are exposed to: the currencies whose moves are drawn (in
+    order), the factor of their yearly covariance (L x L^T = Sigma), and each currency's
+    place among them, `at` (-1: it does not move against `per`, as `per` and its pegs)."""
+
+    display: str
+    currencies: tuple[str, ...]
+    factor: tuple[tuple[float, ...], ...]
+    at: Mapping[str, int]
+
+
+def anchor(rates: Rates, currency: str) -> str:
+    """The currency a pegged one moves with (itself if not pegged)."""
+    seen = {currency}
+    while currency in rates.fx.pegs:
+        currency = rates.fx.pegs[currency].per
+        if currency in seen:  # a loop of pegs cannot validate; stop rather than spin
+            break
+        seen.add(currency)
+    return currency
+
+
+def unknown(rates: Rates, currencies: Iterable[str]) -> tuple[str, ...]:
+    """The currencies with no record of how they move (none when [fx.moves] is absent:
+    then nothing is drawn at all)."""
+    moves = rates.fx.moves
+    if moves is None:
+        return ()
+    found = {anchor(rates, c) for c in currencies}
+    return tuple(sorted(c for c in found if c != moves.per and c not in moves.volatility))
+
+
+def exposure(rates: Rates, display: str, currencies: Iterable[str]) -> Exposure | None:
+    """The exposure of bills in `currencies` paid from money held in `display`; None
+    when nothing moves against the display currency, or the table has no [fx.moves],
+    or a currency has no record of its moves (unknown() names it)."""
+    moves = rates.fx.moves
+    wanted = {display, *currencies}
+    if moves is None or unknown(rates, wanted):
+        return None
+    anchors = {c: anchor(rates, c) for c in wanted}
+    if len(set(anchors.values())) < 2:
+        return None  # every bill in the display currency or one pegged with it
+    drawn = tuple(sorted({a for a in anchors.values() if a != moves.per}))
+    sigma = [
+        [
+            float(moves.volatility[a])
+            * float(moves.volatility[b])
+            * (1.0 if a == b else float(moves.correlation[f"{min(a, b)}-{max(a, b)}"]))
+            for b in drawn
+        ]
+        for a in drawn
+    ]
+    factor = cholesky(sigma)
+    if factor is None:  # the whole matrix validated, so a part of it is fine too
+        raise AssertionError(f"covariance of {', '.join(drawn)} not positive semi-definite")
+    return Exposure(
+        display=display,
+        currencies=drawn,
+        factor=tuple(tuple(row) for row in factor),
+        at={c: drawn.index(a) if a != moves.per else -1 for c, a in anchors.items()},
+    )
+
+
+def pair_volatility(rates: Rates, display: str, currency: str) -> float | None:
+    """The yearly standard deviation of the log change of `currency`'s price in
+    `display` (None when either has no record)."""
+    found = exposure(rates, display, (currency,))
+    if found is None:
+        return None if unknown(rates, (display, currency)) else 0.0
+    i, d = found.at[currency], found.at[display]
+    sigma = [
+        [sum(a * b for a, b in zip(r1, r2, strict=True)) for r2 in found.factor]
+        for r1 in found.factor
+    ]
+
+    def cov(a: int, b: int) -> float:
+        return 0.0 if a < 0 or b < 0 else sigma[a][b]
+
+    return math.sqrt(max(cov(d, d) + cov(i, i) - 2 * cov(d, i), 0.0))
+
+
+def note(rates: Rates, display: str, currencies: Sequence[str]) -> str | None:
+    """What an estimate's simulation says of exchange-rate moves, if anything."""
+    moves = rates.fx.moves
+    if moves is None:
+        return None
+    others = sorted({c for c in currencies if anchor(rates, c) != anchor(rates, display)})
+    if not others:
+        return None
+    missing = unknown(rates, (display, *others))
+    if missing:
+        return (
+            f"exchange-rate moves not simulated: no record of how {', '.join(missing)} "
+            "moves in the rate table's [fx.moves]"
+        )
+    swings = []
+    for c in others:
+        vol = pair_volatility(rates, display, c)
+        assert vol is not None
+        swings.append(f"{c} {vol * 100:.0f}%")
+    return (
+        f"simulated totals allow for exchange rates moving while you pay bills in "
+        f"{' and '.join(others)} from {display} (a typical year's move against {display}: "
+        f"{', '.join(swings)}, from the rates of {moves.start.year}-{moves.end.year}); low and "
+        "high are at the rates of the table's date; converting the money when you commit "
+        "removes this"
+    )
