@@ -192,6 +192,7 @@ def _build(b: Budget, hidden: Sequence[str], label_min: int | None = 24) -> Tabl
     if b.fx is not None:
         # Not a line of the estimate: no low or high at the table's rates.
         moved = {"p10": b.fx.p10, "p50": b.fx.p50, "p90": b.fx.p90, "mean": b.fx.mean}
+        table.add_row(Text("CURRENCY", style="bold cyan"))
         table.add_row(
             Text(FX_ROW_LABEL),
             *(whole(moved[k]) if k in moved else "" if k == "bar" else "—" for k in shown),

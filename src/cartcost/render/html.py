@@ -372,6 +372,7 @@ def _items_table(est: Estimate, budget: Budget | None) -> str:
             out.append("</tr>\n")
     if budget is not None and budget.fx is not None:
         # Not a line of the estimate: no low or high at the table's rates.
+        out.append(f'<tr class="cat"><td colspan="{cols}" class="lead">Currency</td></tr>\n')
         out.append(
             '<tr class="item" data-key="fx.moves"><td class="lead">'
             '<span class="label">Exchange-rate moves</span><br><span class="small">'
