@@ -186,3 +186,11 @@ def test_the_drawn_moves_are_parameters_of_the_draws_file(moving: Rates) -> None
     # A US family in the US: nothing moves, so no such parameter.
     us = estimate(moving, Scenario(country="US", indication="LBCL", origin="US"))
     assert not any(n.startswith("fx.") for n in param_names(budget._prepared(moving, us)))
+
+
+def test_a_family_shown_dollars_still_pays_from_its_own_currency(moving: Rates) -> None:
+    est = cn_from_nz(moving, currency="USD")
+    note = next(n for n in est.notes if "exchange rates moving" in n)
+    assert "from NZD" in note  # not from USD, the currency shown
+    pr = budget._prepared(moving, est)
+    assert pr.moves is not None and pr.moves.exposure.home == "NZD"

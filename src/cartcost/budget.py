@@ -496,9 +496,10 @@ def simulate(
 def moves_note(rates: Rates, est: Estimate) -> str | None:
     """What the simulation says of exchange-rate moves for this estimate (fxmoves.note)."""
     from cartcost.estimation import bill_currencies
-    from cartcost.fxmoves import note
+    from cartcost.fxmoves import home_currency, note
 
-    return note(rates, est.currency, bill_currencies(rates, est))
+    home = home_currency(rates, est.scenario.origin, est.currency)
+    return note(rates, home, bill_currencies(rates, est))
 
 
 def family_draws(

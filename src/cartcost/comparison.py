@@ -435,10 +435,13 @@ def compare(
         notes.append("availability: " + "; ".join(doubts) + " (each country's estimate says more)")
     if rates.fx.moves is not None:
         from cartcost.estimation import bill_currencies
+        from cartcost.fxmoves import home_currency
         from cartcost.fxmoves import note as moves_note
 
         bills = [c for r in rows if r.estimate.likely for c in bill_currencies(rates, r.estimate)]
-        moved = moves_note(rates, rows[0].estimate.currency, bills)
+        first = rows[0].estimate
+        held = home_currency(rates, first.scenario.origin, first.currency)
+        moved = moves_note(rates, held, bills)
         if moved is not None:
             notes.append(moved)
     if rates.fx.pegs:

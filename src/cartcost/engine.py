@@ -728,11 +728,17 @@ class Moves(NamedTuple):
     lines: tuple[tuple[str, str, tuple[int, ...]], ...]  # (line key, selector, indices)
 
 
-def _moves_of(p: Plan) -> Moves | None:
-    """The plan's exposure to exchange-rate moves, None if it has none. Each line is in
-    its figures' currency; the reserve in the ward day's, as most of it is hospital days."""
+def home_of(p: Plan) -> str:
+    """The currency the plan's family holds its money in (fxmoves.home_currency)."""
     display = p.scenario.currency
     assert display is not None
+    return fxmoves.home_currency(p.rates, p.scenario.origin, display)
+
+
+def line_currencies(p: Plan) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(line key, selector, currency per alternative) of every line a journey pays: each
+    line in its figures' currency ("offer": by the offer; "combo": by the combination of
+    choices); the reserve in the ward day's, as most of it is hospital days."""
     per_line: list[tuple[str, str, tuple[str, ...]]] = [
         (L.PRODUCT, "offer", tuple(o.price.currency for _, o in p.offers))
     ]
@@ -742,7 +748,31 @@ def _moves_of(p: Plan) -> Moves | None:
     ward = next((pl for pl in p.lines if pl.line.key == "hospital.inpatient"), None)
     if p.events and ward is not None:
         per_line.append((L.RESERVE, "combo", tuple(a.money.currency for a in ward.alts)))
-    found = fxmoves.exposure(p.rates, display, {c for _, _, cs in per_line for c in cs})
+    return per_line
+
+
+def foreign_keys(p: Plan) -> tuple[str, ...]:
+    """The lines billed (for some offer or choice) in another currency than the family's:
+    the money it converts and sends abroad, on which transfer fees fall. A pegged
+    currency is still another currency: converting costs the same."""
+    home = home_of(p)
+    return tuple(key for key, _, cs in line_currencies(p) if any(c != home for c in cs))
+
+
+def transfer_share(p: Plan) -> Tri | None:
+    """The transfer fee's share of the money sent (low, typical, high), if the table
+    prices transfers and the journey sends money abroad."""
+    transfers = p.rates.transfers
+    if transfers is None or not foreign_keys(p):
+        return None
+    return _tri(transfers.fee, None)
+
+
+def _moves_of(p: Plan) -> Moves | None:
+    """The plan's exposure to exchange-rate moves, None if it has none."""
+    home = home_of(p)
+    per_line = line_currencies(p)
+    found = fxmoves.exposure(p.rates, home, {c for _, _, cs in per_line for c in cs})
     if found is None:
         return None
     return Moves(
@@ -770,6 +800,8 @@ class Prepared(NamedTuple):
     events: tuple[tuple[str, float, Tri | None, Tri | None, Tri | None, Tri | None], ...]
     repeats: dict[str, tuple[int | None, tuple[Tri, ...]]]  # item -> its plan line, figure
     moves: Moves | None = None  # None: drawn at the table's exchange rates
+    # The transfer fee's share of the money sent, and the lines sent abroad (None: none).
+    transfer: tuple[Tri, tuple[str, ...]] | None = None
 
 
 # A money figure's triangle in a display currency, by (id(table), id(figure), currency),
@@ -830,7 +862,13 @@ def prepare(p: Plan, moves: bool = False) -> Prepared:
             for item, alts in p.repeats.items()
         },
         moves=_moves_of(p) if moves else None,
+        transfer=_transfer_of(p),
     )
+
+
+def _transfer_of(p: Plan) -> tuple[Tri, tuple[str, ...]] | None:
+    share = transfer_share(p)
+    return None if share is None else (share, foreign_keys(p))
 
 
 def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
@@ -1010,6 +1048,14 @@ def draw(
             amounts[L.VISA] = visa_at(longer.stay)
         amounts[L.RESERVE] = reserve
         stay = longer.stay
+    if pr.transfer is not None:
+        # The fee on the money sent abroad, at the table's rates: what moves add to the
+        # bills is a second-order change to it, left out.
+        share_tri, sent = pr.transfer
+        share = triangular(b, b.uniform("transfer_fee"), *share_tri)
+        if record is not None:
+            record["transfer_fee"] = share
+        amounts[L.TRANSFER] = b.total([amounts[k] for k in sent if k in amounts]) * share
     if pr.moves is not None:
         fx = _moved(b, pr.moves, amounts, stay, offer, combo, record)
         return Draws(amounts, stay, happened, b.total([*amounts.values(), fx]), fx)
@@ -1040,7 +1086,7 @@ def _moved(
         x.append(xi * root)
     if record is not None:
         record.update({f"fx.{c}": xi for c, xi in zip(ex.currencies, x, strict=True)})
-    d = ex.at[ex.display]
+    d = ex.at[ex.home]
     at_display = x[d] if d >= 0 else 0.0
     factors: dict[int, Any] = {}
 
@@ -1049,15 +1095,19 @@ def _moved(
             factors[i] = 1.0 if i == d else b.exp(at_display - (x[i] if i >= 0 else 0.0))
         return factors[i]
 
+    # Lines in one currency move together: add them up first, then one factor each.
+    by_currency: dict[int, list[Any]] = {}
     parts = []
     for key, selector, indices in m.lines:
         if key not in amounts or all(i == d for i in indices):
             continue
         if len(set(indices)) == 1:
-            f = factor(indices[0])
+            by_currency.setdefault(indices[0], []).append(amounts[key])
         else:
             f = b.select([factor(i) for i in indices], offer if selector == "offer" else combo)
-        parts.append(amounts[key] * (f - 1.0))
+            parts.append(amounts[key] * (f - 1.0))
+    for i, same in by_currency.items():
+        parts.append(b.total(same) * (factor(i) - 1.0))
     return b.total(parts) if parts else b.zeros()
 
 

@@ -915,6 +915,9 @@ def estimate(
             ),
             figure_paths=paths,
         )
+    fee = _transfer_item(rates, p, items, display)
+    if fee is not None:
+        items[L.TRANSFER] = fee
     if time_item is not None:
         items[L.TIME] = time_item
     ordered = tuple(_paid(items[k], who) for k in (*L.ORDER, L.TIME) if k in items)
@@ -958,12 +961,52 @@ def estimate(
     from cartcost.freshness import freshness_note
 
     moved = (
-        fxmoves.note(rates, shown_currency, bill_currencies(rates, found_est)) if likely else None
+        fxmoves.note(
+            rates,
+            fxmoves.home_currency(rates, scenario.origin, shown_currency),
+            bill_currencies(rates, found_est),
+        )
+        if likely
+        else None
     )
     fixed = pegs.note(rates, pegs.currencies_of(found_est)) if rates.fx.pegs else None
     stale = freshness_note(rates, found_est)
     extra = tuple(n for n in (moved, fixed, stale) if n)
     return found_est._replace(notes=(*notes, *extra)) if extra else found_est
+
+
+def _transfer_item(
+    rates: Rates, p: engine.Plan, items: dict[str, LineItem], display: str
+) -> LineItem | None:
+    """Currency conversion and transfer fees: the fee's share of every line billed in
+    another currency than the family's, low share on the low ends, high on the high."""
+    share = engine.transfer_share(p)
+    if share is None or rates.transfers is None:
+        return None
+    fee = rates.transfers.fee
+    sent = [items[k].amount for k in engine.foreign_keys(p) if k in items]
+    base = total(a for a in sent if a is not None)
+    low, high = fee.range
+    home = engine.home_of(p)
+    abroad = sorted(
+        {c for key, _, cs in engine.line_currencies(p) if key in items for c in cs if c != home}
+    )
+    return LineItem(
+        category="services",
+        key=L.TRANSFER,
+        label=L.TRANSFER_LABEL,
+        amount=Range(_cents(low * base.low), _cents(high * base.high)),
+        sources=fee.sources,
+        note=(
+            f"{_share(low)}–{_share(high)} of {display} {base.low:,.0f}–{base.high:,.0f} "
+            f"paid in {' and '.join(abroad)} from {home} (exchange-rate margin and wire fees)"
+        ),
+        figure_paths=("transfers.fee",),
+    )
+
+
+def _share(x: Decimal) -> str:
+    return f"{(x * 100).normalize():f}%"
 
 
 def bill_currencies(rates: Rates, est: Estimate) -> list[str]:
@@ -1166,6 +1209,8 @@ def _category(key: str) -> str:
         return "travel"
     if key == L.RESERVE:
         return "hospital"
+    if key == L.TRANSFER:
+        return "services"
     return L.BY_KEY[key].category
 
 

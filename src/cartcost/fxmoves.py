@@ -4,7 +4,7 @@ their own currency, before they pay them.
 The table's [fx.moves] says how each currency's rate (units per `per`, the dollar) has
 moved: the yearly standard deviation of its log change, and the correlation of each
 pair's changes (tools/fx_moves.py works them out from the ECB's history). A family
-holds its money in the display currency d; a bill of A in currency c costs A x
+holds its money in its home currency d (its origin's; else the display currency); a bill of A in currency c costs A x
 exp(x_d - x_c) when it is paid, where x is the log change of each rate since the
 table's date. Over h years the changes are drawn as normal, mean zero (no currency is
 expected to rise or fall), covariance h x Sigma. A currency pegged to another moves
@@ -57,10 +57,17 @@ class Exposure(NamedTuple):
     order), the factor of their yearly covariance (L x L^T = Sigma), and each currency's
     place among them, `at` (-1: it does not move against `per`, as `per` and its pegs)."""
 
-    display: str
+    home: str
     currencies: tuple[str, ...]
     factor: tuple[tuple[float, ...], ...]
     at: Mapping[str, int]
+
+
+def home_currency(rates: Rates, origin: str | None, display: str) -> str:
+    """The currency a family holds its money in: its home country's, else the one it
+    asked to see (a family from New Zealand shown US dollars still pays from NZD)."""
+    country = rates.countries.get(origin) if origin else None
+    return country.currency if country is not None else display
 
 
 def anchor(rates: Rates, currency: str) -> str:
@@ -84,17 +91,17 @@ def unknown(rates: Rates, currencies: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(c for c in found if c != moves.per and c not in moves.volatility))
 
 
-def exposure(rates: Rates, display: str, currencies: Iterable[str]) -> Exposure | None:
-    """The exposure of bills in `currencies` paid from money held in `display`; None
-    when nothing moves against the display currency, or the table has no [fx.moves],
+def exposure(rates: Rates, home: str, currencies: Iterable[str]) -> Exposure | None:
+    """The exposure of bills in `currencies` paid from money held in `home`; None
+    when nothing moves against `home`, or the table has no [fx.moves],
     or a currency has no record of its moves (unknown() names it)."""
     moves = rates.fx.moves
-    wanted = {display, *currencies}
+    wanted = {home, *currencies}
     if moves is None or unknown(rates, wanted):
         return None
     anchors = {c: anchor(rates, c) for c in wanted}
     if len(set(anchors.values())) < 2:
-        return None  # every bill in the display currency or one pegged with it
+        return None  # every bill in the home currency or one pegged with it
     drawn = tuple(sorted({a for a in anchors.values() if a != moves.per}))
     sigma = [
         [
@@ -109,7 +116,7 @@ def exposure(rates: Rates, display: str, currencies: Iterable[str]) -> Exposure 
     if factor is None:  # the whole matrix validated, so a part of it is fine too
         raise AssertionError(f"covariance of {', '.join(drawn)} not positive semi-definite")
     return Exposure(
-        display=display,
+        home=home,
         currencies=drawn,
         factor=tuple(tuple(row) for row in factor),
         at={c: drawn.index(a) if a != moves.per else -1 for c, a in anchors.items()},

@@ -6,9 +6,10 @@ destination's hospital, living or services tables, or the route's fare), its cat
 and its label. engine.py evaluates these declarations at the low and high ends (exact
 Decimal) and over simulated draws (floats, one draw at a time or NumPy arrays), so the
 estimate, the complications reserve, the budget, compare and batch all count the same
-things. Three lines need more than a figure times a quantity and have their own
+things. Four lines need more than a figure times a quantity and have their own
 evaluator in the engine: the product (one of several offers), the visa (a fee that
-depends on the length of the stay) and the complications reserve (events).
+depends on the length of the stay), the complications reserve (events) and the transfer
+fees (a share of the bills in another currency than the family's).
 
 Adding a line: declare it in LINES (or give it a `when` rule), give its figure a field
 in the table's schema (rates.py and schema.py) and a value in data/rates.toml, and add a
@@ -165,6 +166,8 @@ PRODUCT = "product.price"
 VISA = "travel.visa"
 FLIGHTS = "travel.flights"
 RESERVE = "hospital.complications"
+TRANSFER = "services.transfer"
+TRANSFER_LABEL = "Currency conversion and transfer fees"
 RESERVE_LABEL = "Complications reserve (ICU, severe CRS/ICANS, re-collection, readmission)"
 
 HOSPITAL_ITEMS: tuple[Line, ...] = (
@@ -330,6 +333,7 @@ ORDER: tuple[str, ...] = (
     FLIGHTS,
     VISA,
     *(line.key for line in LINES if line.category == "services"),
+    TRANSFER,
 )
 # Lines whose quantity counts days of the stay: events that lengthen it extend them.
 DAY_LINES = tuple(

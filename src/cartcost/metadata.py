@@ -223,11 +223,13 @@ def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, ea
             f"{each} (seed {lk.seed})."
         )
     moves = rates.fx.moves
-    moving = fxmoves.exposure(rates, display, native) if moves is not None else None
+    home = fxmoves.home_currency(rates, ests[0].scenario.origin, display)
+    moving = fxmoves.exposure(rates, home, native) if moves is not None else None
     if moves is not None and moving is not None and (budget is not None or likely):
+        bills = [c for c in native if fxmoves.anchor(rates, c) != fxmoves.anchor(rates, home)]
         parts.append(
-            f"The simulated journeys also draw exchange-rate moves between {display} and "
-            f"{_and([c for c in native if fxmoves.anchor(rates, c) != fxmoves.anchor(rates, display)])} "
+            f"The simulated journeys also draw exchange-rate moves between {home} (the "
+            f"family's money) and {_and(bills)} "
             "over each journey's stay, as correlated normal changes in the logarithm of the "
             "rates with no drift, with the volatilities and correlations of daily rates "
             f"from {moves.start.isoformat()} to {moves.end.isoformat()} ({_publishers(rates, moves.sources)}); "

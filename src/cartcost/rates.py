@@ -182,6 +182,13 @@ class FxMoves(NamedTuple):
     note: str = ""
 
 
+class Transfers(NamedTuple):
+    """What converting and sending money abroad costs a family: `fee`, a share of the
+    amount sent (bank exchange-rate margin and wire fees)."""
+
+    fee: Probability
+
+
 class Fx(NamedTuple):
     base: str
     as_of: date
@@ -397,6 +404,7 @@ class Rates(NamedTuple):
     events: Mapping[str, Event] = EMPTY
     coverage: Mapping[str, Coverage] = EMPTY  # origin -> cover at home
     schemes: Mapping[str, Scheme] = EMPTY  # id -> a scheme paying for treatment abroad
+    transfers: Transfers | None = None  # None: transfer fees not estimated
 
     def destinations(self) -> list[str]:
         return sorted(cc for cc, c in self.countries.items() if c.is_destination)
@@ -430,6 +438,7 @@ RECORDS: dict[str, type[tuple[Any, ...]]] = {
         Meta,
         Peg,
         FxMoves,
+        Transfers,
         Fx,
         Indication,
         Product,

@@ -735,6 +735,23 @@ class Scheme(Model):
     note: Text = ""
 
 
+class Transfers(Model):
+    fee: Probability
+
+    @model_validator(mode="after")
+    def _plausible(self) -> Transfers:
+        if self.fee.range[1] > MAX_TRANSFER_FEE:
+            raise ValueError(
+                f"fee: {self.fee.range[1]} of the amount sent is implausible for a transfer "
+                f"(at most {MAX_TRANSFER_FEE}; 0.02 means 2%)"
+            )
+        return self
+
+
+# Banks' exchange-rate margins and wire fees are a few per cent: a quarter is a typo.
+MAX_TRANSFER_FEE = Decimal("0.25")
+
+
 class Rates(Model):
     meta: Meta
     sources: dict[str, Source]
@@ -747,6 +764,7 @@ class Rates(Model):
     events: dict[EventId, Event] = {}
     coverage: dict[CountryCode, Coverage] = {}
     schemes: dict[EventId, Scheme] = {}
+    transfers: Transfers | None = None
 
 
 def _loc_path(loc: tuple[int | str, ...]) -> str:

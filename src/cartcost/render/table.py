@@ -13,6 +13,7 @@ from rich.text import Text
 
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
 from cartcost.exports.fmt import exported_amounts, money_span, span, whole, whole_parts
+from cartcost.lines import TRANSFER
 from cartcost.rates import Source
 from cartcost.render.fit import FirstThatFits
 
@@ -106,6 +107,8 @@ _PAYER_WORDS = {"public": "public cover", "insurer": "insurer"}
 
 
 def _basis(item: LineItem) -> str:
+    if item.key == TRANSFER:
+        return item.note  # a share of other lines: its note says of what
     if item.quantity is not None and item.rate is not None and item.native_currency:
         return f"{span(item.quantity, item.unit)} × {money_span(item.rate, item.native_currency)}"
     if item.native is not None and item.native_currency:

@@ -1,0 +1,114 @@
+"""Currency conversion and transfer fees ([transfers]): a share of the money a family
+sends abroad, on every line billed in another currency than its own.
+
+Expected numbers are computed by hand from tests/fixtures/mini.toml (USD base; CNY 7,
+NZD 2 per USD) and tests/fixtures/overlay-transfers.toml (fee 0.5-3%).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cartcost import budget, engine
+from cartcost.estimation import Estimate, estimate
+from cartcost.lines import TRANSFER
+from cartcost.rates import Rates
+from cartcost.ratesfile import load_rates
+from cartcost.scenario import Scenario
+from tests.clihelp import run
+from tests.conftest import FIXTURES
+
+TRANSFERS = FIXTURES / "overlay-transfers.toml"
+
+
+@pytest.fixture
+def fees() -> Rates:
+    return load_rates([str(TRANSFERS)])[0]
+
+
+def cn_from_nz(rates: Rates) -> Estimate:
+    return estimate(rates, Scenario(country="CN", indication="MM", origin="NZ"))
+
+
+def line(est: Estimate, key: str) -> Any:
+    return next(i for i in est.items if i.key == key)
+
+
+def test_the_fee_is_a_share_of_every_bill_in_another_currency(fees: Rates) -> None:
+    fee = line(cn_from_nz(fees), TRANSFER)
+    # In NZD (2 per USD; CNY 7 per USD): every line but the flights, which are in NZD.
+    # Low ends: product CNY 700,000 = 200,000; work-up CNY 7,000 = 2,000; apheresis and
+    # bridging 0; chemotherapy CNY 14,000 = 4,000; inpatient 14 days x CNY 700 = 2,800;
+    # outpatient 4 visits x CNY 70 = 80; reserve 0; lodging 53 nights x USD 50 = 5,300;
+    # meals 92 person-days x USD 20 = 3,680; transport 53 days x USD 10 = 1,060; visas 2 x
+    # USD 50 = 200; coordinator USD 1,000 = 2,000; interpreter 0: NZD 221,120.
+    # High ends: 600,000 + 4,000 + 2,000 + 2,000 + 4,000 + 8,400 + 480 + 20,000 + 19,800
+    # + 14,160 + 3,960 + 200 + 4,000 + 9,900 = NZD 692,900.
+    assert fee.amount.low == Decimal("1105.60")  # 0.5% of 221,120
+    assert fee.amount.high == Decimal("20787.00")  # 3% of 692,900
+    assert fee.category == "services" and fee.sources == ("off",)
+    assert "0.5%–3% of NZD 221,120–692,900 paid in CNY and USD from NZD" in fee.note
+
+
+def test_the_total_counts_the_fee(fees: Rates) -> None:
+    est = cn_from_nz(fees)
+    assert est.total.low == sum((i.amount.low for i in est.items if i.amount), Decimal(0))
+    without = cn_from_nz(load_rates()[0])
+    assert est.total.low - without.total.low == Decimal("1105.60")
+
+
+def test_no_fee_without_the_table_or_without_money_sent_abroad(fees: Rates) -> None:
+    assert not any(i.key == TRANSFER for i in cn_from_nz(load_rates()[0]).items)
+    at_home = estimate(fees, Scenario(country="US", indication="LBCL", origin="US"))
+    assert not any(i.key == TRANSFER for i in at_home.items)
+
+
+def test_the_simulation_draws_the_fee_on_the_drawn_bills(fees: Rates) -> None:
+    est = cn_from_nz(fees)
+    pr = budget._prepared(fees, est)
+    assert pr.transfer is not None
+    _, sent = pr.transfer
+    assert "travel.flights" not in sent and "product.price" in sent
+    record: dict[str, Any] = {}
+    d = engine.draw(pr, engine.NumpyBackend(5, 2_000), record=record)
+    share = record["transfer_fee"]
+    assert float(np.min(share)) >= 0.005 and float(np.max(share)) <= 0.03
+    base = sum(np.asarray(d.lines[k]) for k in sent)
+    assert np.allclose(d.lines[TRANSFER], share * base)
+    b = budget.simulate(fees, est, draws=20_000)
+    fee = b.line(TRANSFER)
+    assert fee is not None
+    assert fee.plain.low <= fee.spread.p10 <= fee.spread.p50 <= fee.spread.p90 <= fee.plain.high
+
+
+def test_every_format_carries_the_fee() -> None:
+    args = ("estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--rates", str(TRANSFERS))
+    shown = run(*args)
+    assert shown.exit_code == 0, shown.stderr
+    assert "Currency conversion and transfer fees" in shown.stdout
+    doc = json.loads(run(*args, "-F", "json").stdout)
+    item = next(i for i in doc["items"] if i["key"] == TRANSFER)
+    assert (item["low"], item["high"]) == (1105.6, 20787)
+    assert "Currency conversion and transfer fees" in run(*args, "-F", "csv").stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("fee = { range = [0.005, 0.4], sources = ['off'] }", "at most 0.25"),
+        ("fee = { range = [0.005, 1.5], sources = ['off'] }", "within 0..1"),
+        ("fee = { range = [0.005, 0.03], sources = ['nobody'] }", "unknown source id 'nobody'"),
+    ],
+)
+def test_a_bad_fee_is_refused_with_its_key_path(tmp_path: Any, text: str, needle: str) -> None:
+    bad = tmp_path / "bad-transfers.toml"
+    bad.write_text(f"[transfers]\n{text}\n")
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(bad))
+    assert result.exit_code == 2
+    assert "transfers" in result.stderr and "fee" in result.stderr and needle in result.stderr
+    assert str(bad) in result.stderr and "Traceback" not in result.output
