@@ -65,16 +65,21 @@ def test_the_drawn_moves_have_the_tables_spread(moving: Rates) -> None:
     est = cn_from_nz(moving)
     pr = budget._prepared(moving, est)
     assert pr.moves is not None
-    assert pr.moves.exposure.currencies == ("CNY", "NZD")
+    # The fixture's Chinese hospital bills in CNY and in US dollars: both move in NZD.
+    assert pr.moves.exposure.currencies == ("CNY", "USD")
     record: dict[str, Any] = {}
     n = 200_000
     d = engine.draw(pr, engine.NumpyBackend(2026, n), record=record)
-    years = np.asarray(d.stay) / fxmoves.YEAR_DAYS
+    root = np.sqrt(np.asarray(d.stay) / fxmoves.YEAR_DAYS)
     # The log change of CNY's price in NZD, per square root of a year.
-    z = (record["fx.NZD"] - record["fx.CNY"]) / np.sqrt(years)
+    z = record["fx.CNY"] / root
     assert float(np.std(z)) == pytest.approx(CNY_IN_NZD, rel=0.01)
     assert abs(float(np.mean(z))) < 0.002  # no drift
-    assert float(np.std(record["fx.CNY"] / np.sqrt(years))) == pytest.approx(0.04, rel=0.01)
+    # The dollar's price in NZD moves as NZD does against the dollar: 0.1 a year.
+    w = record["fx.USD"] / root
+    assert float(np.std(w)) == pytest.approx(0.1, rel=0.01)
+    # Their covariance: var(NZD) - cov(NZD, CNY) = 0.01 - 0.5 x 0.1 x 0.04 = 0.008.
+    assert float(np.mean(z * w)) == pytest.approx(0.008, rel=0.03)
 
 
 def test_what_moves_add_is_each_line_at_its_moved_rate(moving: Rates) -> None:
@@ -82,13 +87,12 @@ def test_what_moves_add_is_each_line_at_its_moved_rate(moving: Rates) -> None:
     pr = budget._prepared(moving, est)
     record: dict[str, Any] = {}
     d = engine.draw(pr, engine.NumpyBackend(7, 1_000), record=record)
-    x = {"USD": 0.0, "CNY": record["fx.CNY"], "NZD": record["fx.NZD"]}
+    y = {"NZD": 0.0, "CNY": record["fx.CNY"], "USD": record["fx.USD"]}
     native = {i.key: i.native_currency for i in est.items if i.native_currency}
     native["product.price"] = "CNY"
     native["hospital.complications"] = "CNY"
     expected = sum(
-        np.asarray(amount) * (np.exp(x["NZD"] - x[native[key]]) - 1.0)
-        for key, amount in d.lines.items()
+        np.asarray(amount) * (np.exp(y[native[key]]) - 1.0) for key, amount in d.lines.items()
     )
     assert np.allclose(d.fx, expected)
     assert np.allclose(d.total, sum(np.asarray(v) for v in d.lines.values()) + d.fx)
@@ -182,7 +186,7 @@ def test_the_drawn_moves_are_parameters_of_the_draws_file(moving: Rates) -> None
     from cartcost.draws_out import param_names
 
     names = param_names(budget._prepared(moving, cn_from_nz(moving)))
-    assert {"fx.CNY", "fx.NZD"} <= set(names)
+    assert {"fx.CNY", "fx.USD"} <= set(names)
     # A US family in the US: nothing moves, so no such parameter.
     us = estimate(moving, Scenario(country="US", indication="LBCL", origin="US"))
     assert not any(n.startswith("fx.") for n in param_names(budget._prepared(moving, us)))

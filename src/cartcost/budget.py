@@ -243,7 +243,7 @@ def _prepared(rates: Rates, est: Estimate) -> engine.Prepared:
     # what it returns): the same destination's draws are then the same for every family,
     # and NumpyBackend keeps them across the rows of a batch.
     return engine.prepare(
-        engine.plan(rates, sc, offers)._replace(display=rates.fx.base), moves=True
+        engine.plan(rates, sc, offers)._replace(display=rates.fx.base), journey=True
     )
 
 

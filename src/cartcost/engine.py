@@ -730,15 +730,33 @@ class Moves(NamedTuple):
 
 def home_of(p: Plan) -> str:
     """The currency the plan's family holds its money in (fxmoves.home_currency)."""
+    return journey_money(p).home
+
+
+class JourneyMoney(NamedTuple):
+    """Which currencies a journey's bills are in, and which it sends abroad."""
+
+    home: str  # the family's own currency
+    # (line key, selector, currency per alternative) of every line a journey pays: each
+    # in its figures' currency ("offer": by the offer; "combo": by the combination of
+    # choices); the reserve in the ward day's, as most of it is hospital days.
+    lines: tuple[tuple[str, str, tuple[str, ...]], ...]
+    # The lines billed (for some offer or choice) in another currency than the family's:
+    # the money it converts and sends abroad, on which transfer fees fall. A pegged
+    # currency is still another currency: converting costs the same.
+    foreign: tuple[str, ...]
+
+
+# The last plan's JourneyMoney: estimate() and prepare() ask for the same plan in turn.
+_LAST_MONEY: list[tuple[Plan, JourneyMoney]] = []
+
+
+def journey_money(p: Plan) -> JourneyMoney:
+    if _LAST_MONEY and _LAST_MONEY[0][0] is p:
+        return _LAST_MONEY[0][1]
     display = p.scenario.currency
     assert display is not None
-    return fxmoves.home_currency(p.rates, p.scenario.origin, display)
-
-
-def line_currencies(p: Plan) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(line key, selector, currency per alternative) of every line a journey pays: each
-    line in its figures' currency ("offer": by the offer; "combo": by the combination of
-    choices); the reserve in the ward day's, as most of it is hospital days."""
+    home = fxmoves.home_currency(p.rates, p.scenario.origin, display)
     per_line: list[tuple[str, str, tuple[str, ...]]] = [
         (L.PRODUCT, "offer", tuple(o.price.currency for _, o in p.offers))
     ]
@@ -748,31 +766,29 @@ def line_currencies(p: Plan) -> list[tuple[str, str, tuple[str, ...]]]:
     ward = next((pl for pl in p.lines if pl.line.key == "hospital.inpatient"), None)
     if p.events and ward is not None:
         per_line.append((L.RESERVE, "combo", tuple(a.money.currency for a in ward.alts)))
-    return per_line
-
-
-def foreign_keys(p: Plan) -> tuple[str, ...]:
-    """The lines billed (for some offer or choice) in another currency than the family's:
-    the money it converts and sends abroad, on which transfer fees fall. A pegged
-    currency is still another currency: converting costs the same."""
-    home = home_of(p)
-    return tuple(key for key, _, cs in line_currencies(p) if any(c != home for c in cs))
+    found = JourneyMoney(
+        home,
+        tuple(per_line),
+        tuple(key for key, _, cs in per_line if any(c != home for c in cs)),
+    )
+    _LAST_MONEY[:] = [(p, found)]
+    return found
 
 
 def transfer_share(p: Plan) -> Tri | None:
     """The transfer fee's share of the money sent (low, typical, high), if the table
     prices transfers and the journey sends money abroad."""
     transfers = p.rates.transfers
-    if transfers is None or not foreign_keys(p):
+    if transfers is None or not journey_money(p).foreign:
         return None
     return _tri(transfers.fee, None)
 
 
 def _moves_of(p: Plan) -> Moves | None:
     """The plan's exposure to exchange-rate moves, None if it has none."""
-    home = home_of(p)
-    per_line = line_currencies(p)
-    found = fxmoves.exposure(p.rates, home, {c for _, _, cs in per_line for c in cs})
+    money = journey_money(p)
+    per_line = money.lines
+    found = fxmoves.exposure(p.rates, money.home, {c for _, _, cs in per_line for c in cs})
     if found is None:
         return None
     return Moves(
@@ -811,9 +827,11 @@ _TRIS: dict[tuple[int, int, str], tuple[Rates, Money, Tri]] = {}
 _MAX_TRIS = 20_000
 
 
-def prepare(p: Plan, moves: bool = False) -> Prepared:
-    """The plan's figures as floats in its display currency; `moves`: its journeys also
-    draw exchange-rate moves against the scenario's own currency (fxmoves.py)."""
+def prepare(p: Plan, journey: bool = False) -> Prepared:
+    """The plan's figures as floats in its display currency. `journey`: the family's
+    whole journey, so its draws also count the transfer fees and the exchange-rate moves
+    against the family's own currency (fxmoves.py); the complications reserve and the
+    worst case, which are of the figures alone, need neither."""
     fx, display, table = p.fx, p.display, p.rates
 
     def money(m: Money) -> Tri:
@@ -861,14 +879,14 @@ def prepare(p: Plan, moves: bool = False) -> Prepared:
             )
             for item, alts in p.repeats.items()
         },
-        moves=_moves_of(p) if moves else None,
-        transfer=_transfer_of(p),
+        moves=_moves_of(p) if journey else None,
+        transfer=_transfer_of(p) if journey else None,
     )
 
 
 def _transfer_of(p: Plan) -> tuple[Tri, tuple[str, ...]] | None:
     share = transfer_share(p)
-    return None if share is None else (share, foreign_keys(p))
+    return None if share is None else (share, journey_money(p).foreign)
 
 
 def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
@@ -1048,6 +1066,12 @@ def draw(
             amounts[L.VISA] = visa_at(longer.stay)
         amounts[L.RESERVE] = reserve
         stay = longer.stay
+    if pr.transfer is None and pr.moves is None:
+        return Draws(amounts, stay, happened, b.total(list(amounts.values())))
+    # The lines' total first: the fee and the moves are each worked out from it less the
+    # few lines they do not touch (a budget draws thousands of journeys at once).
+    lines_total = b.total(list(amounts.values()))
+    total = lines_total
     if pr.transfer is not None:
         # The fee on the money sent abroad, at the table's rates: what moves add to the
         # bills is a second-order change to it, left out.
@@ -1055,59 +1079,79 @@ def draw(
         share = triangular(b, b.uniform("transfer_fee"), *share_tri)
         if record is not None:
             record["transfer_fee"] = share
-        amounts[L.TRANSFER] = b.total([amounts[k] for k in sent if k in amounts]) * share
+        kept = [v for k, v in amounts.items() if k not in sent]
+        fee = (lines_total - b.total(kept) if kept else lines_total) * share
+        amounts[L.TRANSFER] = fee
+        total = total + fee
+    fx: Any = 0.0
     if pr.moves is not None:
-        fx = _moved(b, pr.moves, amounts, stay, offer, combo, record)
-        return Draws(amounts, stay, happened, b.total([*amounts.values(), fx]), fx)
-    return Draws(amounts, stay, happened, b.total(list(amounts.values())))
+        fx = _moved(b, pr.moves, amounts, lines_total, stay, offer, combo, record)
+        total = total + fx
+    return Draws(amounts, stay, happened, total, fx)
 
 
 def _moved(
     b: Backend,
     m: Moves,
     amounts: dict[str, Any],
+    lines_total: Any,
     stay: Any,
     offer: Any,
     combo: Any,
     record: dict[str, Any] | None,
 ) -> Any:
     """What exchange-rate moves add to the lines over a horizon of the journey's stay:
-    each line times (exp(x_display - x_line's currency) - 1), x the rates' log changes.
-    record: "fx.<currency>", each drawn log change against the table's `per`."""
+    each line times (exp(y) - 1), y the log change of its currency's price in the
+    family's own (fxmoves.Exposure). `lines_total`: the sum of `amounts` before the
+    transfer fee (which is paid at home). record: "fx.<currency>", each y drawn."""
     ex = m.exposure
     root = b.sqrt(stay / fxmoves.YEAR_DAYS)
     eps = [b.normal(f"fx.{c}") for c in ex.currencies]
-    x: list[Any] = []
+    y: list[Any] = []
     for row in ex.factor:
-        xi: Any = 0.0
+        yi: Any = 0.0
         for weight, e in zip(row, eps, strict=False):
             if weight:
-                xi = e * weight + xi
-        x.append(xi * root)
+                yi = e * weight + yi
+        y.append(yi * root)
     if record is not None:
-        record.update({f"fx.{c}": xi for c, xi in zip(ex.currencies, x, strict=True)})
-    d = ex.at[ex.home]
-    at_display = x[d] if d >= 0 else 0.0
+        record.update({f"fx.{c}": yi for c, yi in zip(ex.currencies, y, strict=True)})
+    d = -1  # the home currency's place: it does not move against itself
     factors: dict[int, Any] = {}
 
     def factor(i: int) -> Any:
         if i not in factors:
-            factors[i] = 1.0 if i == d else b.exp(at_display - (x[i] if i >= 0 else 0.0))
+            factors[i] = 1.0 if i < 0 else b.exp(y[i])
         return factors[i]
 
-    # Lines in one currency move together: add them up first, then one factor each.
-    by_currency: dict[int, list[Any]] = {}
-    parts = []
+    # Lines in one currency move together: one factor per currency, on their sum. The
+    # biggest group (most lines: the destination's currency) is the lines' total less
+    # the others, so that only the few other lines are added up.
+    groups: dict[int, list[str]] = {}
+    mixed: list[tuple[str, Any]] = []
     for key, selector, indices in m.lines:
-        if key not in amounts or all(i == d for i in indices):
+        if key not in amounts:
             continue
         if len(set(indices)) == 1:
-            by_currency.setdefault(indices[0], []).append(amounts[key])
+            groups.setdefault(indices[0], []).append(key)
         else:
-            f = b.select([factor(i) for i in indices], offer if selector == "offer" else combo)
-            parts.append(amounts[key] * (f - 1.0))
-    for i, same in by_currency.items():
-        parts.append(b.total(same) * (factor(i) - 1.0))
+            which = offer if selector == "offer" else combo
+            mixed.append((key, b.select([factor(i) for i in indices], which)))
+    listed = {k for keys in groups.values() for k in keys} | {k for k, _ in mixed}
+    unlisted = [k for k in amounts if k not in listed and k != L.TRANSFER]
+    if unlisted:  # a line with no currency of its own moves with nothing: home
+        groups.setdefault(d, []).extend(unlisted)
+    moving = [i for i in groups if i != d]
+    parts = [amounts[k] * (f - 1.0) for k, f in mixed]
+    if moving:
+        big = max(moving, key=lambda i: len(groups[i]))
+        others = [amounts[k] for i, keys in groups.items() if i != big for k in keys]
+        others += [amounts[k] for k, _ in mixed]
+        rest = lines_total - b.total(others) if others else lines_total
+        parts.append(rest * (factor(big) - 1.0))
+        for i in moving:
+            if i != big:
+                parts.append(b.total([amounts[k] for k in groups[i]]) * (factor(i) - 1.0))
     return b.total(parts) if parts else b.zeros()
 
 
@@ -1262,12 +1306,16 @@ class NumpyBackend(Backend):
         return self.np.exp(x)
 
     def normal(self, name: str) -> Any:
+        # Its own stream of standard normals (one stream, not two uniforms: a batch
+        # with a seed per row draws every stream afresh for each row).
+        self._mark(name)
         np = self.np
-        r, t = self._stream(f"{name}.r"), self._stream(f"{name}.t")
-        return self._kept(
-            ("normal", name),
-            lambda: np.sqrt(-2.0 * np.log1p(-r)) * np.cos(2.0 * np.pi * t),
-        )
+
+        def make() -> Any:
+            seq = np.random.SeedSequence(self.seed, spawn_key=(self.chunk, _name_key(name)))
+            return np.random.Generator(np.random.PCG64(seq)).standard_normal(self.n)
+
+        return self._kept(("n", name), make)
 
     def select(self, options: Sequence[Any], index: Any) -> Any:
         np = self.np

@@ -984,13 +984,12 @@ def _transfer_item(
     if share is None or rates.transfers is None:
         return None
     fee = rates.transfers.fee
-    sent = [items[k].amount for k in engine.foreign_keys(p) if k in items]
+    money = engine.journey_money(p)
+    sent = [items[k].amount for k in money.foreign if k in items]
     base = total(a for a in sent if a is not None)
     low, high = fee.range
-    home = engine.home_of(p)
-    abroad = sorted(
-        {c for key, _, cs in engine.line_currencies(p) if key in items for c in cs if c != home}
-    )
+    home = money.home
+    abroad = sorted({c for key, _, cs in money.lines if key in items for c in cs if c != home})
     return LineItem(
         category="services",
         key=L.TRANSFER,
@@ -1024,7 +1023,9 @@ def bill_currencies(rates: Rates, est: Estimate) -> list[str]:
 def _simulate(p: engine.Plan, draws: int, seed: int, currency: str) -> engine.Draws:
     """`draws` journeys in `currency` (plain Python floats), every line kept; the total
     with the exchange-rate moves the family's bills are exposed to (fxmoves.py)."""
-    return engine.draw_small(engine.prepare(p._replace(display=currency), moves=True), draws, seed)
+    return engine.draw_small(
+        engine.prepare(p._replace(display=currency), journey=True), draws, seed
+    )
 
 
 def _who_pays(

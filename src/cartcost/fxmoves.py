@@ -53,9 +53,10 @@ def cholesky(matrix: Sequence[Sequence[float]]) -> list[list[float]] | None:
 
 
 class Exposure(NamedTuple):
-    """What a journey's bills are exposed to: the currencies whose moves are drawn (in
-    order), the factor of their yearly covariance (L x L^T = Sigma), and each currency's
-    place among them, `at` (-1: it does not move against `per`, as `per` and its pegs)."""
+    """What a journey's bills are exposed to: for each bill currency that moves against
+    the family's `home` currency (in order), the log change of its price in `home` is
+    drawn, y = x_home - x_bill, with yearly covariance L x L^T (`factor`); `at` gives
+    each currency's place among them (-1: priced with home, as home and its pegs)."""
 
     home: str
     currencies: tuple[str, ...]
@@ -91,26 +92,48 @@ def unknown(rates: Rates, currencies: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(c for c in found if c != moves.per and c not in moves.volatility))
 
 
+# Exposures worked out, by table, home currency and bill currencies (a batch asks for
+# the same few thousands of times), with the table to tell a reused id apart.
+_EXPOSURES: dict[tuple[int, str, frozenset[str]], tuple[Rates, Exposure | None]] = {}
+_MAX_EXPOSURES = 4096
+
+
 def exposure(rates: Rates, home: str, currencies: Iterable[str]) -> Exposure | None:
     """The exposure of bills in `currencies` paid from money held in `home`; None
     when nothing moves against `home`, or the table has no [fx.moves],
     or a currency has no record of its moves (unknown() names it)."""
+    wanted = frozenset({home, *currencies})
+    key = (id(rates), home, wanted)
+    hit = _EXPOSURES.get(key)
+    if hit is not None and hit[0] is rates:
+        return hit[1]
+    found = _exposure(rates, home, wanted)
+    if len(_EXPOSURES) >= _MAX_EXPOSURES:
+        _EXPOSURES.clear()
+    _EXPOSURES[key] = (rates, found)
+    return found
+
+
+def _exposure(rates: Rates, home: str, wanted: frozenset[str]) -> Exposure | None:
     moves = rates.fx.moves
-    wanted = {home, *currencies}
     if moves is None or unknown(rates, wanted):
         return None
     anchors = {c: anchor(rates, c) for c in wanted}
-    if len(set(anchors.values())) < 2:
+    base = anchors[home]
+    drawn = tuple(sorted({a for a in anchors.values() if a != base}))
+    if not drawn:
         return None  # every bill in the home currency or one pegged with it
-    drawn = tuple(sorted({a for a in anchors.values() if a != moves.per}))
+
+    def cov(a: str, b: str) -> float:
+        """Yearly covariance of the log changes of a's and b's rates per `per`."""
+        if moves.per in (a, b):
+            return 0.0
+        corr = 1.0 if a == b else float(moves.correlation[f"{min(a, b)}-{max(a, b)}"])
+        return float(moves.volatility[a]) * float(moves.volatility[b]) * corr
+
+    # y_c = x_home - x_c: cov(y_a, y_b) = cov(h, h) - cov(h, b) - cov(a, h) + cov(a, b).
     sigma = [
-        [
-            float(moves.volatility[a])
-            * float(moves.volatility[b])
-            * (1.0 if a == b else float(moves.correlation[f"{min(a, b)}-{max(a, b)}"]))
-            for b in drawn
-        ]
-        for a in drawn
+        [cov(base, base) - cov(base, b) - cov(a, base) + cov(a, b) for b in drawn] for a in drawn
     ]
     factor = cholesky(sigma)
     if factor is None:  # the whole matrix validated, so a part of it is fine too
@@ -119,26 +142,18 @@ def exposure(rates: Rates, home: str, currencies: Iterable[str]) -> Exposure | N
         home=home,
         currencies=drawn,
         factor=tuple(tuple(row) for row in factor),
-        at={c: drawn.index(a) if a != moves.per else -1 for c, a in anchors.items()},
+        at={c: drawn.index(a) if a != base else -1 for c, a in anchors.items()},
     )
 
 
-def pair_volatility(rates: Rates, display: str, currency: str) -> float | None:
+def pair_volatility(rates: Rates, home: str, currency: str) -> float | None:
     """The yearly standard deviation of the log change of `currency`'s price in
-    `display` (None when either has no record)."""
-    found = exposure(rates, display, (currency,))
+    `home` (None when either has no record)."""
+    found = exposure(rates, home, (currency,))
     if found is None:
-        return None if unknown(rates, (display, currency)) else 0.0
-    i, d = found.at[currency], found.at[display]
-    sigma = [
-        [sum(a * b for a, b in zip(r1, r2, strict=True)) for r2 in found.factor]
-        for r1 in found.factor
-    ]
-
-    def cov(a: int, b: int) -> float:
-        return 0.0 if a < 0 or b < 0 else sigma[a][b]
-
-    return math.sqrt(max(cov(d, d) + cov(i, i) - 2 * cov(d, i), 0.0))
+        return None if unknown(rates, (home, currency)) else 0.0
+    i = found.at[currency]
+    return math.sqrt(sum(w * w for w in found.factor[i])) if i >= 0 else 0.0
 
 
 def note(rates: Rates, display: str, currencies: Sequence[str]) -> str | None:
