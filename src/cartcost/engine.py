@@ -784,6 +784,16 @@ def transfer_share(p: Plan) -> Tri | None:
     return _tri(transfers.fee, None)
 
 
+def transfer_ends(p: Plan, sent: Range) -> Range:
+    """The transfer fee at the low and high ends: the fee's low share of the low ends of
+    the money sent abroad (`sent`: the foreign lines' total), its high share of their
+    high ends. draw() prices it so in each journey, at a share drawn once."""
+    transfers = p.rates.transfers
+    assert transfers is not None
+    low, high = transfers.fee.range
+    return Range(low * sent.low, high * sent.high)
+
+
 def _moves_of(p: Plan) -> Moves | None:
     """The plan's exposure to exchange-rate moves, None if it has none."""
     money = journey_money(p)

@@ -994,7 +994,7 @@ def _transfer_item(
         category="services",
         key=L.TRANSFER,
         label=L.TRANSFER_LABEL,
-        amount=Range(_cents(low * base.low), _cents(high * base.high)),
+        amount=engine.transfer_ends(p, base),
         sources=fee.sources,
         note=(
             f"{_share(low)}–{_share(high)} of {display} {base.low:,.0f}–{base.high:,.0f} "
