@@ -613,6 +613,9 @@ class Backend:
     def exp(self, x: Any) -> Any:
         return math.exp(x)
 
+    def expm1(self, x: Any) -> Any:
+        return math.expm1(x)
+
     def normal(self, name: str) -> Any:
         """A standard normal draw (Box-Muller, from the uniforms "<name>.r" and
         "<name>.t")."""
@@ -637,9 +640,10 @@ class Backend:
         return out
 
     def mixed(self, shared: Any, p: float, name: str) -> Any:
-        """A uniform that is `shared` with probability p, else a fresh one."""
-        u, fresh = self.uniform(f"{name}.shares"), self.uniform(name)
-        return self.where(u < p, shared, fresh)
+        """A uniform that is `shared` with probability p, else a fresh one: one uniform
+        u decides and, above p, gives the fresh one, (u - p) / (1 - p)."""
+        u = self.uniform(name)
+        return self.where(u < p, shared, (u - p) / (1.0 - p))
 
     def memo(self, key: tuple[object, ...], names: Sequence[str], make: Callable[[], T]) -> T:
         """make(), which draws the uniforms `names` and depends on nothing but them and
@@ -976,7 +980,7 @@ def draw(
         rate_key = ("rate", line.key, alts, len(p.combos))
         rate = b.memo(
             rate_key,
-            (f"{name}.shares", name) if line.group in shared else (name,),
+            (name,),
             partial(rate_for, line.group, name, alts),
         )
         counts = line.part == "fare" or line.quantity is not None
@@ -1090,7 +1094,7 @@ def draw(
         if record is not None:
             record["transfer_fee"] = share
         kept = [v for k, v in amounts.items() if k not in sent]
-        fee = (lines_total - b.total(kept) if kept else lines_total) * share
+        fee = (lines_total - _sum(b, kept) if kept else lines_total) * share
         amounts[L.TRANSFER] = fee
         total = total + fee
     fx: Any = 0.0
@@ -1115,24 +1119,27 @@ def _moved(
     family's own (fxmoves.Exposure). `lines_total`: the sum of `amounts` before the
     transfer fee (which is paid at home). record: "fx.<currency>", each y drawn."""
     ex = m.exposure
-    root = b.sqrt(stay / fxmoves.YEAR_DAYS)
+    root = b.sqrt(stay)  # the horizon in days; the weights are per square-root day
+    per_day = 1.0 / math.sqrt(fxmoves.YEAR_DAYS)
     eps = [b.normal(f"fx.{c}") for c in ex.currencies]
     y: list[Any] = []
     for row in ex.factor:
-        yi: Any = 0.0
+        yi: Any = None
         for weight, e in zip(row, eps, strict=False):
             if weight:
-                yi = e * weight + yi
-        y.append(yi * root)
+                term = e * (weight * per_day)
+                yi = term if yi is None else yi + term
+        y.append(yi * root if yi is not None else b.zeros())
     if record is not None:
         record.update({f"fx.{c}": yi for c, yi in zip(ex.currencies, y, strict=True)})
     d = -1  # the home currency's place: it does not move against itself
-    factors: dict[int, Any] = {}
+    gains: dict[int, Any] = {}
 
-    def factor(i: int) -> Any:
-        if i not in factors:
-            factors[i] = 1.0 if i < 0 else b.exp(y[i])
-        return factors[i]
+    def gain(i: int) -> Any:
+        """exp(y) - 1: what a bill in currency i gains per unit, in the home currency."""
+        if i not in gains:
+            gains[i] = 0.0 if i < 0 else b.expm1(y[i])
+        return gains[i]
 
     # Lines in one currency move together: one factor per currency, on their sum. The
     # biggest group (most lines: the destination's currency) is the lines' total less
@@ -1146,23 +1153,33 @@ def _moved(
             groups.setdefault(indices[0], []).append(key)
         else:
             which = offer if selector == "offer" else combo
-            mixed.append((key, b.select([factor(i) for i in indices], which)))
+            mixed.append((key, b.select([gain(i) for i in indices], which)))
     listed = {k for keys in groups.values() for k in keys} | {k for k, _ in mixed}
     unlisted = [k for k in amounts if k not in listed and k != L.TRANSFER]
     if unlisted:  # a line with no currency of its own moves with nothing: home
         groups.setdefault(d, []).extend(unlisted)
     moving = [i for i in groups if i != d]
-    parts = [amounts[k] * (f - 1.0) for k, f in mixed]
+    parts = [amounts[k] * g for k, g in mixed]
     if moving:
         big = max(moving, key=lambda i: len(groups[i]))
         others = [amounts[k] for i, keys in groups.items() if i != big for k in keys]
         others += [amounts[k] for k, _ in mixed]
-        rest = lines_total - b.total(others) if others else lines_total
-        parts.append(rest * (factor(big) - 1.0))
+        rest = lines_total - _sum(b, others) if others else lines_total
+        parts.append(rest * gain(big))
         for i in moving:
             if i != big:
-                parts.append(b.total([amounts[k] for k in groups[i]]) * (factor(i) - 1.0))
-    return b.total(parts) if parts else b.zeros()
+                parts.append(_sum(b, [amounts[k] for k in groups[i]]) * gain(i))
+    return _sum(b, parts) if parts else b.zeros()
+
+
+def _sum(b: Backend, values: list[Any]) -> Any:
+    """The values added up; one or two without the backend's running total from zero
+    (each step a new array of every journey)."""
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return values[0] + values[1]
+    return b.total(values)
 
 
 def is_money(name: str) -> bool:
@@ -1289,12 +1306,16 @@ class NumpyBackend(Backend):
         return self._kept(("pick", name, k), lambda: np.minimum((u * k).astype(np.intp), k - 1))
 
     def mixed(self, shared: Any, p: float, name: str) -> Any:
+        # One stream does both: below p the journey takes the shared uniform; above it,
+        # (u - p) / (1 - p) is a fresh uniform, independent of the shared one. Half the
+        # streams of drawing the choice and the fresh uniform apart, which counts when a
+        # batch draws every stream afresh for each row's seed.
         np = self.np
-        shares, own = self._stream(f"{name}.shares"), self._stream(name)
+        u = self._stream(name)
         origin = self._key_of(shared)
 
         def make() -> Any:
-            return np.where(shares < p, shared, own)
+            return np.where(u < p, shared, (u - p) / (1.0 - p))
 
         if origin is None:
             return make()
@@ -1314,6 +1335,17 @@ class NumpyBackend(Backend):
 
     def exp(self, x: Any) -> Any:
         return self.np.exp(x)
+
+    def expm1(self, x: Any) -> Any:
+        return self.np.expm1(x)
+
+    def total(self, values: Sequence[Any]) -> Any:
+        # In place: the same sums in the same order as Backend.total, without a new
+        # array for every line added.
+        out = self.np.zeros(self.n)
+        for v in values:
+            out += v
+        return out
 
     def normal(self, name: str) -> Any:
         # Its own stream of standard normals (one stream, not two uniforms: a batch
@@ -1456,6 +1488,9 @@ class ListBackend(Backend):
 
     def exp(self, x: Any) -> Any:
         return Vec(map(math.exp, x)) if isinstance(x, list) else math.exp(x)
+
+    def expm1(self, x: Any) -> Any:
+        return Vec(map(math.expm1, x)) if isinstance(x, list) else math.expm1(x)
 
     def normal(self, name: str) -> Any:
         r, t = self.uniform(f"{name}.r"), self.uniform(f"{name}.t")
