@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING, Any
 
 from cartcost import engine
 from cartcost.errors import UsageProblem
-from cartcost.estimation import Category, Estimate, FamilyRule, LineItem, family_rule
+from cartcost.estimation import (
+    Category,
+    Estimate,
+    FamilyRule,
+    LineItem,
+    family_rule,
+    moves_note,
+)
 from cartcost.lines import RESERVE as RESERVE_KEY
 from cartcost.lines import TIME as TIME_KEY
 from cartcost.money import Range
@@ -489,17 +496,8 @@ def simulate(
         detail_draws=kept,
         you_pay=None if family is None else _spread(family, est.you_pay),
         fx=None if run.fx is None else _spread(run.fx),
-        fx_note=moves_note(rates, est) or "",
+        fx_note=moves_note(rates, [est]) or "",
     )
-
-
-def moves_note(rates: Rates, est: Estimate) -> str | None:
-    """What the simulation says of exchange-rate moves for this estimate (fxmoves.note)."""
-    from cartcost.estimation import bill_currencies
-    from cartcost.fxmoves import home_currency, note
-
-    home = home_currency(rates, est.scenario.origin, est.currency)
-    return note(rates, home, bill_currencies(rates, est))
 
 
 def family_draws(

@@ -31,6 +31,7 @@ from cartcost.estimation import (
     Category,
     Estimate,
     estimate,
+    moves_note,
     resolve,
     trials_left_out,
     wanted,
@@ -433,17 +434,10 @@ def compare(
     ]
     if doubts:
         notes.append("availability: " + "; ".join(doubts) + " (each country's estimate says more)")
-    if rates.fx.moves is not None:
-        from cartcost.estimation import bill_currencies
-        from cartcost.fxmoves import home_currency
-        from cartcost.fxmoves import note as moves_note
-
-        bills = [c for r in rows if r.estimate.likely for c in bill_currencies(rates, r.estimate)]
-        first = rows[0].estimate
-        held = home_currency(rates, first.scenario.origin, first.currency)
-        moved = moves_note(rates, held, bills)
-        if moved is not None:
-            notes.append(moved)
+    likely = [r.estimate for r in rows if r.estimate.likely]
+    moved = moves_note(rates, likely) if likely else None
+    if moved is not None:
+        notes.append(moved)
     if rates.fx.pegs:
         fixed = pegs.note(rates, set().union(*(pegs.currencies_of(r.estimate) for r in rows)))
         if fixed is not None:

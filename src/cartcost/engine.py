@@ -610,9 +610,6 @@ class Backend:
     def sqrt(self, x: Any) -> Any:
         return math.sqrt(x)
 
-    def exp(self, x: Any) -> Any:
-        return math.exp(x)
-
     def expm1(self, x: Any) -> Any:
         return math.expm1(x)
 
@@ -730,11 +727,6 @@ class Moves(NamedTuple):
 
     exposure: fxmoves.Exposure
     lines: tuple[tuple[str, str, tuple[int, ...]], ...]  # (line key, selector, indices)
-
-
-def home_of(p: Plan) -> str:
-    """The currency the plan's family holds its money in (fxmoves.home_currency)."""
-    return journey_money(p).home
 
 
 class JourneyMoney(NamedTuple):
@@ -1274,15 +1266,17 @@ class NumpyBackend(Backend):
             raise AssertionError(f"the uniform {name!r} is drawn twice in one journey")
         self.used.add(name)
 
-    def _stream(self, name: str) -> Any:
+    def _stream(self, name: str, normal: bool = False) -> Any:
+        """The stream `name` of this seed and chunk: uniforms, or standard normals."""
         self._mark(name)
         np = self.np
 
         def make() -> Any:
             seq = np.random.SeedSequence(self.seed, spawn_key=(self.chunk, _name_key(name)))
-            return np.random.Generator(np.random.PCG64(seq)).random(self.n)
+            draw = np.random.Generator(np.random.PCG64(seq))
+            return draw.standard_normal(self.n) if normal else draw.random(self.n)
 
-        return self._kept(("u", name), make)
+        return self._kept(("n" if normal else "u", name), make)
 
     def uniform(self, name: str) -> Any:
         return self._stream(name)
@@ -1333,9 +1327,6 @@ class NumpyBackend(Backend):
     def sqrt(self, x: Any) -> Any:
         return self.np.sqrt(x)
 
-    def exp(self, x: Any) -> Any:
-        return self.np.exp(x)
-
     def expm1(self, x: Any) -> Any:
         return self.np.expm1(x)
 
@@ -1348,16 +1339,7 @@ class NumpyBackend(Backend):
         return out
 
     def normal(self, name: str) -> Any:
-        # Its own stream of standard normals (one stream, not two uniforms: a batch
-        # with a seed per row draws every stream afresh for each row).
-        self._mark(name)
-        np = self.np
-
-        def make() -> Any:
-            seq = np.random.SeedSequence(self.seed, spawn_key=(self.chunk, _name_key(name)))
-            return np.random.Generator(np.random.PCG64(seq)).standard_normal(self.n)
-
-        return self._kept(("n", name), make)
+        return self._stream(name, normal=True)  # NumPy's own normals: one stream
 
     def select(self, options: Sequence[Any], index: Any) -> Any:
         np = self.np
@@ -1485,9 +1467,6 @@ class ListBackend(Backend):
 
     def sqrt(self, x: Any) -> Any:
         return Vec(map(math.sqrt, x)) if isinstance(x, list) else math.sqrt(x)
-
-    def exp(self, x: Any) -> Any:
-        return Vec(map(math.exp, x)) if isinstance(x, list) else math.exp(x)
 
     def expm1(self, x: Any) -> Any:
         return Vec(map(math.expm1, x)) if isinstance(x, list) else math.expm1(x)

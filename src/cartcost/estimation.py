@@ -915,7 +915,7 @@ def estimate(
             ),
             figure_paths=paths,
         )
-    fee = _transfer_item(rates, p, items, display)
+    fee = _transfer_item(p, items, display)
     if fee is not None:
         items[L.TRANSFER] = fee
     if time_item is not None:
@@ -960,30 +960,20 @@ def estimate(
     )
     from cartcost.freshness import freshness_note
 
-    moved = (
-        fxmoves.note(
-            rates,
-            fxmoves.home_currency(rates, scenario.origin, shown_currency),
-            bill_currencies(rates, found_est),
-        )
-        if likely
-        else None
-    )
+    moved = moves_note(rates, [found_est]) if likely else None
     fixed = pegs.note(rates, pegs.currencies_of(found_est)) if rates.fx.pegs else None
     stale = freshness_note(rates, found_est)
     extra = tuple(n for n in (moved, fixed, stale) if n)
     return found_est._replace(notes=(*notes, *extra)) if extra else found_est
 
 
-def _transfer_item(
-    rates: Rates, p: engine.Plan, items: dict[str, LineItem], display: str
-) -> LineItem | None:
+def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> LineItem | None:
     """Currency conversion and transfer fees: the fee's share of every line billed in
-    another currency than the family's, low share on the low ends, high on the high."""
-    share = engine.transfer_share(p)
-    if share is None or rates.transfers is None:
+    another currency than the family's (engine.transfer_ends), None when none is."""
+    transfers = p.rates.transfers
+    if transfers is None or engine.transfer_share(p) is None:
         return None
-    fee = rates.transfers.fee
+    fee = transfers.fee
     money = engine.journey_money(p)
     sent = [items[k].amount for k in money.foreign if k in items]
     base = total(a for a in sent if a is not None)
@@ -1006,6 +996,14 @@ def _transfer_item(
 
 def _share(x: Decimal) -> str:
     return f"{(x * 100).normalize():f}%"
+
+
+def moves_note(rates: Rates, ests: Sequence[Estimate]) -> str | None:
+    """What the simulated totals of these estimates (one family, one display currency)
+    say of exchange-rate moves (fxmoves.note), if anything."""
+    first = ests[0]
+    home = fxmoves.home_currency(rates, first.scenario.origin, first.currency)
+    return fxmoves.note(rates, home, [c for e in ests for c in bill_currencies(rates, e)])
 
 
 def bill_currencies(rates: Rates, est: Estimate) -> list[str]:
