@@ -112,3 +112,24 @@ def test_a_bad_fee_is_refused_with_its_key_path(tmp_path: Any, text: str, needle
     assert result.exit_code == 2
     assert "transfers" in result.stderr and "fee" in result.stderr and needle in result.stderr
     assert str(bad) in result.stderr and "Traceback" not in result.output
+
+
+def test_the_fees_fall_due_with_the_payments(fees: Rates) -> None:
+    from cartcost.timeline import schedule
+
+    tl = schedule(fees, cn_from_nz(fees))
+    fee = [d for d in tl.payments if d.key == TRANSFER]
+    others = [d for d in tl.payments if d.key != TRANSFER]
+    # One share of the fee with every other payment, in proportion to it: per time
+    # window, the fee's share of what falls due is the same.
+    assert len(fee) == len(others) > 1
+    assert len({d.first_day for d in fee}) > 1  # not all in the first week
+    windows = {(d.first_day, d.last_day) for d in others}
+    shares = set()
+    for w in windows:
+        due_fee = sum((d.p50 for d in fee if (d.first_day, d.last_day) == w), Decimal(0))
+        due = sum((d.p50 for d in others if (d.first_day, d.last_day) == w), Decimal(0))
+        shares.add(round(due_fee / due, 9))
+    assert len(shares) == 1
+    # The whole timeline still adds up to the likely total.
+    assert sum((d.p50 for d in tl.payments), Decimal(0)) == pytest.approx(tl.p50)

@@ -25,7 +25,8 @@ What falls due, and when:
   discharge and the rest of the visits as they happen after it;
 - the complications reserve at discharge, with the final bill, if it is needed;
 - living (lodging, meals, local transport) and an interpreter as they accrue, evenly
-  over the stay.
+  over the stay;
+- the currency conversion and transfer fees with each payment, in proportion to it.
 
 Amounts: each line at the midpoint of its low/high range, scaled so that the lines add
 up to the likely total (P50), and again to the P90: the cumulative amount in the last
@@ -203,6 +204,28 @@ def _scaled(items: Sequence[LineItem], total: Decimal) -> dict[str, Decimal]:
     return {k: v * total / whole for k, v in mids.items()}
 
 
+def _fees(payments: Sequence[Due], f50: Decimal, f90: Decimal, labels: dict[str, str]) -> list[Due]:
+    """The transfer fees, due with the payments they are charged on: in proportion to
+    each payment (the money paid at home, such as the flights, is so charged too: a
+    little early rather than late)."""
+    t50 = sum((d.p50 for d in payments), Decimal(0))
+    t90 = sum((d.p90 for d in payments), Decimal(0))
+    if not (f50 or f90) or not (t50 and t90):
+        return []
+    return [
+        Due(
+            L.TRANSFER,
+            labels[L.TRANSFER],
+            d.when,
+            d.first_day,
+            d.last_day,
+            f50 * d.p50 / t50,
+            f90 * d.p90 / t90,
+        )
+        for d in payments
+    ]
+
+
 def schedule(
     rates: Rates,
     est: Estimate,
@@ -264,6 +287,8 @@ def schedule(
     deposit_day = zero if terms.deposit_due == "first-visit" else ms.admission
     ward = ("hospital.inpatient", "hospital.outpatient")
     for key in at50:
+        if key == L.TRANSFER:
+            continue  # with each payment, below
         if key == L.PRODUCT:
             due(key, terms.product_due, product_day)
         elif key == "hospital.workup":
@@ -314,6 +339,7 @@ def schedule(
                     d90,
                 )
             )
+    payments += _fees(payments, at50.get(L.TRANSFER, zero), at90.get(L.TRANSFER, zero), labels)
     payments.sort(key=lambda d: (d.first_day, d.last_day, d.key))
     return Timeline(
         country=est.scenario.country,
