@@ -198,3 +198,23 @@ def test_a_family_shown_dollars_still_pays_from_its_own_currency(moving: Rates) 
     assert "from NZD" in note  # not from USD, the currency shown
     pr = budget._prepared(moving, est)
     assert pr.moves is not None and pr.moves.exposure.home == "NZD"
+
+
+def test_on_the_real_table_a_dollar_pegged_family_has_no_dollar_moves(real_table: Any) -> None:
+    rates = load_rates()[0]
+    # A family from the UAE holds dirhams, pegged to the dollar: US bills do not move.
+    us = estimate(rates, Scenario(country="US", indication="LBCL", origin="AE"))
+    assert budget._prepared(rates, us).moves is None
+    assert not any("exchange rates moving" in n for n in us.notes)
+    # Chinese bills move against the dirham as the yuan does against the dollar.
+    cn = estimate(rates, Scenario(country="CN", indication="MM", origin="AE"))
+    assert fxmoves.pair_volatility(rates, "AED", "CNY") == pytest.approx(
+        float(rates.fx.moves.volatility["CNY"]) if rates.fx.moves else 0.0
+    )
+    note = next(n for n in cn.notes if "exchange rates moving" in n)
+    bills = note.split("pay bills in ")[1].split(" from AED")[0]
+    # Its bills in dollars (some Chinese hospital items) are not among those that move;
+    # the visa, quoted in Australian dollars, is.
+    assert "CNY" in bills and "USD" not in bills
+    # ... and the transfer fee is still charged: converting dirhams costs the same.
+    assert any(i.key == "services.transfer" for i in us.items)
