@@ -41,25 +41,25 @@ def line(est: Estimate, key: str) -> Any:
 
 def test_the_fee_is_a_share_of_every_bill_in_another_currency(fees: Rates) -> None:
     fee = line(cn_from_nz(fees), TRANSFER)
-    # In NZD (2 per USD; CNY 7 per USD): every line but the flights, which are in NZD.
-    # Low ends: product CNY 700,000 = 200,000; work-up CNY 7,000 = 2,000; apheresis and
-    # bridging 0; chemotherapy CNY 14,000 = 4,000; inpatient 14 days x CNY 700 = 2,800;
-    # outpatient 4 visits x CNY 70 = 80; reserve 0; lodging 53 nights x USD 50 = 5,300;
-    # meals 92 person-days x USD 20 = 3,680; transport 53 days x USD 10 = 1,060; visas 2 x
-    # USD 50 = 200; coordinator USD 1,000 = 2,000; interpreter 0: NZD 221,120.
+    # In NZD (2 per USD; CNY 7 per USD): every line but the flights and the visas,
+    # bought at home. Low ends: product CNY 700,000 = 200,000; work-up CNY 7,000 = 2,000;
+    # apheresis and bridging 0; chemotherapy CNY 14,000 = 4,000; inpatient 14 days x
+    # CNY 700 = 2,800; outpatient 4 visits x CNY 70 = 80; reserve 0; lodging 53 nights x
+    # USD 50 = 5,300; meals 92 person-days x USD 20 = 3,680; transport 53 days x USD 10 =
+    # 1,060; coordinator USD 1,000 = 2,000; interpreter 0: NZD 220,920.
     # High ends: 600,000 + 4,000 + 2,000 + 2,000 + 4,000 + 8,400 + 480 + 20,000 + 19,800
-    # + 14,160 + 3,960 + 200 + 4,000 + 9,900 = NZD 692,900.
-    assert fee.amount.low == Decimal("1105.60")  # 0.5% of 221,120
-    assert fee.amount.high == Decimal("20787.00")  # 3% of 692,900
+    # + 14,160 + 3,960 + 4,000 + 9,900 = NZD 692,700.
+    assert fee.amount.low == Decimal("1104.60")  # 0.5% of 220,920
+    assert fee.amount.high == Decimal("20781.00")  # 3% of 692,700
     assert fee.category == "services" and fee.sources == ("off",)
-    assert "0.5%–3% of NZD 221,120–692,900 paid in CNY and USD from NZD" in fee.note
+    assert "0.5%–3% of NZD 220,920–692,700 paid in CNY and USD from NZD" in fee.note
 
 
 def test_the_total_counts_the_fee(fees: Rates) -> None:
     est = cn_from_nz(fees)
     assert est.total.low == sum((i.amount.low for i in est.items if i.amount), Decimal(0))
     without = cn_from_nz(load_rates()[0])
-    assert est.total.low - without.total.low == Decimal("1105.60")
+    assert est.total.low - without.total.low == Decimal("1104.60")
 
 
 def test_no_fee_without_the_table_or_without_money_sent_abroad(fees: Rates) -> None:
@@ -73,7 +73,8 @@ def test_the_simulation_draws_the_fee_on_the_drawn_bills(fees: Rates) -> None:
     pr = budget._prepared(fees, est)
     assert pr.transfer is not None
     _, sent = pr.transfer
-    assert "travel.flights" not in sent and "product.price" in sent
+    assert "travel.flights" not in sent and "travel.visa" not in sent
+    assert "product.price" in sent
     record: dict[str, Any] = {}
     d = engine.draw(pr, engine.NumpyBackend(5, 2_000), record=record)
     share = record["transfer_fee"]
@@ -93,7 +94,7 @@ def test_every_format_carries_the_fee() -> None:
     assert "Currency conversion and transfer fees" in shown.stdout
     doc = json.loads(run(*args, "-F", "json").stdout)
     item = next(i for i in doc["items"] if i["key"] == TRANSFER)
-    assert (item["low"], item["high"]) == (1105.6, 20787)
+    assert (item["low"], item["high"]) == (1104.6, 20781)
     assert "Currency conversion and transfer fees" in run(*args, "-F", "csv").stdout
 
 

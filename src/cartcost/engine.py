@@ -733,9 +733,10 @@ class JourneyMoney(NamedTuple):
     """Which currencies a journey's bills are in, and which it sends abroad."""
 
     home: str  # the family's own currency
-    # (line key, selector, currency per alternative) of every line a journey pays: each
-    # in its figures' currency ("offer": by the offer; "combo": by the combination of
-    # choices); the reserve in the ward day's, as most of it is hospital days.
+    # (line key, selector, currency per alternative) of every line a journey pays abroad
+    # (not the flights and visas: lines.PAID_AT_HOME): each in its figures' currency
+    # ("offer": by the offer; "combo": by the combination of choices); the reserve in
+    # the ward day's, as most of it is hospital days.
     lines: tuple[tuple[str, str, tuple[str, ...]], ...]
     # The lines billed (for some offer or choice) in another currency than the family's:
     # the money it converts and sends abroad, on which transfer fees fall. A pegged
@@ -756,9 +757,11 @@ def journey_money(p: Plan) -> JourneyMoney:
     per_line: list[tuple[str, str, tuple[str, ...]]] = [
         (L.PRODUCT, "offer", tuple(o.price.currency for _, o in p.offers))
     ]
-    per_line += [(pl.line.key, "combo", tuple(a.money.currency for a in pl.alts)) for pl in p.lines]
-    if p.visa is not None:
-        per_line.append((L.VISA, "", (p.visa.fee.currency,)))
+    per_line += [
+        (pl.line.key, "combo", tuple(a.money.currency for a in pl.alts))
+        for pl in p.lines
+        if pl.line.key not in L.PAID_AT_HOME
+    ]
     ward = next((pl for pl in p.lines if pl.line.key == "hospital.inpatient"), None)
     if p.events and ward is not None:
         per_line.append((L.RESERVE, "combo", tuple(a.money.currency for a in ward.alts)))

@@ -1007,9 +1007,14 @@ def moves_note(rates: Rates, ests: Sequence[Estimate]) -> str | None:
 
 
 def bill_currencies(rates: Rates, est: Estimate) -> list[str]:
-    """The currencies an estimate's bills are in: each priced line's figures' currency
-    and its offers' price currencies (what exchange-rate moves act on)."""
-    found = [i.native_currency for i in est.items if i.native_currency and i.amount is not None]
+    """The currencies an estimate's bills abroad are in: each priced line's figures'
+    currency but the flights' and visas' (paid at home) and its offers' price currencies
+    (what exchange-rate moves act on)."""
+    found = [
+        i.native_currency
+        for i in est.items
+        if i.native_currency and i.amount is not None and i.key not in L.PAID_AT_HOME
+    ]
     offers = rates.countries[est.scenario.country].offers
     found += [offers[o.id].price.currency for o in est.offers if o.id in offers]
     return found

@@ -10,6 +10,8 @@ table's date. Over h years the changes are drawn as normal, mean zero (no curren
 expected to rise or fall), covariance h x Sigma. A currency pegged to another moves
 with it; `per` itself does not move.
 
+Flights and visas are bought at home (lines.PAID_AT_HOME): they do not move.
+
 The horizon is the journey's stay, as if every bill were paid at its end: longer than
 most money waits (the product is often paid before the cells are made), so the spread
 is if anything wide. A family that converts its money when it commits carries none of

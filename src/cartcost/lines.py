@@ -168,6 +168,9 @@ FLIGHTS = "travel.flights"
 RESERVE = "hospital.complications"
 TRANSFER = "services.transfer"
 TRANSFER_LABEL = "Currency conversion and transfer fees"
+# Bought or paid in the family's own country before travel, in its own currency, whatever
+# currency the table quotes them in: no money sent abroad, no exchange-rate move on them.
+PAID_AT_HOME = (FLIGHTS, VISA)
 RESERVE_LABEL = "Complications reserve (ICU, severe CRS/ICANS, re-collection, readmission)"
 
 HOSPITAL_ITEMS: tuple[Line, ...] = (

@@ -222,11 +222,14 @@ def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, ea
             f"The likely total (P50) and P90 come from {lk.draws:,} simulated journeys"
             f"{each} (seed {lk.seed})."
         )
+    from cartcost.estimation import bill_currencies
+
     moves = rates.fx.moves
     home = fxmoves.home_currency(rates, ests[0].scenario.origin, display)
-    moving = fxmoves.exposure(rates, home, native) if moves is not None else None
+    abroad = sorted({c for est in ests for c in bill_currencies(rates, est)})
+    moving = fxmoves.exposure(rates, home, abroad) if moves is not None else None
     if moves is not None and moving is not None and (budget is not None or likely):
-        bills = [c for c in native if fxmoves.anchor(rates, c) != fxmoves.anchor(rates, home)]
+        bills = [c for c in abroad if fxmoves.anchor(rates, c) != fxmoves.anchor(rates, home)]
         parts.append(
             f"The simulated journeys also draw exchange-rate moves between {home} (the "
             f"family's money) and {_and(bills)} "
