@@ -4,11 +4,12 @@ their own currency, before they pay them.
 The table's [fx.moves] says how each currency's rate (units per `per`, the dollar) has
 moved: the yearly standard deviation of its log change, and the correlation of each
 pair's changes (tools/fx_moves.py works them out from the ECB's history). A family
-holds its money in its home currency d (its origin's; else the display currency); a bill of A in currency c costs A x
-exp(x_d - x_c) when it is paid, where x is the log change of each rate since the
-table's date. Over h years the changes are drawn as normal, mean zero (no currency is
-expected to rise or fall), covariance h x Sigma. A currency pegged to another moves
-with it; `per` itself does not move.
+holds its money in its home currency d (its origin's; else the display currency); a
+bill of A in currency c costs A x exp(y_c) when it is paid, y_c = x_d - x_c the log
+change of c's price in d, x the log change of each rate since the table's date. Over h
+years the y are drawn as normal, mean zero (no currency is expected to rise or fall),
+with the covariance they get from h x Sigma (Exposure). A currency pegged to another
+moves with it; `per` itself does not move.
 
 Flights and visas are bought at home (lines.PAID_AT_HOME): they do not move.
 
