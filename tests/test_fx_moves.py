@@ -219,3 +219,23 @@ def test_on_the_real_table_a_dollar_pegged_family_has_no_dollar_moves(real_table
     assert bills == "CNY"
     # ... and the transfer fee is still charged: converting dirhams costs the same.
     assert any(i.key == "services.transfer" for i in us.items)
+
+
+def test_the_budget_csv_has_a_row_for_the_moves() -> None:
+    import csv
+    import io
+
+    args = ("estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--budget", "--draws", "2000")
+    moved = run(*args, "--rates", str(MOVES), "--drivers", "-F", "csv")
+    assert moved.exit_code == 0, moved.stderr
+    rows = list(csv.DictReader(io.StringIO(moved.stdout)))
+    fx = [r for r in rows if r["category"] == "currency"]
+    assert len(fx) == 1 and rows[-1]["category"] == "total"
+    row = fx[0]
+    assert row["item"] == "Exchange-rate moves" and row["low"] == row["high"] == ""
+    assert float(row["p10"]) < 0 < float(row["p90"]) and row["narrows_spread_by"] != ""
+    assert "bills in CNY and USD from NZD" in row["note"]
+    # Every row has the same columns, the scenario's among them: the file still stacks.
+    assert {len(r) for r in rows} == {len(rows[0])} and row["country"] == "CN"
+    still = list(csv.DictReader(io.StringIO(run(*args, "-F", "csv").stdout)))
+    assert not any(r["category"] == "currency" for r in still)

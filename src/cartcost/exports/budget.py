@@ -1,8 +1,9 @@
 """CSV and JSON of a budget: the estimate's export with the percentiles added.
 
 CSV: the estimate's (or comparison's) columns, unchanged and in the same order, then
-p10, p50, p90, mean (per line item and for the total; empty for a line not included),
-draws and seed; with --drivers also `narrows_spread_by`, how much the total's P10-P90
+p10, p50, p90, mean (per line item and for the total; empty for a line not included;
+where exchange rates move, a "currency" row before the total with what they add, and no
+low or high), draws and seed; with --drivers also `narrows_spread_by`, how much the total's P10-P90
 spread shrinks when that line is held fixed. Compare CSV adds total_p10, total_p50,
 total_p90, total_mean, draws and seed to each row.
 
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from cartcost.budget import Budget, Spread
+from cartcost.budget import FX_DRIVER, FX_DRIVER_LABEL, Budget, Spread
 from cartcost.comparison import Comparison
 from cartcost.exports.compare import COMPARE_CSV_COLUMNS, compare_csv_rows, compare_json_obj
 from cartcost.exports.csvjson import (
@@ -70,11 +71,37 @@ def estimate_budget_csv(b: Budget) -> str:
             extra = _spread_cells(line.spread if line else None)
             driver = drivers.get(keys[i]) if drivers is not None else None
             shrink: list[object] = [_number(driver.shrink) if driver else ""]
-        else:  # the total row
+        else:  # the total row, after what exchange-rate moves add (not a line: no ends)
+            if b.fx is not None:
+                moved = _fx_row(row, b.fx_note)
+                driver = drivers.get(FX_DRIVER) if drivers is not None else None
+                out.append(
+                    [
+                        *moved,
+                        *_spread_cells(b.fx),
+                        b.draws,
+                        b.seed,
+                        *(
+                            [_number(driver.shrink) if driver else ""]
+                            if drivers is not None
+                            else []
+                        ),
+                    ]
+                )
             extra = _spread_cells(b.total)
             shrink = [""]
         out.append([*row, *extra, b.draws, b.seed, *(shrink if drivers is not None else [])])
     return csv_text(header, out)
+
+
+def _fx_row(total_row: list[object], note: str) -> list[object]:
+    """The exchange-rate moves' row: the total row's scenario and dates, no low or high."""
+    row = list(total_row)
+    at = ESTIMATE_CSV_COLUMNS.index
+    row[at("category")], row[at("item")] = "currency", FX_DRIVER_LABEL
+    row[at("low")] = row[at("high")] = row[at("sources")] = ""
+    row[at("note")] = note
+    return row
 
 
 def spread_json(s: Spread) -> dict[str, JsonNumber]:
