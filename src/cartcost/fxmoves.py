@@ -159,15 +159,22 @@ def pair_volatility(rates: Rates, home: str, currency: str) -> float | None:
     return math.sqrt(sum(w * w for w in found.factor[i])) if i >= 0 else 0.0
 
 
-def note(rates: Rates, display: str, currencies: Sequence[str]) -> str | None:
-    """What an estimate's simulation says of exchange-rate moves, if anything."""
+def moving(rates: Rates, home: str, currencies: Iterable[str]) -> list[str]:
+    """The currencies among `currencies` that move against `home` (not it, nor a
+    currency pegged with it), in order."""
+    return sorted({c for c in currencies if anchor(rates, c) != anchor(rates, home)})
+
+
+def note(rates: Rates, home: str, currencies: Sequence[str]) -> str | None:
+    """What an estimate's simulation says of exchange-rate moves of bills in `currencies`
+    paid from money held in `home`, if anything."""
     moves = rates.fx.moves
     if moves is None:
         return None
-    others = sorted({c for c in currencies if anchor(rates, c) != anchor(rates, display)})
+    others = moving(rates, home, currencies)
     if not others:
         return None
-    missing = unknown(rates, (display, *others))
+    missing = unknown(rates, (home, *others))
     if missing:
         return (
             f"exchange-rate moves not simulated: no record of how {', '.join(missing)} "
@@ -175,12 +182,12 @@ def note(rates: Rates, display: str, currencies: Sequence[str]) -> str | None:
         )
     swings = []
     for c in others:
-        vol = pair_volatility(rates, display, c)
+        vol = pair_volatility(rates, home, c)
         assert vol is not None
         swings.append(f"{c} {vol * 100:.0f}%")
     return (
         f"simulated totals allow for exchange rates moving while you pay bills in "
-        f"{' and '.join(others)} from {display} (a typical year's move against {display}: "
+        f"{' and '.join(others)} from {home} (a typical year's move against {home}: "
         f"{', '.join(swings)}, from the rates of {moves.start.year}-{moves.end.year}); low and "
         "high are at the rates of the table's date; converting the money when you commit "
         "removes this"

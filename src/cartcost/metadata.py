@@ -229,7 +229,7 @@ def _paragraph(ests: Sequence[Estimate], rates: Rates, budget: Budget | None, ea
     abroad = sorted({c for est in ests for c in bill_currencies(rates, est)})
     moving = fxmoves.exposure(rates, home, abroad) if moves is not None else None
     if moves is not None and moving is not None and (budget is not None or likely):
-        bills = [c for c in abroad if fxmoves.anchor(rates, c) != fxmoves.anchor(rates, home)]
+        bills = fxmoves.moving(rates, home, abroad)
         parts.append(
             f"The simulated journeys also draw exchange-rate moves between {home} (the "
             f"family's money) and {_and(bills)} "
