@@ -62,6 +62,7 @@ SCHEME_KEYS = {
     "pays",
     "pays_share",
     "covers_travel",
+    "settles",
     "conditions",
     "note",
     "sources",
@@ -227,6 +228,8 @@ def test_scheme(sid: str) -> None:
     assert scheme["sources"], where
     if "covers_travel" in scheme:
         assert isinstance(scheme["covers_travel"], bool), where
+    if "settles" in scheme:
+        assert scheme["settles"] in ("direct", "refund"), where
     if "pays_share" in scheme:
         share = scheme["pays_share"]
         assert set(share) <= SHARE_KEYS, where
@@ -350,3 +353,20 @@ def test_example_d_au_cll_not_covered_mtop_applies() -> None:
     assert "AU" in mtop["origins"] and "US" in mtop["destinations"]
     assert mtop["covers_travel"] is True
     assert _treatment_bill("US", "liso-cel", "CLL") == (427_832, 847_193)
+
+
+def test_how_a_scheme_settles_rests_on_its_sources() -> None:
+    # "direct": a source (or the scheme's own words) says the provider is paid without the
+    # patient paying; "refund": that the patient pays and is reimbursed.
+    said = {
+        "direct": ("direct", "pays nothing", "nothing to pay", "no payment by the patient"),
+        "refund": ("reimburs",),
+    }
+    settled = {sid: s["settles"] for sid, s in SCHEMES.items() if "settles" in s}
+    assert (
+        settled.get("nhs-s2") == "direct" and settled.get("eu-cross-border-directive") == "refund"
+    )
+    for sid, how in settled.items():
+        scheme = SCHEMES[sid]
+        texts = [scheme["pays"], *(RATES["sources"][s].get("note", "") for s in scheme["sources"])]
+        assert any(w in t.lower() for t in texts for w in said[how]), f"schemes.{sid}.settles"

@@ -72,7 +72,8 @@ def test_the_simulation_draws_the_fee_on_the_drawn_bills(fees: Rates) -> None:
     est = cn_from_nz(fees)
     pr = budget._prepared(fees, est)
     assert pr.transfer is not None
-    _, sent = pr.transfer
+    sent = pr.transfer.sent
+    assert pr.transfer.direct == ()  # no scheme applied
     assert "travel.flights" not in sent and "travel.visa" not in sent
     assert "product.price" in sent
     record: dict[str, Any] = {}
@@ -134,3 +135,80 @@ def test_the_fees_fall_due_with_the_payments(fees: Rates) -> None:
     assert len(shares) == 1
     # The whole timeline still adds up to the likely total.
     assert sum((d.p50 for d in tl.payments), Decimal(0)) == pytest.approx(tl.p50)
+
+
+# ---------------------------------------------------------------- schemes that pay directly
+
+DIRECT = FIXTURES / "overlay-direct-scheme.toml"
+
+
+@pytest.fixture
+def schemes() -> Rates:
+    return load_rates([str(TRANSFERS), str(DIRECT)])[0]
+
+
+def with_scheme(rates: Rates, scheme: str) -> Estimate:
+    return estimate(
+        rates, Scenario(country="CN", indication="MM", origin="NZ", reimbursement=scheme)
+    )
+
+
+def test_no_fee_on_what_a_scheme_pays_the_provider(schemes: Rates) -> None:
+    # The scheme pays the treatment (product and hospital lines) to the provider: the
+    # family sends only its living and services bills. Low ends (NZD, see above): lodging
+    # 5,300 + meals 3,680 + transport 1,060 + coordinator 2,000 + interpreter 0 = 12,040;
+    # high ends: 19,800 + 14,160 + 3,960 + 4,000 + 9,900 = 51,820.
+    fee = line(with_scheme(schemes, "direct"), TRANSFER)
+    assert fee.amount.low == Decimal("60.20")  # 0.5% of 12,040
+    assert fee.amount.high == Decimal("1554.60")  # 3% of 51,820
+    assert "none on what direct pays the provider directly" in fee.note
+
+
+def test_a_scheme_that_pays_back_leaves_the_fee_whole(schemes: Rates) -> None:
+    # The family pays every bill first, so it sends the treatment's money too.
+    fee = line(with_scheme(schemes, "refund"), TRANSFER)
+    assert (fee.amount.low, fee.amount.high) == (Decimal("1104.60"), Decimal("20781.00"))
+
+
+def test_a_direct_share_range_sends_least_at_the_low_end(schemes: Rates) -> None:
+    # Half to all of the treatment (NZD 208,880-640,880): the low end sends
+    # 220,920 - 208,880 x 1 = 12,040; the high end 692,700 - 640,880 x 0.5 = 372,260.
+    fee = line(with_scheme(schemes, "half"), TRANSFER)
+    assert fee.amount.low == Decimal("60.20")
+    assert fee.amount.high == Decimal("11167.80")  # 3% of 372,260
+
+
+def test_the_simulation_sends_no_money_a_scheme_pays_directly(schemes: Rates) -> None:
+    est = with_scheme(schemes, "direct")
+    pr = budget._prepared(schemes, est)
+    assert pr.transfer is not None
+    assert "product.price" in pr.transfer.direct and "living.lodging" not in pr.transfer.direct
+    record: dict[str, Any] = {}
+    d = engine.draw(pr, engine.NumpyBackend(5, 2_000), record=record)
+    sent = sum(np.asarray(d.lines[k]) for k in pr.transfer.sent if k not in pr.transfer.direct)
+    assert np.allclose(d.lines[TRANSFER], record["transfer_fee"] * sent)
+    # What the family pays, likely, carries only that fee.
+    family = est.you_pay_likely[0].p50
+    refunded = with_scheme(schemes, "refund")
+    assert family < refunded.you_pay_likely[0].p50
+
+
+def test_the_scheme_row_says_how_it_pays(schemes: Rates) -> None:
+    args = ("estimate", "-c", "CN", "-i", "MM", "--from", "NZ", "--rates", str(TRANSFERS))
+    args = (*args, "--rates", str(DIRECT))
+    shown = run(*args, "--reimbursement", "direct")
+    assert shown.exit_code == 0, shown.stderr
+    assert "Paid by direct to the provider if approved" in shown.stdout
+    back = run(*args, "--reimbursement", "refund")
+    assert "Paid back by refund if approved" in back.stdout
+    doc = json.loads(run(*args, "--reimbursement", "direct", "-F", "json").stdout)
+    assert doc["who_pays"]["reimbursement"]["settles"] == "direct"
+
+
+def test_a_bad_settles_is_refused_with_its_key_path(tmp_path: Any) -> None:
+    bad = tmp_path / "bad-scheme.toml"
+    bad.write_text(DIRECT.read_text().replace('settles = "refund"', 'settles = "cheque"'))
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(bad))
+    assert result.exit_code == 2
+    assert "schemes.refund.settles" in result.stderr and "direct" in result.stderr
+    assert str(bad) in result.stderr and "Traceback" not in result.output

@@ -45,7 +45,7 @@ from itertools import product as combinations
 from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from cartcost import fxmoves, kept_draws
+from cartcost import fxmoves, kept_draws, whopays
 from cartcost import lines as L
 from cartcost.choices import (
     ANY,
@@ -742,6 +742,11 @@ class JourneyMoney(NamedTuple):
     # the money it converts and sends abroad, on which transfer fees fall. A pegged
     # currency is still another currency: converting costs the same.
     foreign: tuple[str, ...]
+    # Of those, the treatment lines an applied scheme pays the provider for directly
+    # (`settles = "direct"`: the S2 routes), and the share it pays (the middle of its
+    # range): the family sends none of that share, so no fee falls on it.
+    direct: tuple[str, ...] = ()
+    direct_share: float = 0.0
 
 
 # The last plan's JourneyMoney: estimate() and prepare() ask for the same plan in turn.
@@ -765,13 +770,38 @@ def journey_money(p: Plan) -> JourneyMoney:
     ward = next((pl for pl in p.lines if pl.line.key == "hospital.inpatient"), None)
     if p.events and ward is not None:
         per_line.append((L.RESERVE, "combo", tuple(a.money.currency for a in ward.alts)))
-    found = JourneyMoney(
-        home,
-        tuple(per_line),
-        tuple(key for key, _, cs in per_line if any(c != home for c in cs)),
-    )
+    foreign = tuple(key for key, _, cs in per_line if any(c != home for c in cs))
+    direct, share = direct_payment(p, foreign)
+    found = JourneyMoney(home, tuple(per_line), foreign, direct, share)
     _LAST_MONEY[:] = [(p, found)]
     return found
+
+
+def direct_payment(p: Plan, keys: Sequence[str]) -> tuple[tuple[str, ...], float]:
+    """The lines of `keys` the scenario's applied scheme pays the provider for directly,
+    and the middle of its share; ((), 0.0) when no scheme settles so. Only the treatment
+    (product and hospital): what a scheme pays towards travel and lodging reaches the
+    family, which pays those bills itself."""
+    scheme = p.rates.schemes.get(p.scenario.reimbursement or "")
+    if scheme is None or scheme.settles != "direct":
+        return (), 0.0
+    paid = tuple(k for k in keys if category_of(k) in whopays.TREATMENT)
+    cut = whopays.scheme_share(scheme)
+    return paid, float((cut.low + cut.high) / 2)
+
+
+def category_of(key: str) -> str:
+    """The category of a drawn line's key (the lines of lines.py and the ones ends() and
+    draw() add: the product, the visa, the reserve, the transfer fee)."""
+    if key == L.PRODUCT:
+        return "product"
+    if key == L.VISA:
+        return "travel"
+    if key == L.RESERVE:
+        return "hospital"
+    if key == L.TRANSFER:
+        return "services"
+    return L.BY_KEY[key].category
 
 
 def transfer_share(p: Plan) -> Tri | None:
@@ -825,8 +855,7 @@ class Prepared(NamedTuple):
     events: tuple[tuple[str, float, Tri | None, Tri | None, Tri | None, Tri | None], ...]
     repeats: dict[str, tuple[int | None, tuple[Tri, ...]]]  # item -> its plan line, figure
     moves: Moves | None = None  # None: drawn at the table's exchange rates
-    # The transfer fee's share of the money sent, and the lines sent abroad (None: none).
-    transfer: tuple[Tri, tuple[str, ...]] | None = None
+    transfer: Transfer | None = None  # None: no transfer fee drawn
 
 
 # A money figure's triangle in a display currency, by (id(table), id(figure), currency),
@@ -893,9 +922,23 @@ def prepare(p: Plan, journey: bool = False) -> Prepared:
     )
 
 
-def _transfer_of(p: Plan) -> tuple[Tri, tuple[str, ...]] | None:
+def _transfer_of(p: Plan) -> Transfer | None:
     share = transfer_share(p)
-    return None if share is None else (share, journey_money(p).foreign)
+    if share is None:
+        return None
+    money = journey_money(p)
+    return Transfer(share, money.foreign, money.direct, money.direct_share)
+
+
+class Transfer(NamedTuple):
+    """What a journey's transfer fee falls on: the fee's share of the money sent, the
+    lines sent abroad, and of those the ones a scheme pays the provider for directly
+    (at `direct_share`), which the family does not send."""
+
+    share: Tri
+    sent: tuple[str, ...]
+    direct: tuple[str, ...] = ()
+    direct_share: float = 0.0
 
 
 def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
@@ -1084,12 +1127,17 @@ def draw(
     if pr.transfer is not None:
         # The fee on the money sent abroad, at the table's rates: what moves add to the
         # bills is a second-order change to it, left out.
-        share_tri, sent = pr.transfer
-        share = triangular(b, b.uniform("transfer_fee"), *share_tri)
+        tr = pr.transfer
+        share = triangular(b, b.uniform("transfer_fee"), *tr.share)
         if record is not None:
             record["transfer_fee"] = share
-        kept = [v for k, v in amounts.items() if k not in sent]
-        fee = (lines_total - _sum(b, kept) if kept else lines_total) * share
+        kept = [v for k, v in amounts.items() if k not in tr.sent]
+        sent = lines_total - _sum(b, kept) if kept else lines_total
+        if tr.direct and tr.direct_share:
+            sent = sent - _sum(b, [amounts[k] for k in tr.direct if k in amounts]) * (
+                tr.direct_share
+            )
+        fee = sent * share
         amounts[L.TRANSFER] = fee
         total = total + fee
     fx: Any = 0.0

@@ -977,6 +977,18 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
     money = engine.journey_money(p)
     sent = [items[k].amount for k in money.foreign if k in items]
     base = total(a for a in sent if a is not None)
+    direct = ""
+    if money.direct:
+        # What the scheme pays the provider at each end, as what the family pays
+        # counts it: the least sent where the scheme pays its largest share.
+        scheme = p.rates.schemes[p.scenario.reimbursement or ""]
+        paid = total(a for k in money.direct if k in items and (a := items[k].amount) is not None)
+        cut = whopays.scheme_share(scheme)
+        base = Range(
+            max(base.low - paid.low * cut.high, Decimal(0)),
+            max(base.high - paid.high * cut.low, Decimal(0)),
+        )
+        direct = f"; none on what {p.scenario.reimbursement} pays the provider directly"
     low, high = fee.range
     home = money.home
     abroad = sorted({c for key, _, cs in money.lines if key in items for c in cs if c != home})
@@ -988,7 +1000,8 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
         sources=fee.sources,
         note=(
             f"{_share(low)}–{_share(high)} of {display} {base.low:,.0f}–{base.high:,.0f} "
-            f"paid in {' and '.join(abroad)} from {home} (exchange-rate margin and wire fees)"
+            f"paid in {' and '.join(abroad)} from {home} (exchange-rate margin and wire "
+            f"fees{direct})"
         ),
         figure_paths=("transfers.fee",),
     )
@@ -1206,16 +1219,7 @@ class FamilyRule(NamedTuple):
     amount: float = 0.0
 
 
-def _category(key: str) -> str:
-    if key == L.PRODUCT:
-        return "product"
-    if key == L.VISA:
-        return "travel"
-    if key == L.RESERVE:
-        return "hospital"
-    if key == L.TRANSFER:
-        return "services"
-    return L.BY_KEY[key].category
+_category = engine.category_of
 
 
 def family_rule(

@@ -391,6 +391,10 @@ class Scheme(NamedTuple):
     pays_share: Probability | None = None
     covers_travel: bool | None = None
     note: str = ""
+    # How its share reaches the provider: "direct" (the scheme pays the provider: the
+    # family sends none of it), "refund" (the family pays, then is paid back), or None
+    # (not known: treated as a refund, so the family has the money ready).
+    settles: str | None = None
 
 
 class Rates(NamedTuple):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -733,6 +733,7 @@ class Scheme(Model):
     pays_share: Probability | None = None
     covers_travel: bool | None = None
     note: Text = ""
+    settles: Literal["direct", "refund"] | None = None
 
 
 class Transfers(Model):

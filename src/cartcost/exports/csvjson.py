@@ -332,6 +332,8 @@ def who_pays_json(est: Estimate) -> dict[str, Any] | None:
             "name": who.scheme_name,
             "conditions": list(who.scheme_conditions),
             "pays": range_json(who.reimbursed) if who.reimbursed is not None else None,
+            # "direct": to the provider; "refund": back to the family; null: not known.
+            "settles": who.scheme_record.settles if who.scheme_record is not None else None,
         },
         "schemes_that_may_apply": list(who.schemes),
     }

@@ -11,6 +11,7 @@ from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
 
+from cartcost import whopays
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
 from cartcost.exports.fmt import exported_amounts, money_span, span, whole, whole_parts
 from cartcost.lines import TRANSFER
@@ -249,7 +250,7 @@ def _estimate_grid(
     who = est.who_pays
     if who is not None and who.scheme is not None and who.reimbursed is not None:
         table.add_row(
-            Text(f"Paid back by {who.scheme} if approved (up to)"),
+            Text(whopays.scheme_row_label(who)),
             Text(whole(who.reimbursed.low)),
             Text(whole(who.reimbursed.high)),
             *([Text("")] if column else []),
