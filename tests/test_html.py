@@ -341,3 +341,29 @@ def test_compare_gives_each_pathway_its_own_line_in_the_likely_cell() -> None:
         ]
         # One line each, not one long line that widens the table past the page.
         assert "<br>".join(parts) in html
+
+
+def test_where_a_scheme_pays_the_familys_figures_lead() -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    args = (
+        *ESTIMATE,
+        "--rates",
+        str(fixtures / "overlay-transfers.toml"),
+        "--rates",
+        str(fixtures / "overlay-direct-scheme.toml"),
+        "--reimbursement",
+        "direct",
+    )
+    text = html_of(*args)
+    page = parse(text)
+    data = json_of(*args)
+    you, likely = data["you_pay_likely"], data["likely"]
+    assert isinstance(you, dict) and isinstance(likely, dict)
+    assert page.figures["you_p50"] == f"NZD {shown(you['p50'])}"
+    assert page.figures["you_p90"] == f"NZD {shown(you['p90'])}"
+    assert page.figures["p50"] == f"NZD {shown(likely['p50'])}"
+    # The family's figures are the highlighted ones, and its timeline adds up to them.
+    assert text.index('data-figure="you_p50"') < text.index('data-figure="p50"')
+    assert 'class="card main" data-figure="you_p50"' in text
+    assert 'class="card" data-figure="p50"' in text
+    assert "scaled to add up to what the family pays, likely," in page.all_text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cartcost.errors import RatesError
-from cartcost.estimation import estimate
+from cartcost.estimation import Estimate, estimate
 from cartcost.rates import Rates
 from cartcost.ratesfile import load_rates
 from cartcost.scenario import Scenario
@@ -194,3 +194,67 @@ def test_real_table_has_terms_for_cn_and_us(real_table: Path) -> None:
         assert all(s in table.sources for s in pay.sources)
     us = table.countries["US"].payment
     assert us is not None and us.deposit_due == "first-visit"
+
+
+# ---------------------------------------------------------------- whose money
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCHEMES = [str(FIXTURES / "overlay-transfers.toml"), str(FIXTURES / "overlay-direct-scheme.toml")]
+
+
+def _with_scheme(scheme: str) -> tuple[Rates, Estimate]:
+    table, _ = load_rates(overlays=SCHEMES)
+    est = estimate(
+        table, Scenario(country="CN", indication="MM", origin="NZ", reimbursement=scheme)
+    )
+    return table, est
+
+
+def test_a_scheme_paying_the_provider_leaves_only_the_familys_money() -> None:
+    table, est = _with_scheme("direct")
+    tl = schedule(table, est)
+    keys = {d.key for d in tl.payments}
+    # The scheme pays the product and the hospital: none of them falls due for the family.
+    assert not keys & {"product.price", "hospital.workup", "hospital.inpatient", "hospital.deposit"}
+    assert {"living.lodging", "services.transfer"} <= keys
+    assert tl.money == "family"
+    assert abs(tl.weeks[-1].cumulative_p50 - est.you_pay_likely[0].p50) < Decimal("0.01")
+    assert any("pays the provider directly" in n for n in tl.notes)
+
+
+def test_the_familys_share_of_a_direct_scheme_falls_due_at_discharge() -> None:
+    table, est = _with_scheme("half")
+    tl = schedule(table, est)
+    share = [d for d in tl.payments if d.key == "hospital.your-share"]
+    assert len(share) == 1 and share[0].first_day == tl.milestones.discharge
+    assert share[0].label == "Your share of covered care" and share[0].p50 > 0
+    # Half to all of the treatment paid: the family's midpoint share is a quarter of it.
+    assert tl.money == "family"
+
+
+def test_a_scheme_paying_back_leaves_the_whole_amount_first() -> None:
+    table, est = _with_scheme("refund")
+    tl = schedule(table, est)
+    assert "product.price" in {d.key for d in tl.payments}
+    assert tl.money == "total"
+    assert abs(tl.weeks[-1].cumulative_p50 - est.likely[0].p50) < Decimal("0.01")
+    assert any("pays back" in n and "pays every bill first" in n for n in tl.notes)
+
+
+def test_covered_at_home_the_timeline_is_the_familys_own_money(real_table: Path) -> None:
+    table, _ = load_rates(overlays=[])
+    est = estimate(table, Scenario(country="GB", indication="LBCL", origin="GB"))
+    tl = schedule(table, est)
+    assert est.you_pay_likely and est.likely
+    assert not {d.key for d in tl.payments} & {"product.price", "hospital.inpatient"}
+    last = tl.weeks[-1]
+    assert abs(last.cumulative_p50 - est.you_pay_likely[0].p50) < Decimal("0.01")
+    assert last.cumulative_p50 < est.likely[0].p50 / 10  # the NHS pays the rest
+    shown = run("estimate", "-c", "GB", "-i", "LBCL", "--from", "GB", "--timeline", "-F", "json")
+    assert json.loads(shown.stdout)["timeline"]["money"] == "family"
+
+
+def test_with_a_budget_the_family_view_adds_up_to_its_you_pay(real_table: Path) -> None:
+    args = ("estimate", "-c", "GB", "-i", "LBCL", "--from", "GB", "--timeline", "--budget")
+    data = json.loads(run(*args, "--draws", "1000", "-F", "json").stdout)
+    assert data["timeline"]["weeks"][-1]["cumulative_p90"] == data["budget"]["you_pay"]["p90"]

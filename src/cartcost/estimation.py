@@ -1137,7 +1137,7 @@ def _products_of(items: dict[str, LineItem], rates: Rates, scenario: Scenario) -
 
 
 def _covered_at_home(who: whopays.WhoPays) -> bool:
-    return not who.abroad and who.home is not None and who.home.pays
+    return who.home_pays
 
 
 def _paid(item: LineItem, who: whopays.WhoPays) -> LineItem:

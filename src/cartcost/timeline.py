@@ -28,6 +28,13 @@ What falls due, and when:
   over the stay;
 - the currency conversion and transfer fees with each payment, in proportion to it.
 
+Whose money: the family's. Where someone else pays the providers (the cover at home
+for a family treated at home, a scheme that pays the provider directly), their lines
+are left out and what the family still owes of them (its share of covered care, the
+scheme's unpaid share) falls due at discharge; the schedule then adds up to what the
+family pays. Where a scheme pays the family back after treatment, the family pays
+every bill first: the schedule is the whole amount, with a note of the refund.
+
 Amounts: each line at the midpoint of its low/high range, scaled so that the lines add
 up to the likely total (P50), and again to the P90: the cumulative amount in the last
 week is the likely total (or the P90). A schedule, not a simulation of when each journey
@@ -40,9 +47,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
-from cartcost import engine
+from cartcost import engine, whopays
 from cartcost import lines as L
-from cartcost.estimation import Estimate, LineItem
+from cartcost.estimation import Estimate, Likely, LineItem
 from cartcost.money import Range
 from cartcost.rates import Duration, Payment, Probability, Rates
 
@@ -135,6 +142,82 @@ class Timeline(NamedTuple):
     p50: Decimal  # the totals the amounts add up to
     p90: Decimal
     notes: tuple[str, ...]
+    # "family": only the family's own money (someone else pays part of the bills);
+    # "total": every bill, all of it the family's to pay (or, where what it pays is not
+    # known, the total cost of care, as a note says).
+    money: str = "total"
+
+
+# The family's share of care someone else pays for, as one payment at discharge.
+SHARE = "hospital.your-share"
+SHARE_LABEL = "Your share of covered care"
+
+
+class FamilyMoney(NamedTuple):
+    """The lines the family pays itself, and whether others pay part of the bills."""
+
+    items: tuple[LineItem, ...]
+    family: bool  # True: others pay part; the schedule adds up to what the family pays
+    notes: tuple[str, ...]
+
+
+def family_money(est: Estimate) -> FamilyMoney:
+    """What the family itself pays the providers, line by line."""
+    who = est.who_pays
+    items = tuple(i for i in est.items if i.amount is not None)
+    if who is None or (not who.home_pays and who.scheme is None):
+        return FamilyMoney(items, False, ())
+    if est.you_pay is None:
+        return FamilyMoney(
+            items,
+            False,
+            ("what the family pays is not known: the timeline is the total cost of care",),
+        )
+    if who.home_pays:
+        keep = tuple(i for i in items if i.category not in whopays.TREATMENT)
+        share = () if who.share is None or not who.share.high else (_share_item(who.share),)
+        return FamilyMoney(
+            (*keep, *share),
+            True,
+            (
+                "the cover at home pays the treatment: the timeline is the family's own "
+                "money" + (", its share of covered care at discharge" if share else ""),
+            ),
+        )
+    scheme = who.scheme_record
+    assert scheme is not None and who.scheme is not None
+    if scheme.settles != "direct":
+        back = who.reimbursed
+        upto = f" up to {est.currency} {back.high:,.0f}" if back is not None else ""
+        return FamilyMoney(
+            items,
+            False,
+            (
+                f"{who.scheme} pays back{upto} after treatment, if approved: the family "
+                "pays every bill first, so the timeline is the whole amount",
+            ),
+        )
+    cut = whopays.scheme_share(scheme)
+    paid = set(whopays.scheme_keys(scheme, [(i.key, i.category) for i in items]))
+    left = 1 - (cut.low + cut.high) / 2
+    keep = tuple(i for i in items if i.key not in paid)
+    owed = [i.amount for i in items if i.key in paid and i.amount is not None]
+    rest = Range(sum(a.low for a in owed) * left, sum(a.high for a in owed) * left)
+    share = (_share_item(rest),) if rest.high else ()
+    return FamilyMoney(
+        (*keep, *share),
+        True,
+        (
+            f"{who.scheme} pays the provider directly: the timeline is the family's own "
+            "money" + (", its share of the treatment at discharge" if share else ""),
+        ),
+    )
+
+
+def _share_item(amount: Range) -> LineItem:
+    return LineItem(
+        category="hospital", key=SHARE, label=SHARE_LABEL, amount=amount, paid_by="family"
+    )
 
 
 def terms_for(rates: Rates, country: str) -> Terms:
@@ -175,23 +258,26 @@ def milestones(rates: Rates, est: Estimate) -> Milestones:
     )
 
 
-def targets(est: Estimate) -> tuple[Decimal, Decimal, str]:
+def targets(est: Estimate, family: bool = False) -> tuple[Decimal, Decimal, str]:
     """The P50 and P90 the schedule adds up to, and a note when they are not the one
-    likely total: the dearest pathway's, or the plain range's midpoint and high end."""
-    if len(est.likely) == 1:
-        return est.likely[0].p50, est.likely[0].p90, ""
-    if est.likely:
+    likely total: the dearest pathway's, or the plain range's midpoint and high end.
+    `family`: of what the family pays (its likely total), not of the total cost."""
+    likely: tuple[Likely, ...] = est.you_pay_likely if family else est.likely
+    of = "what the family pays" if family else "the total"
+    if len(likely) == 1:
+        return likely[0].p50, likely[0].p90, ""
+    if likely:
         return (
-            max(lk.p50 for lk in est.likely),
-            max(lk.p90 for lk in est.likely),
-            "offers on several pathways: the timeline adds up to the dearest pathway's "
-            "likely total",
+            max(lk.p50 for lk in likely),
+            max(lk.p90 for lk in likely),
+            f"offers on several pathways: the timeline adds up to the dearest pathway's "
+            f"likely {of}",
         )
-    mid = (est.total.low + est.total.high) / 2
+    span = est.you_pay if family and est.you_pay is not None else est.total
     return (
-        mid,
-        est.total.high,
-        "no simulated total: the timeline adds up to the midpoint and high end",
+        (span.low + span.high) / 2,
+        span.high,
+        f"no simulated total: the timeline adds up to the midpoint and high end of {of}",
     )
 
 
@@ -231,21 +317,26 @@ def schedule(
     est: Estimate,
     p50: Decimal | None = None,
     p90: Decimal | None = None,
+    you: tuple[Decimal, Decimal] | None = None,
 ) -> Timeline:
-    """The estimate's costs by week. `p50`/`p90`: the totals to add up to (a --budget's);
-    by default the estimate's likely total."""
-    notes: list[str] = []
-    if p50 is None or p90 is None:
-        p50, p90, note = targets(est)
+    """The family's payments by week. `p50`/`p90`: the totals to add up to (a
+    --budget's), and `you` its P50 and P90 of what the family pays; by default the
+    estimate's likely totals."""
+    mine = family_money(est)
+    notes: list[str] = list(mine.notes)
+    if mine.family and you is not None:
+        p50, p90 = you
+    elif mine.family or p50 is None or p90 is None:
+        p50, p90, note = targets(est, mine.family)
         if note:
             notes.append(note)
     terms = terms_for(rates, est.scenario.country)
     if terms.assumed:
         notes.append(f"payment terms {terms.note}")
     ms = milestones(rates, est)
-    at50 = _scaled(est.items, p50)
-    at90 = _scaled(est.items, p90)
-    labels = {i.key: i.label for i in est.items}
+    at50 = _scaled(mine.items, p50)
+    at90 = _scaled(mine.items, p90)
+    labels = {i.key: i.label for i in mine.items}
     zero = Decimal(0)
 
     payments: list[Due] = []
@@ -351,6 +442,7 @@ def schedule(
         p50=p50,
         p90=p90,
         notes=tuple(notes),
+        money="family" if mine.family else "total",
     )
 
 

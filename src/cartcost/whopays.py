@@ -316,6 +316,11 @@ class WhoPays(NamedTuple):
     scheme_cost: Range | None = None  # what the lines the scheme pays for cost
     scheme_share: Range | None = None  # its share of them (None: not in the table)
 
+    @property
+    def home_pays(self) -> bool:
+        """Treated at home under a cover that pays for the treatment."""
+        return not self.abroad and self.home is not None and self.home.pays
+
 
 def scheme_share(s: Scheme) -> Range:
     """The share of what it pays for that a scheme pays: its `pays_share`, else anything

@@ -20,7 +20,9 @@ def _timeline(table: Rates, est: Estimate, budget: Budget | None) -> Timeline:
     from cartcost.timeline import schedule
 
     if budget is not None:
-        return schedule(table, est, budget.total.p50, budget.total.p90)
+        you = budget.you_pay
+        mine = None if you is None else (you.p50, you.p90)
+        return schedule(table, est, budget.total.p50, budget.total.p90, mine)
     return schedule(table, est)
 
 

@@ -418,20 +418,41 @@ def _you_pay(est: Estimate) -> str:
 def _decision(est: Estimate, budget: Budget | None) -> str:
     ccy = est.currency
     cards: list[str] = []
+    # Where others pay part of the bills, what the family pays is the number to decide on.
+    others = est.you_pay is not None and est.you_pay != est.total
+    main = not others
+    if others:
+        spread = budget.you_pay if budget is not None else None
+        mine = (
+            [(spread.p50, spread.p90, "")]
+            if spread is not None
+            else [
+                (lk.p50, lk.p90, f", {lk.pathway} offers" if len(est.you_pay_likely) > 1 else "")
+                for lk in est.you_pay_likely
+            ]
+        )
+        for p50, p90, way in mine:
+            cards.append(_card(f"You pay, likely{way} (P50)", _money(ccy, p50), True, "you_p50"))
+            cards.append(
+                _card(f"You pay, to be 90% sure{way} (P90)", _money(ccy, p90), True, "you_p90")
+            )
+        main = not mine
+    of = "Total cost of care, likely (P50)" if others else "Likely total (P50)"
+    of90 = "Total cost of care, P90" if others else "To be 90% sure (P90)"
     if budget is not None:
-        cards.append(_card("Likely total (P50)", _money(ccy, budget.total.p50), True, "p50"))
-        cards.append(_card("To be 90% sure (P90)", _money(ccy, budget.total.p90), True, "p90"))
+        cards.append(_card(of, _money(ccy, budget.total.p50), main, "p50"))
+        cards.append(_card(of90, _money(ccy, budget.total.p90), main, "p90"))
     elif len(est.likely) == 1:
         lk = est.likely[0]
-        cards.append(_card("Likely total (P50)", _money(ccy, lk.p50), True, "p50"))
-        cards.append(_card("To be 90% sure (P90)", _money(ccy, lk.p90), True, "p90"))
+        cards.append(_card(of, _money(ccy, lk.p50), main, "p50"))
+        cards.append(_card(of90, _money(ccy, lk.p90), main, "p90"))
     else:
         for lk in est.likely:
             cards.append(
-                _card(f"Likely total, {lk.pathway} offers (P50)", _money(ccy, lk.p50), True)
+                _card(f"Likely total, {lk.pathway} offers (P50)", _money(ccy, lk.p50), main)
             )
             cards.append(
-                _card(f"To be 90% sure, {lk.pathway} offers (P90)", _money(ccy, lk.p90), True)
+                _card(f"To be 90% sure, {lk.pathway} offers (P90)", _money(ccy, lk.p90), main)
             )
     cards.append(
         _card("Total cost of care, low – high", _range(ccy, est.total), name="total", wide=True)
@@ -576,8 +597,9 @@ def _timeline_section(tl: Timeline) -> str:
     out.append("</tbody></table></div>\n")
     out.append(
         '<p class="small">Days from the first consultation, at the average length of each '
-        "phase. Each line at the midpoint of its range, scaled to add up to the likely total "
-        "(P50) and to the P90; living accrues evenly over the stay; the complications "
+        "phase. Each line at the midpoint of its range, scaled to add up to "
+        + ("what the family pays, likely," if tl.money == "family" else "the likely total")
+        + " (P50) and to the P90; living accrues evenly over the stay; the complications "
         "reserve is settled with the final bill, if it is needed."
         + (
             " The P90 column plans for the larger deposit, so in a week after it the P90 "

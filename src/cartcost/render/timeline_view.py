@@ -110,13 +110,18 @@ def timeline_table(tl: Timeline) -> Any:
             + ", ".join(f"{what.lower()} {when}" for what, when in milestone_rows(tl)[1:])
         ),
         Text("Terms: " + terms_text(tl)),
-        Text(
-            "Each line at the midpoint of its range, scaled to add up to the likely total "
-            "(P50) and the P90; living accrues evenly over the stay."
-        ),
+        Text(scaling_text(tl)),
     ]
     lines += [Text("Note: " + n, style="yellow") for n in tl.notes]
     return Group(table, *lines)
+
+
+def scaling_text(tl: Timeline) -> str:
+    whose = "what the family pays, likely," if tl.money == "family" else "the likely total"
+    return (
+        f"Each line at the midpoint of its range, scaled to add up to {whose} (P50) and the "
+        "P90; living accrues evenly over the stay."
+    )
 
 
 def timeline_csv_rows(tl: Timeline) -> list[list[object]]:
@@ -147,6 +152,7 @@ def timeline_json_obj(tl: Timeline, sources: Mapping[str, Source] | None = None)
     t, m = tl.terms, tl.milestones
     return {
         "currency": tl.currency,
+        "money": tl.money,
         "p50": json_number(tl.p50),
         "p90": json_number(tl.p90),
         "terms": {
