@@ -983,11 +983,8 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
         # counts it: the least sent where the scheme pays its largest share.
         scheme = p.rates.schemes[p.scenario.reimbursement or ""]
         paid = total(a for k in money.direct if k in items and (a := items[k].amount) is not None)
-        cut = whopays.scheme_share(scheme)
-        base = Range(
-            max(base.low - paid.low * cut.high, Decimal(0)),
-            max(base.high - paid.high * cut.low, Decimal(0)),
-        )
+        left = whopays.left_to_family(paid, whopays.scheme_share(scheme))
+        base = Range(base.low - paid.low + left.low, base.high - paid.high + left.high)
         direct = f"; none on what {p.scenario.reimbursement} pays the provider directly"
     low, high = fee.range
     home = money.home
@@ -1199,9 +1196,10 @@ def _you_pay(items: Sequence[LineItem], who: whopays.WhoPays) -> Range | None:
     if who.scheme is None or who.scheme_cost is None or who.scheme_share is None:
         return everything
     # The family pays least where the scheme pays its largest share of the least cost.
-    cost, cut = who.scheme_cost, who.scheme_share
-    low = everything.low - cost.low * cut.high
-    high = everything.high - cost.high * cut.low
+    cost = who.scheme_cost
+    left = whopays.left_to_family(cost, who.scheme_share)
+    low = everything.low - cost.low + left.low
+    high = everything.high - cost.high + left.high
     return Range(max(low, Decimal(0)), max(high, Decimal(0)))
 
 

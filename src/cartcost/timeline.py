@@ -50,7 +50,7 @@ from typing import NamedTuple
 from cartcost import engine, whopays
 from cartcost import lines as L
 from cartcost.estimation import Estimate, Likely, LineItem
-from cartcost.money import Range
+from cartcost.money import Range, total
 from cartcost.rates import Duration, Payment, Probability, Rates
 
 WEEK = Decimal(7)
@@ -197,12 +197,10 @@ def family_money(est: Estimate) -> FamilyMoney:
                 "pays every bill first, so the timeline is the whole amount",
             ),
         )
-    cut = whopays.scheme_share(scheme)
     paid = set(whopays.scheme_keys(scheme, [(i.key, i.category) for i in items]))
-    left = 1 - (cut.low + cut.high) / 2
     keep = tuple(i for i in items if i.key not in paid)
-    owed = [i.amount for i in items if i.key in paid and i.amount is not None]
-    rest = Range(sum(a.low for a in owed) * left, sum(a.high for a in owed) * left)
+    owed = total(i.amount for i in items if i.key in paid and i.amount is not None)
+    rest = whopays.left_to_family(owed, whopays.scheme_share(scheme))
     share = (_share_item(rest),) if rest.high else ()
     return FamilyMoney(
         (*keep, *share),

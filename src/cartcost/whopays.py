@@ -330,6 +330,12 @@ def scheme_share(s: Scheme) -> Range:
     return Range(Decimal(0), Decimal(1))
 
 
+def left_to_family(cost: Range, cut: Range) -> Range:
+    """What the family still pays of lines costing `cost` of which a scheme pays the share
+    `cut`: at the low end the scheme pays its largest share, at the high end its least."""
+    return Range(cost.low * (1 - cut.high), cost.high * (1 - cut.low))
+
+
 def scheme_row_label(who: WhoPays) -> str:
     """The words for what an applied scheme pays, by how it pays: to the provider, or
     back to the family after it has paid (also when the table does not say)."""
