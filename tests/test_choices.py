@@ -79,6 +79,7 @@ def test_every_output_names_the_choices(rates: Rates) -> None:
         "living": "budget",
         "city": "shanghai",
         "age": None,
+        "transfer": "bank",
     }
     code, out, _ = run("estimate", "-c", "CN", "-i", "LBCL", "-F", "csv", "--hospital", "public")
     rows = list(csv.DictReader(io.StringIO(out)))

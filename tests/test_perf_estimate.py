@@ -129,6 +129,7 @@ def test_resolve_carries_every_field_of_the_scenario() -> None:
         "perspective",
         "reimbursement",
         "income",
+        "transfer",
     ]
     sc = Scenario(
         country="cn",
@@ -150,6 +151,7 @@ def test_resolve_carries_every_field_of_the_scenario() -> None:
         living="standard",
         city="other",
         perspective="family",  # the default perspective; the cover stays as given (None)
+        transfer="bank",  # the family's own bank sends the money
     )
 
 

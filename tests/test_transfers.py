@@ -212,3 +212,64 @@ def test_a_bad_settles_is_refused_with_its_key_path(tmp_path: Any) -> None:
     assert result.exit_code == 2
     assert "schemes.refund.settles" in result.stderr and "direct" in result.stderr
     assert str(bad) in result.stderr and "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- who sends the money
+
+PROVIDERS = FIXTURES / "overlay-transfer-providers.toml"
+
+
+@pytest.mark.parametrize(
+    ("transfer", "low", "high", "paths"),
+    [
+        # NZD 220,920-692,700 sent (see the first test of this file).
+        (None, "4418.40", "20781.00", ("transfers.bank",)),  # the default: the bank
+        ("bank", "4418.40", "20781.00", ("transfers.bank",)),  # 2% and 3%
+        ("specialist", "1104.60", "6927.00", ("transfers.specialist",)),  # 0.5% and 1%
+        ("any", "1104.60", "20781.00", ("transfers.bank", "transfers.specialist")),
+    ],
+)
+def test_who_sends_the_money_picks_the_fee(
+    transfer: str | None, low: str, high: str, paths: tuple[str, ...]
+) -> None:
+    rates = load_rates([str(PROVIDERS)])[0]
+    est = estimate(rates, Scenario(country="CN", indication="MM", origin="NZ", transfer=transfer))
+    fee = line(est, TRANSFER)
+    assert (fee.amount.low, fee.amount.high) == (Decimal(low), Decimal(high))
+    assert fee.figure_paths == paths
+    assert est.choices is not None and est.choices.transfer == (transfer or "bank")
+
+
+def test_a_single_fee_serves_every_provider(fees: Rates) -> None:
+    for transfer in ("bank", "specialist", "any"):
+        est = estimate(
+            fees, Scenario(country="CN", indication="MM", origin="NZ", transfer=transfer)
+        )
+        assert line(est, TRANSFER).amount.high == Decimal("20781.00")
+
+
+def test_the_simulation_draws_the_chosen_providers_fee() -> None:
+    rates = load_rates([str(PROVIDERS)])[0]
+    est = estimate(
+        rates, Scenario(country="CN", indication="MM", origin="NZ", transfer="specialist")
+    )
+    record: dict[str, Any] = {}
+    engine.draw(budget._prepared(rates, est), engine.NumpyBackend(5, 5_000), record=record)
+    share = record["transfer_fee"]
+    assert float(np.min(share)) >= 0.005 and float(np.max(share)) <= 0.01
+
+
+def test_an_unknown_provider_is_a_usage_error() -> None:
+    from cartcost.errors import UsageProblem
+
+    with pytest.raises(UsageProblem, match="valid: bank, specialist, any"):
+        estimate(load_rates()[0], Scenario(country="CN", indication="MM", transfer="pigeon"))
+
+
+def test_a_table_must_price_every_provider(tmp_path: Any) -> None:
+    bad = tmp_path / "one-provider.toml"
+    bad.write_text("[transfers]\nbank = { range = [0.02, 0.03], sources = ['off'] }\n")
+    result = run("estimate", "-c", "CN", "-i", "MM", "--rates", str(bad))
+    assert result.exit_code == 2
+    assert "transfers" in result.stderr and "bank and specialist" in result.stderr
+    assert str(bad) in result.stderr and "Traceback" not in result.output

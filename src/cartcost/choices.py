@@ -22,6 +22,8 @@ from cartcost.rates import (
     HospitalMoney,
     LivingMoney,
     Money,
+    Probability,
+    Transfers,
 )
 
 HOSPITAL_KINDS: tuple[str, ...] = ("public", "private")
@@ -34,6 +36,15 @@ DEFAULT_LIVING = "standard"
 OTHER_CITY = "other"
 MIN_AGE = 0
 MAX_PATIENT_AGE = MAX_AGE
+
+# Who converts and sends the money abroad: the family's own bank, or a specialist
+# money-transfer provider. Most families use their bank unless told otherwise.
+TRANSFER_CHOICES: tuple[str, ...] = ("bank", "specialist")
+DEFAULT_TRANSFER = "bank"
+TRANSFER_LABELS = {
+    "bank": "the family's bank",
+    "specialist": "a money-transfer provider",
+}
 
 LIVING_LABELS = {
     "budget": "long-stay rental, cooking",
@@ -56,6 +67,7 @@ class Choices(NamedTuple):
     city: str  # a city key of the country, or "other"
     city_name: str
     age: int | None = None
+    transfer: str = DEFAULT_TRANSFER  # who sends the money abroad: bank, specialist, any
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -63,7 +75,31 @@ class Choices(NamedTuple):
             "living": self.living,
             "city": self.city,
             "age": self.age,
+            "transfer": self.transfer,
         }
+
+
+def transfer_fee(transfers: Transfers, choice: str) -> tuple[Probability, tuple[str, ...]]:
+    """The fee a choice of provider picks, and its key paths: the provider's own figure,
+    else the table's `fee`; "any" spans every provider (the lowest low to the highest
+    high, with all their sources)."""
+    if choice != ANY:
+        own: Probability | None = getattr(transfers, choice)
+        if own is not None:
+            return own, (f"transfers.{choice}",)
+        assert transfers.fee is not None  # the validator asks for fee or every provider
+        return transfers.fee, ("transfers.fee",)
+    picked = dict(transfer_fee(transfers, c) for c in TRANSFER_CHOICES)
+    if len(picked) == 1:
+        return next(iter(picked.items()))
+    figs = list(picked)
+    return (
+        Probability(
+            (min(f.range[0] for f in figs), max(f.range[1] for f in figs)),
+            tuple(dict.fromkeys(s for f in figs for s in f.sources)),
+        ),
+        tuple(dict.fromkeys(p for paths in picked.values() for p in paths)),
+    )
 
 
 def hospital_kinds(country: Country) -> tuple[str, ...]:

@@ -49,15 +49,27 @@ from cartcost import fxmoves, kept_draws, whopays
 from cartcost import lines as L
 from cartcost.choices import (
     ANY,
+    DEFAULT_TRANSFER,
     HOSPITAL_KINDS,
     LIVING_CHOICES,
     Resolved,
     hospital_kinds,
     resolve_country,
+    transfer_fee,
 )
 from cartcost.lines import Days, Line
 from cartcost.money import FxTable, Range
-from cartcost.rates import Country, Duration, Entry, Event, Money, Offer, Probability, Rates
+from cartcost.rates import (
+    Country,
+    Duration,
+    Entry,
+    Event,
+    Money,
+    Offer,
+    Probability,
+    Rates,
+    Transfers,
+)
 
 if TYPE_CHECKING:
     from cartcost.scenario import Scenario
@@ -810,7 +822,11 @@ def transfer_share(p: Plan) -> Tri | None:
     transfers = p.rates.transfers
     if transfers is None or not journey_money(p).foreign:
         return None
-    return _tri(transfers.fee, None)
+    return _tri(_fee(transfers, p), None)
+
+
+def _fee(transfers: Transfers, p: Plan) -> Probability:
+    return transfer_fee(transfers, p.scenario.transfer or DEFAULT_TRANSFER)[0]
 
 
 def transfer_ends(p: Plan, sent: Range) -> Range:
@@ -819,7 +835,7 @@ def transfer_ends(p: Plan, sent: Range) -> Range:
     high ends. draw() prices it so in each journey, at a share drawn once."""
     transfers = p.rates.transfers
     assert transfers is not None
-    low, high = transfers.fee.range
+    low, high = _fee(transfers, p).range
     return Range(low * sent.low, high * sent.high)
 
 

@@ -24,10 +24,12 @@ from cartcost.aliases import canonical, country_hint, indication_hint
 from cartcost.choices import (
     ANY,
     DEFAULT_LIVING,
+    DEFAULT_TRANSFER,
     HOSPITAL_KINDS,
     LIVING_CHOICES,
     MAX_PATIENT_AGE,
     MIN_AGE,
+    TRANSFER_CHOICES,
     Choices,
     age_limit,
     city_keys,
@@ -36,6 +38,7 @@ from cartcost.choices import (
     default_hospital,
     find_city,
     hospital_kinds,
+    transfer_fee,
 )
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.lines import CATEGORIES, Category
@@ -477,7 +480,22 @@ def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> 
         perspective=perspective,
         reimbursement=reimbursement,
         income=income,
+        transfer=check_transfer(scenario.transfer) or DEFAULT_TRANSFER,
     )
+
+
+def check_transfer(value: str | None) -> str | None:
+    """Who sends the money abroad, checked: bank, specialist or any (None: not said)."""
+    if value is None:
+        return None
+    found = value.strip().lower()
+    if found not in (*TRANSFER_CHOICES, ANY):
+        raise UsageProblem(
+            f"unknown way of sending money {value!r}; valid: "
+            + ", ".join((*TRANSFER_CHOICES, ANY)),
+            suggest(found, [*TRANSFER_CHOICES, ANY]),
+        )
+    return found
 
 
 def check_choices(
@@ -931,6 +949,7 @@ def estimate(
         city=scenario.city,
         city_name=city_name(dest, scenario.city),
         age=scenario.age,
+        transfer=scenario.transfer or DEFAULT_TRANSFER,
     )
     # The resolved scenario says what was assumed: the cover (the origin's usual when
     # none was given) and the perspective.
@@ -973,7 +992,7 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
     transfers = p.rates.transfers
     if transfers is None or engine.transfer_share(p) is None:
         return None
-    fee = transfers.fee
+    fee, paths = transfer_fee(transfers, p.scenario.transfer or DEFAULT_TRANSFER)
     money = engine.journey_money(p)
     sent = [items[k].amount for k in money.foreign if k in items]
     base = total(a for a in sent if a is not None)
@@ -1000,7 +1019,7 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
             f"paid in {' and '.join(abroad)} from {home} (exchange-rate margin and wire "
             f"fees{direct})"
         ),
-        figure_paths=("transfers.fee",),
+        figure_paths=paths,
     )
 
 

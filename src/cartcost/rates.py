@@ -183,10 +183,14 @@ class FxMoves(NamedTuple):
 
 
 class Transfers(NamedTuple):
-    """What converting and sending money abroad costs a family: `fee`, a share of the
-    amount sent (bank exchange-rate margin and wire fees)."""
+    """What converting and sending money abroad costs a family, as a share of the amount
+    sent (exchange-rate margin and wire fees), by who converts it: `bank` (the family's
+    own bank) and `specialist` (a money-transfer provider); `fee` for any provider, and
+    for one the table does not price on its own (choices.transfer_fee)."""
 
-    fee: Probability
+    fee: Probability | None = None
+    bank: Probability | None = None
+    specialist: Probability | None = None
 
 
 class Fx(NamedTuple):

@@ -91,6 +91,7 @@ class Scenario(NamedTuple):
     perspective: str | None = None  # family | payer | societal; None: family
     reimbursement: str | None = None  # a scheme id, applied only when named
     income: Decimal | None = None  # a year's income per person, display currency
+    transfer: str | None = None  # bank | specialist | any: who sends money abroad; None: bank
 
     @property
     def domestic(self) -> bool:

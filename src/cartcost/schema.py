@@ -737,15 +737,23 @@ class Scheme(Model):
 
 
 class Transfers(Model):
-    fee: Probability
+    fee: Probability | None = None
+    bank: Probability | None = None
+    specialist: Probability | None = None
 
     @model_validator(mode="after")
     def _plausible(self) -> Transfers:
-        if self.fee.range[1] > MAX_TRANSFER_FEE:
+        if self.fee is None and (self.bank is None or self.specialist is None):
             raise ValueError(
-                f"fee: {self.fee.range[1]} of the amount sent is implausible for a transfer "
-                f"(at most {MAX_TRANSFER_FEE}; 0.02 means 2%)"
+                "give fee (any provider), or bank and specialist (each kind of provider)"
             )
+        for name in ("fee", "bank", "specialist"):
+            fig = getattr(self, name)
+            if fig is not None and fig.range[1] > MAX_TRANSFER_FEE:
+                raise ValueError(
+                    f"{name}: {fig.range[1]} of the amount sent is implausible for a "
+                    f"transfer (at most {MAX_TRANSFER_FEE}; 0.02 means 2%)"
+                )
         return self
 
 
