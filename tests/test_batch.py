@@ -299,15 +299,15 @@ def test_json_fields_text_forms() -> None:
         "",
         "",
         "",
-        *("",) * 4,  # cover, perspective, reimbursement, income
+        *("",) * 5,  # cover, perspective, reimbursement, income, transfer
     )
 
 
 def test_scenario_from_fields_defaults() -> None:
-    more = ("",) * 4  # cover, perspective, reimbursement, income
+    more = ("",) * 5  # cover, perspective, reimbursement, income, transfer
     sc = scenario_from_fields(("CN", "MM", "a, b;a", "", "", "", "No", "", "", "", "", "", *more))
     assert sc == Scenario("CN", "MM", products=("a", "b"), origin=None, caregivers=1)
-    assert len(INPUT_FIELDS) == 16
+    assert len(INPUT_FIELDS) == 17
     sc = scenario_from_fields(
         ("CN", "MM", "", "", "", "", "", "", "public", "budget", "Shanghai", "42", *more)
     )
@@ -315,9 +315,11 @@ def test_scenario_from_fields_defaults() -> None:
     with pytest.raises(UsageProblem, match="age must be a whole number"):
         scenario_from_fields(("CN", "MM", "", "", "", "", "", "", "", "", "", "4_2", *more))
     sc = scenario_from_fields(
-        ("US", "LBCL", "", "GB", "", "", "", "", "", "", "", "", "none", "payer", "", "50000")
+        ("US", "LBCL", "", "GB", "", "", "", "", "", "", "", "", "none", "payer", "", "50000", "")
     )
     assert (sc.cover, sc.perspective, sc.income) == ("none", "payer", Decimal(50000))
+    sc = scenario_from_fields(("CN", "MM", *("",) * 14, "specialist"))
+    assert sc.transfer == "specialist"
 
 
 # ---------------------------------------------------------------- streaming and memo
@@ -374,6 +376,7 @@ CELLS = {
     "perspective": ["", "family", "payer", "societal", "x"],
     "reimbursement": ["", "nope"],
     "income": ["", "50000", "x"],
+    "transfer": ["", "bank", "specialist", "any", "pigeon"],
 }
 
 row_strategy = st.tuples(*(st.sampled_from(v) for v in CELLS.values()))
@@ -399,7 +402,7 @@ def test_memo_never_changes_a_row_and_every_row_comes_out(
         assert not isinstance(result, Failure)
         assert isinstance(result, str)
         cells_out = next(csv.reader([result]))
-        assert cells_out[16:18] == [plain(est.total.low), plain(est.total.high)]
+        assert cells_out[17:19] == [plain(est.total.low), plain(est.total.high)]
         assert cells_out[-1] == ""
 
 

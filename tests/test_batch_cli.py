@@ -66,7 +66,7 @@ def test_items_one_row_per_line_item_and_a_total(tmp_path: Path) -> None:
     result = run("batch", str(SCENARIOS), "--items")
     assert result.exit_code == 0
     out = rows(result.stdout)
-    assert list(out[0])[17:23] == ["category", "item", "low", "high", "sources", "note"]
+    assert list(out[0])[18:24] == ["category", "item", "low", "high", "sources", "note"]
     for number in ("2", "3", "4", "5"):
         mine = [r for r in out if r["row"] == number]
         assert mine[-1]["category"] == "total"
@@ -130,6 +130,7 @@ def test_errors_file_takes_the_failed_rows(tmp_path: Path) -> None:
         "perspective",
         "reimbursement",
         "income",
+        "transfer",
         "error",
     ]
     assert [(r["row"], r["country"]) for r in bad] == [("3", "XX")]

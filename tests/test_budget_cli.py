@@ -90,7 +90,7 @@ def test_csv_adds_percentile_columns() -> None:
         "sources",
         "note",
     ]
-    assert header[10:22] == [
+    assert header[10:23] == [
         "from",
         "caregivers",
         "lives_nearby",
@@ -101,10 +101,11 @@ def test_csv_adds_percentile_columns() -> None:
         "age",
         "cover",
         "perspective",
+        "transfer",
         "fx_as_of",
         "data_as_of",
     ]
-    assert header[22:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
+    assert header[23:] == ["p10", "p50", "p90", "mean", "draws", "seed"]
     for row in rows:
         if row["low"] == "":
             assert row["p10"] == ""

@@ -190,3 +190,13 @@ def test_embedded_path_without_env(monkeypatch: pytest.MonkeyPatch) -> None:
     line = run("rates", "path").stdout.splitlines()[0]
     assert line.startswith("embedded table:") and line.endswith("rates.toml")
     assert "CARTCOST_BASE_RATES" not in line
+
+
+def test_who_sends_the_money_can_be_a_config_default() -> None:
+    write_config('[defaults]\ntransfer = "specialist"\n')
+    assert scenario_of()["scenario"]["transfer"] == "specialist"
+    assert scenario_of("--transfer", "bank")["scenario"]["transfer"] == "bank"
+    write_config('[defaults]\ntransfer = "pigeon"\n')
+    result = run("estimate", "-c", "CN", "-i", "MM")
+    assert result.exit_code == 2
+    assert "defaults.transfer: expected one of bank, specialist, any" in result.stderr

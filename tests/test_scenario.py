@@ -112,6 +112,7 @@ def test_round_trip_property(tmp_path: Path, options: list[str]) -> None:
         perspective=st.sampled_from([None, "family", "payer", "societal"]),
         reimbursement=st.sampled_from([None, "au-mtop"]),
         income=st.sampled_from([None, Decimal(0), Decimal(60000), Decimal("45000.5")]),
+        transfer=st.sampled_from([None, "bank", "specialist", "any"]),
     )
 )
 def test_scenario_toml_parses_back_to_the_same_values(scenario: Scenario) -> None:
@@ -136,6 +137,7 @@ def test_scenario_toml_parses_back_to_the_same_values(scenario: Scenario) -> Non
         reimbursement=scenario.reimbursement,
         income=scenario.income,
         rates=(Path("/cases/q.toml"),),
+        transfer=scenario.transfer,
     )
 
 

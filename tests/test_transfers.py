@@ -273,3 +273,39 @@ def test_a_table_must_price_every_provider(tmp_path: Any) -> None:
     assert result.exit_code == 2
     assert "transfers" in result.stderr and "bank and specialist" in result.stderr
     assert str(bad) in result.stderr and "Traceback" not in result.output
+
+
+def test_the_transfer_option_in_every_command(tmp_path: Any) -> None:
+    base = ("-i", "MM", "--from", "NZ", "--rates", str(PROVIDERS))
+    doc = json.loads(
+        run("estimate", "-c", "CN", *base, "--transfer", "specialist", "-F", "json").stdout
+    )
+    assert (
+        doc["choices"]["transfer"] == "specialist" and doc["scenario"]["transfer"] == "specialist"
+    )
+    item = next(i for i in doc["items"] if i["key"] == TRANSFER)
+    assert (item["low"], item["high"]) == (1104.6, 6927)
+    shown = run("estimate", "-c", "CN", *base, "--transfer", "any")
+    assert "money sent by any provider" in shown.stdout.replace("\n", " ")
+    rows = run("compare", *base, "--transfer", "specialist", "-F", "csv").stdout.splitlines()
+    header = rows[0].split(",")
+    assert all(r.split(",")[header.index("transfer")] == "specialist" for r in rows[1:] if r)
+    for command in (("estimate", "-c", "CN"), ("compare",)):
+        bad = run(*command, *base, "--transfer", "pigeon")
+        assert bad.exit_code == 2 and "valid: bank, specialist, any" in bad.stderr
+        assert "Traceback" not in bad.output
+    scenario = tmp_path / "case.toml"
+    scenario.write_text('country = "CN"\nindication = "MM"\nfrom = "NZ"\ntransfer = "any"\n')
+    doc = json.loads(
+        run("estimate", "--scenario", str(scenario), "--rates", str(PROVIDERS), "-F", "json").stdout
+    )
+    assert doc["choices"]["transfer"] == "any"
+    scenario.write_text('country = "CN"\nindication = "MM"\ntransfer = "pigeon"\n')
+    bad = run("estimate", "--scenario", str(scenario))
+    assert bad.exit_code == 2 and "transfer: expected bank, specialist or any" in bad.stderr
+    batch = tmp_path / "rows.csv"
+    batch.write_text("country,indication,from,transfer\nCN,MM,NZ,specialist\nCN,MM,NZ,pigeon\n")
+    out = run("batch", str(batch), "--rates", str(PROVIDERS)).stdout.splitlines()
+    header = out[0].split(",")
+    assert out[1].split(",")[header.index("transfer")] == "specialist"
+    assert "unknown way of sending money 'pigeon'" in out[2]

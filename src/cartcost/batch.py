@@ -56,6 +56,7 @@ INPUT_FIELDS = (
     "perspective",
     "reimbursement",
     "income",
+    "transfer",
 )
 REQUIRED_FIELDS = ("country", "indication")
 # Other spellings a header (or a JSON key) may use for the same field.
@@ -433,6 +434,7 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         perspective,
         reimbursement,
         income,
+        transfer,
     ) = fields
     if not country:
         raise UsageProblem("country is empty")
@@ -501,6 +503,7 @@ def scenario_from_fields(fields: tuple[str, ...]) -> Scenario:
         perspective=perspective or None,
         reimbursement=reimbursement or None,
         income=yearly,
+        transfer=transfer or None,
     )
 
 
@@ -603,6 +606,7 @@ def scenario_cells(est: Estimate) -> tuple[str, ...]:
         sc.perspective or "",
         sc.reimbursement or "",
         _plain(sc.income) if sc.income is not None else "",
+        est.choices.transfer if est.choices is not None else "",
     )
 
 

@@ -279,9 +279,10 @@ def _resolve_country(country: Country, hospital: str, living: str, city: str) ->
     return Resolved(country._replace(hospital=hosp, services=services, living=living_rec), paths)
 
 
-def describe(choices: Choices, kinds: Sequence[str] = ()) -> str:
+def describe(choices: Choices, kinds: Sequence[str] = (), sends: bool = False) -> str:
     """'private hospital (international or private department), standard living
-    (serviced apartment), Shanghai': the choices an estimate assumed, in words."""
+    (serviced apartment), Shanghai': the choices an estimate assumed, in words; with
+    `sends` (the family sends money abroad), who sends it."""
     if choices.hospital == ANY:
         hospital = "any kind of hospital"
     else:
@@ -295,4 +296,10 @@ def describe(choices: Choices, kinds: Sequence[str] = ()) -> str:
         parts.append(choices.city_name)
     if choices.age is not None:
         parts.append(f"patient aged {choices.age}")
+    if sends:
+        parts.append(
+            "money sent by any provider"
+            if choices.transfer == ANY
+            else f"money sent by {TRANSFER_LABELS[choices.transfer]}"
+        )
     return ", ".join(parts)

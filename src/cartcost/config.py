@@ -36,7 +36,7 @@ _CC = r"[A-Za-z]{2}"
 _CCY = r"[A-Za-z]{3}"
 
 TOP_KEYS = ("rates", "defaults")
-DEFAULT_KEYS = ("from", "caregivers", "currency", "hospital", "living", "cover")
+DEFAULT_KEYS = ("from", "caregivers", "currency", "hospital", "living", "cover", "transfer")
 
 
 class Defaults(NamedTuple):
@@ -48,6 +48,7 @@ class Defaults(NamedTuple):
     hospital: str | None = None
     living: str | None = None
     cover: str | None = None  # the family's cover at home: public | insured | none
+    transfer: str | None = None  # who sends money abroad: bank | specialist | any
 
 
 class Config(NamedTuple):
@@ -152,7 +153,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         problems.append(
             f"defaults.caregivers: expected a whole number from 0 to {MAX_CAREGIVERS}, got {carers!r}"
         )
-    from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES
+    from cartcost.choices import ANY, HOSPITAL_KINDS, LIVING_CHOICES, TRANSFER_CHOICES
     from cartcost.whopays import COVER_CHOICES
 
     choice: dict[str, str | None] = {}
@@ -160,6 +161,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         ("hospital", (*HOSPITAL_KINDS, ANY)),
         ("living", (*LIVING_CHOICES, ANY)),
         ("cover", COVER_CHOICES),
+        ("transfer", (*TRANSFER_CHOICES, ANY)),
     ):
         value = raw_defaults.get(key)
         if value is not None and (not isinstance(value, str) or value.lower() not in valid):
@@ -175,6 +177,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         hospital=choice["hospital"],
         living=choice["living"],
         cover=choice["cover"],
+        transfer=choice["transfer"],
     )
     return Config(path=path, exists=True, rates=tuple(rates), defaults=defaults)
 

@@ -992,7 +992,15 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
     transfers = p.rates.transfers
     if transfers is None or engine.transfer_share(p) is None:
         return None
-    fee, paths = transfer_fee(transfers, p.scenario.transfer or DEFAULT_TRANSFER)
+    choice = p.scenario.transfer or DEFAULT_TRANSFER
+    fee, paths = transfer_fee(transfers, choice)
+    cheaper = ""
+    other = transfers.specialist
+    if choice == "bank" and other is not None and other.range[1] < fee.range[1]:
+        cheaper = (
+            f"; a money-transfer provider charges {_share(other.range[0])}–"
+            f"{_share(other.range[1])}: --transfer specialist"
+        )
     money = engine.journey_money(p)
     sent = [items[k].amount for k in money.foreign if k in items]
     base = total(a for a in sent if a is not None)
@@ -1017,7 +1025,7 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
         note=(
             f"{_share(low)}–{_share(high)} of {display} {base.low:,.0f}–{base.high:,.0f} "
             f"paid in {' and '.join(abroad)} from {home} (exchange-rate margin and wire "
-            f"fees{direct})"
+            f"fees{direct}{cheaper})"
         ),
         figure_paths=paths,
     )

@@ -13,6 +13,7 @@ JSON export uses:
     pathways = ["commercial"]
     hospital = "private"        # public | private | any
     living = "standard"         # budget | standard | comfort | any
+    transfer = "bank"           # bank | specialist | any: who sends the money abroad
     city = "Shanghai"
     age = 54
     cover = "public"            # public | insured | none; default: the origin's usual
@@ -44,6 +45,7 @@ SCENARIO_KEYS = (
     "pathways",
     "hospital",
     "living",
+    "transfer",
     "city",
     "age",
     "cover",
@@ -123,6 +125,7 @@ class ScenarioFile(NamedTuple):
     reimbursement: str | None = None
     income: Decimal | None = None
     rates: tuple[Path, ...] = ()
+    transfer: str | None = None
 
 
 def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
@@ -195,6 +198,12 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
     if living is not None and living.lower() not in (*LIVING_CHOICES, ANY):
         bad("living", "budget, standard, comfort or any")
         living = None
+    from cartcost.choices import TRANSFER_CHOICES
+
+    transfer = text("transfer", "bank, specialist or any")
+    if transfer is not None and transfer.lower() not in (*TRANSFER_CHOICES, ANY):
+        bad("transfer", "bank, specialist or any")
+        transfer = None
     city = text("city", "a city name such as Shanghai")
     age = data.get("age")
     if age is not None and (
@@ -269,6 +278,7 @@ def parse_scenario(data: Mapping[str, Any], path: Path) -> ScenarioFile:
         reimbursement=reimbursement.lower() if reimbursement else None,
         income=income,
         rates=tuple(p if p.is_absolute() else Path(os.path.normpath(here / p)) for p in expanded),
+        transfer=transfer.lower() if transfer else None,
     )
 
 
@@ -297,8 +307,8 @@ HEADER = """\
 # Use:  cartcost estimate --scenario {name}
 # Options given on the command line override the values here.
 # Keys: country, indication, products, from, caregivers, currency, lives_nearby,
-#       pathways, hospital, living, city, age, cover, perspective, reimbursement,
-#       income, rates (overlay files, relative to this file).
+#       pathways, hospital, living, transfer, city, age, cover, perspective,
+#       reimbursement, income, rates (overlay files, relative to this file).
 
 """
 
@@ -323,7 +333,16 @@ def scenario_toml(
     data["lives_nearby"] = scenario.lives_nearby
     if scenario.pathways:
         data["pathways"] = list(scenario.pathways)
-    for key in ("hospital", "living", "city", "age", "cover", "perspective", "reimbursement"):
+    for key in (
+        "hospital",
+        "living",
+        "transfer",
+        "city",
+        "age",
+        "cover",
+        "perspective",
+        "reimbursement",
+    ):
         value = getattr(scenario, key)
         if value is not None:
             data[key] = value

@@ -35,6 +35,7 @@ from cartcost.cli.options import (
     ReimbursementOpt,
     ScenarioOpt,
     SeedOpt,
+    TransferOpt,
     split_list,
 )
 from cartcost.cli.output import (
@@ -150,6 +151,7 @@ def question(
     perspective: str | None = None,
     reimbursement: str | None = None,
     income: float | None = None,
+    transfer: str | None = None,
 ) -> tuple[Scenario, tuple[str, ...] | None, list[Path]]:
     """Options -> (base scenario, countries or None, overlays). The one place compare's
     options become a question: command line > scenario file > config [defaults]."""
@@ -180,6 +182,7 @@ def question(
         perspective=perspective,
         reimbursement=reimbursement,
         income=income,
+        transfer=transfer,
         need_country=False,
     )
     # A scenario file's destination is one country; compare asks about many, so it is
@@ -200,6 +203,7 @@ def compare_command(
     hospital: HospitalOpt = None,
     living: LivingOpt = None,
     city: CityOpt = None,
+    transfer: TransferOpt = None,
     age: AgeOpt = None,
     cover: CoverOpt = None,
     perspective: PerspectiveOpt = None,
@@ -259,6 +263,7 @@ def compare_command(
         perspective,
         reimbursement,
         income,
+        transfer,
     )
 
     from cartcost.cli.output import atomic_write, check_outputs, err, to_stdout

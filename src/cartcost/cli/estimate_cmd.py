@@ -35,6 +35,7 @@ from cartcost.cli.options import (
     ScenarioOpt,
     SeedOpt,
     SourcesOpt,
+    TransferOpt,
 )
 from cartcost.cli.output import ForceOpt, emit_rich, emit_text, guard
 from cartcost.cli.report_opts import (
@@ -101,8 +102,8 @@ Under the table: the likely total (P50) and what to have to be 90% sure (P90), f
 simulated journeys (seed 2026). --budget simulates 100,000 by default and adds P10, P50,
 P90 and the mean to every line and the total.
 
---hospital, --living and --city are the family's choices, not uncertainty: each picks
-its own figures; `any` shows the span over every choice.
+--hospital, --living, --city and --transfer are the family's choices, not uncertainty:
+each picks its own figures; `any` shows the span over every choice.
 """
 
 
@@ -131,6 +132,7 @@ def estimate_command(
     hospital: HospitalOpt = None,
     living: LivingOpt = None,
     city: CityOpt = None,
+    transfer: TransferOpt = None,
     age: AgeOpt = None,
     cover: CoverOpt = None,
     perspective: PerspectiveOpt = None,
@@ -195,6 +197,7 @@ def estimate_command(
         perspective=perspective,
         reimbursement=reimbursement,
         income=income,
+        transfer=transfer,
     )
     table, layers = load_rates(overlays=overlays)
     say_read_as(table, scenario)

@@ -138,6 +138,16 @@ LivingOpt = Annotated[
         show_default=False,
     ),
 ]
+TransferOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--transfer",
+        metavar="WHO",
+        help="Who converts and sends the money abroad: bank (the family's bank), specialist "
+        "(a money-transfer provider) or any (the span of both). [default: bank]",
+        show_default=False,
+    ),
+]
 CityOpt = Annotated[
     str | None,
     typer.Option(

@@ -51,6 +51,7 @@ def scenario_from_options(
     perspective: str | None = None,
     reimbursement: str | None = None,
     income: float | None = None,
+    transfer: str | None = None,
     need_country: bool = True,
     config: Config | None = None,
 ) -> ScenarioChoice:
@@ -81,11 +82,12 @@ def scenario_from_options(
     def first(*values: int | None) -> int:
         return next(v for v in values if v is not None)
 
-    from cartcost.estimation import check_choices
+    from cartcost.estimation import check_choices, check_transfer
 
     # Checked here too, so a bad value is named before the table loads.
     check_choices_early = Scenario(country="", indication="", hospital=hospital, living=living)
     check_choices(None, "", check_choices_early)
+    check_transfer(transfer)
     from decimal import Decimal
 
     from cartcost import whopays
@@ -118,6 +120,7 @@ def scenario_from_options(
         perspective=perspective or sf.perspective,
         reimbursement=reimbursement or sf.reimbursement,
         income=chosen_income if chosen_income is not None else sf.income,
+        transfer=transfer or sf.transfer or defaults.transfer,
     )
     check_codes(scenario)
     overlays = overlay_paths(rates or (), config_paths=cfg.rates, scenario_paths=sf.rates)

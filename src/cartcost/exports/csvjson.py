@@ -34,6 +34,7 @@ SCENARIO_CSV_COLUMNS = (
     "age",
     "cover",
     "perspective",
+    "transfer",
 )
 LIKELY_CSV_COLUMNS = ("p10", "p50", "p90")
 DATE_CSV_COLUMNS = ("fx_as_of", "data_as_of")
@@ -99,6 +100,7 @@ def scenario_csv_cells(sc: Scenario) -> list[object]:
         "" if sc.age is None else sc.age,
         sc.cover or "",
         sc.perspective or "",
+        sc.transfer or "",
     ]
 
 
@@ -235,6 +237,7 @@ def scenario_json(est: Estimate) -> dict[str, Any]:
         "perspective": sc.perspective,
         "reimbursement": sc.reimbursement,
         "income": json_number(sc.income) if sc.income is not None else None,
+        "transfer": sc.transfer,
     }
 
 

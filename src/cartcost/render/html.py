@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from cartcost import lines as L
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
 from cartcost.exports.fmt import money_span, span, whole
 from cartcost.money import Range
@@ -501,7 +502,8 @@ def _scenario(est: Estimate) -> str:
     if est.choices is not None:
         from cartcost.choices import describe
 
-        facts.append(("Choices", describe(est.choices)))
+        sends = any(i.key == L.TRANSFER for i in est.items)
+        facts.append(("Choices", describe(est.choices, sends=sends)))
     if sc.lives_nearby:
         facts.append(("Lodging", "lives near the centre: no lodging or local transport"))
     facts.append(("Currency", est.currency))

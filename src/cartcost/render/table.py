@@ -127,7 +127,8 @@ def _title(est: Estimate) -> str:
     if est.choices is not None:
         from cartcost.choices import describe
 
-        title += "\nChoices: " + describe(est.choices)
+        sends = any(i.key == TRANSFER for i in est.items)
+        title += "\nChoices: " + describe(est.choices, sends=sends)
     return title
 
 
