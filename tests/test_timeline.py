@@ -258,3 +258,23 @@ def test_with_a_budget_the_family_view_adds_up_to_its_you_pay(real_table: Path) 
     args = ("estimate", "-c", "GB", "-i", "LBCL", "--from", "GB", "--timeline", "--budget")
     data = json.loads(run(*args, "--draws", "1000", "-F", "json").stdout)
     assert data["timeline"]["weeks"][-1]["cumulative_p90"] == data["budget"]["you_pay"]["p90"]
+
+
+def test_a_scheme_whose_way_of_paying_is_unknown_leaves_the_whole_amount() -> None:
+    table, est = _with_scheme("unsaid")
+    tl = schedule(table, est)
+    assert tl.money == "total" and "product.price" in {d.key for d in tl.payments}
+    assert any("is not in the table, so the timeline is the whole amount" in n for n in tl.notes)
+    shown = run(
+        "estimate",
+        "-c",
+        "CN",
+        "-i",
+        "MM",
+        "--from",
+        "NZ",
+        *(f"--rates={p}" for p in SCHEMES),
+        "--reimbursement",
+        "unsaid",
+    )
+    assert "Paid by unsaid if approved" in shown.stdout

@@ -333,16 +333,9 @@ def scenario_toml(
     data["lives_nearby"] = scenario.lives_nearby
     if scenario.pathways:
         data["pathways"] = list(scenario.pathways)
-    for key in (
-        "hospital",
-        "living",
-        "transfer",
-        "city",
-        "age",
-        "cover",
-        "perspective",
-        "reimbursement",
-    ):
+    # The choices and who pays, written as they are: "hospital" to "reimbursement".
+    start, end = SCENARIO_KEYS.index("hospital"), SCENARIO_KEYS.index("income")
+    for key in SCENARIO_KEYS[start:end]:
         value = getattr(scenario, key)
         if value is not None:
             data[key] = value

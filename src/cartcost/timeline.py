@@ -189,14 +189,14 @@ def family_money(est: Estimate) -> FamilyMoney:
     if scheme.settles != "direct":
         back = who.reimbursed
         upto = f" up to {est.currency} {back.high:,.0f}" if back is not None else ""
-        return FamilyMoney(
-            items,
-            False,
-            (
-                f"{who.scheme} pays back{upto} after treatment, if approved: the family "
-                "pays every bill first, so the timeline is the whole amount",
-            ),
+        how = (
+            f"{who.scheme} pays back{upto} after treatment, if approved: the family pays "
+            "every bill first"
+            if scheme.settles == "refund"
+            else f"whether {who.scheme} pays the provider or pays the family back is not in "
+            "the table"
         )
+        return FamilyMoney(items, False, (f"{how}, so the timeline is the whole amount",))
     paid = set(whopays.scheme_keys(scheme, [(i.key, i.category) for i in items]))
     keep = tuple(i for i in items if i.key not in paid)
     owed = total(i.amount for i in items if i.key in paid and i.amount is not None)

@@ -338,11 +338,13 @@ def left_to_family(cost: Range, cut: Range) -> Range:
 
 def scheme_row_label(who: WhoPays) -> str:
     """The words for what an applied scheme pays, by how it pays: to the provider, or
-    back to the family after it has paid (also when the table does not say)."""
+    back to the family after it has paid (neither, where the table does not say)."""
     settles = who.scheme_record.settles if who.scheme_record is not None else None
     if settles == "direct":
         return f"Paid by {who.scheme} to the provider if approved (up to)"
-    return f"Paid back by {who.scheme} if approved (up to)"
+    if settles == "refund":
+        return f"Paid back by {who.scheme} if approved (up to)"
+    return f"Paid by {who.scheme} if approved (up to)"
 
 
 def scheme_keys(s: Scheme, keys: Sequence[tuple[str, str]]) -> list[str]:
