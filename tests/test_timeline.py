@@ -161,7 +161,9 @@ def test_timeline_csv_ends_at_the_likely_total() -> None:
         "cumulative_p50",
         "cumulative_p90",
         "currency",
+        "money",
     ]
+    assert {r["money"] for r in rows} == {"total"}  # no one else pays: every bill
     plain = json.loads(run(*ARGS[:-1], "-F", "json").stdout)
     assert Decimal(rows[-1]["cumulative_p50"]) == Decimal(str(plain["likely"]["p50"]))
     assert Decimal(rows[-1]["cumulative_p90"]) == Decimal(str(plain["likely"]["p90"]))
@@ -252,6 +254,10 @@ def test_covered_at_home_the_timeline_is_the_familys_own_money(real_table: Path)
     assert last.cumulative_p50 < est.likely[0].p50 / 10  # the NHS pays the rest
     shown = run("estimate", "-c", "GB", "-i", "LBCL", "--from", "GB", "--timeline", "-F", "json")
     assert json.loads(shown.stdout)["timeline"]["money"] == "family"
+    table_rows = run(
+        "estimate", "-c", "GB", "-i", "LBCL", "--from", "GB", "--timeline", "-F", "csv"
+    )
+    assert {r["money"] for r in csv.DictReader(io.StringIO(table_rows.stdout))} == {"family"}
 
 
 def test_with_a_budget_the_family_view_adds_up_to_its_you_pay(real_table: Path) -> None:

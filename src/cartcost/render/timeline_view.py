@@ -21,6 +21,7 @@ TIMELINE_CSV_COLUMNS = (
     "cumulative_p50",
     "cumulative_p90",
     "currency",
+    "money",
 )
 
 PRODUCT_DUE_TEXT = {
@@ -137,6 +138,7 @@ def timeline_csv_rows(tl: Timeline) -> list[list[object]]:
             plain(w.cumulative_p50),
             plain(w.cumulative_p90),
             tl.currency,
+            tl.money,
         ]
         for w in tl.weeks
     ]
