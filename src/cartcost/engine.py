@@ -710,11 +710,29 @@ def triangular(b: Backend, u: Any, a: Any, c: Any, hi: Any) -> Any:
 
 
 def _tri(fig: Money | Duration | Probability, to: Callable[[Decimal], Decimal] | None) -> Tri:
+    if to is None:
+        return _plain_tri(fig)
     low, high = fig.range
     typical = fig.typical if fig.typical is not None else (low + high) / 2
-    ends3 = (low, typical, high)
-    a, c, hi = (float(to(x) if to else x) for x in ends3)
-    return Tri(a, c, hi)
+    return Tri(float(to(low)), float(to(typical)), float(to(high)))
+
+
+# A figure's triangle as it stands (days, probabilities), by id(figure), with the
+# figure to tell a reused id apart: a batch of budgets prepares the same ones each row.
+_PLAIN_TRIS: dict[int, tuple[Money | Duration | Probability, Tri]] = {}
+
+
+def _plain_tri(fig: Money | Duration | Probability) -> Tri:
+    hit = _PLAIN_TRIS.get(id(fig))
+    if hit is not None and hit[0] is fig:
+        return hit[1]
+    low, high = fig.range
+    typical = fig.typical if fig.typical is not None else (low + high) / 2
+    found = Tri(float(low), float(typical), float(high))
+    if len(_PLAIN_TRIS) >= _MAX_TRIS:
+        _PLAIN_TRIS.clear()
+    _PLAIN_TRIS[id(fig)] = (fig, found)
+    return found
 
 
 _PHASES = ("workup", "manufacturing", "inpatient", "nearby", "visits_per_week")
@@ -1513,8 +1531,8 @@ class ListBackend(Backend):
         self.n = n
 
     def uniform(self, name: str) -> Any:
-        r = self.rng.random
-        return Vec([r() for _ in range(self.n)])
+        # The same n calls of rng.random, in order, without a Python-level loop.
+        return Vec(map(random.Random.random, repeat(self.rng, self.n)))
 
     def pick(self, k: int, name: str) -> Any:
         r = self.rng.random
