@@ -897,9 +897,10 @@ def estimate(
     assert display is not None
     if draws:
         # Drawn in the table's base currency: percentiles convert exactly.
-        d = _simulate(p, draws, seed, base)
-        runs: list[tuple[str | None, engine.Draws]] = [(None, d)] if len(pathways) == 1 else []
-        if len(pathways) > 1:
+        runs: list[tuple[str | None, engine.Draws]] = []
+        if len(pathways) == 1:
+            runs.append((None, _simulate(p, draws, seed, base)))
+        else:
             # Offers on different pathways (an academic product at a third of the
             # commercial price) would average into a total nobody pays: one per pathway.
             for way in pathways:
