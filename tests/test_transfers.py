@@ -309,3 +309,14 @@ def test_the_transfer_option_in_every_command(tmp_path: Any) -> None:
     header = out[0].split(",")
     assert out[1].split(",")[header.index("transfer")] == "specialist"
     assert "unknown way of sending money 'pigeon'" in out[2]
+
+
+def test_compare_says_who_sends_the_money_and_what_a_provider_charges() -> None:
+    base = ("compare", "-i", "MM", "--from", "NZ", "--rates", str(PROVIDERS), "-F", "json")
+    doc = json.loads(run(*base).stdout)
+    assert (
+        "money sent abroad by the family's bank: 2%–3% of it; a money-transfer provider "
+        "charges 0.5%–1% (--transfer specialist)"
+    ) in doc["notes"]
+    doc = json.loads(run(*base, "--transfer", "specialist").stdout)
+    assert "money sent abroad by a money-transfer provider: 0.5%–1% of it" in doc["notes"]

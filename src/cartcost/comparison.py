@@ -33,6 +33,7 @@ from cartcost.estimation import (
     estimate,
     moves_note,
     resolve,
+    transfer_note,
     trials_left_out,
     wanted,
 )
@@ -438,6 +439,9 @@ def compare(
     moved = moves_note(rates, likely) if likely else None
     if moved is not None:
         notes.append(moved)
+    sent = transfer_note(rates, [r.estimate for r in rows])
+    if sent is not None:
+        notes.append(sent)
     if rates.fx.pegs:
         fixed = pegs.note(rates, set().union(*(pegs.currencies_of(r.estimate) for r in rows)))
         if fixed is not None:

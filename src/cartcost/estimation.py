@@ -30,6 +30,7 @@ from cartcost.choices import (
     MAX_PATIENT_AGE,
     MIN_AGE,
     TRANSFER_CHOICES,
+    TRANSFER_LABELS,
     Choices,
     age_limit,
     city_keys,
@@ -43,7 +44,7 @@ from cartcost.choices import (
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.lines import CATEGORIES, Category
 from cartcost.money import FxTable, Range, total
-from cartcost.rates import Country, Event, Offer, Rates
+from cartcost.rates import Country, Event, Offer, Probability, Rates, Transfers
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 __all__ = ["CATEGORIES", "Category", "Estimate", "LineItem", "estimate"]
@@ -995,13 +996,8 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
         return None
     choice = p.scenario.transfer or DEFAULT_TRANSFER
     fee, paths = transfer_fee(transfers, choice)
-    cheaper = ""
-    other = transfers.specialist
-    if choice == "bank" and other is not None and other.range[1] < fee.range[1]:
-        cheaper = (
-            f"; a money-transfer provider charges {_share(other.range[0])}–"
-            f"{_share(other.range[1])}: --transfer specialist"
-        )
+    cheaper = _cheaper(transfers, choice, fee)
+    cheaper = f"; {cheaper}: --transfer specialist" if cheaper else ""
     money = engine.journey_money(p)
     sent = [items[k].amount for k in money.foreign if k in items]
     base = total(a for a in sent if a is not None)
@@ -1042,6 +1038,34 @@ def moves_note(rates: Rates, ests: Sequence[Estimate]) -> str | None:
     first = ests[0]
     home = fxmoves.home_currency(rates, first.scenario.origin, first.currency)
     return fxmoves.note(rates, home, [c for e in ests for c in bill_currencies(rates, e)])
+
+
+def transfer_note(rates: Rates, ests: Sequence[Estimate]) -> str | None:
+    """Who these estimates (one family's choice) assume sends the money abroad, and at
+    what share, where any of them sends money abroad; with the bank, what a money-transfer
+    provider would charge instead."""
+    transfers = rates.transfers
+    sending = [
+        e for e in ests if e.choices is not None and any(i.key == L.TRANSFER for i in e.items)
+    ]
+    if transfers is None or not sending:
+        return None
+    choices = sending[0].choices
+    assert choices is not None
+    fee, _ = transfer_fee(transfers, choices.transfer)
+    who = "any provider" if choices.transfer == ANY else TRANSFER_LABELS[choices.transfer]
+    note = f"money sent abroad by {who}: {_share(fee.range[0])}–{_share(fee.range[1])} of it"
+    cheaper = _cheaper(transfers, choices.transfer, fee)
+    return f"{note}; {cheaper} (--transfer specialist)" if cheaper else note
+
+
+def _cheaper(transfers: Transfers, choice: str, fee: Probability) -> str:
+    """What a money-transfer provider charges, where the family's bank was assumed and a
+    provider costs less; "" otherwise."""
+    other = transfers.specialist
+    if choice != "bank" or other is None or other.range[1] >= fee.range[1]:
+        return ""
+    return f"a money-transfer provider charges {_share(other.range[0])}–{_share(other.range[1])}"
 
 
 def bill_currencies(rates: Rates, est: Estimate) -> list[str]:
