@@ -239,3 +239,28 @@ def test_the_budget_csv_has_a_row_for_the_moves() -> None:
     assert {len(r) for r in rows} == {len(rows[0])} and row["country"] == "CN"
     still = list(csv.DictReader(io.StringIO(run(*args, "-F", "csv").stdout)))
     assert not any(r["category"] == "currency" for r in still)
+
+
+def test_no_moves_on_what_a_scheme_pays_the_provider() -> None:
+    # The family converts only what it sends: with a scheme paying the product and
+    # hospital to the provider, only its living and services bills move.
+    direct = FIXTURES / "overlay-direct-scheme.toml"
+    rates = load_rates([str(MOVES), str(FIXTURES / "overlay-transfers.toml"), str(direct)])[0]
+    est = cn_from_nz(rates, reimbursement="direct")
+    pr = budget._prepared(rates, est)
+    assert pr.moves is not None and "product.price" in pr.moves.direct
+    record: dict[str, Any] = {}
+    d = engine.draw(pr, engine.NumpyBackend(7, 1_000), record=record)
+    y = {"NZD": 0.0, "CNY": record["fx.CNY"], "USD": record["fx.USD"]}
+    native = {i.key: i.native_currency for i in est.items if i.native_currency}
+    sent = [k for k in d.lines if k not in pr.moves.direct and k in native]
+    expected = sum(
+        np.asarray(d.lines[k]) * (np.exp(y[native[k]]) - 1.0)
+        for k in sent
+        if k not in ("travel.flights", "travel.visa", "services.transfer")
+    )
+    assert np.allclose(d.fx, expected)
+    # Paid back after treatment, the family converts it all: the treatment moves too.
+    back = cn_from_nz(rates, reimbursement="refund")
+    whole = engine.draw(budget._prepared(rates, back), engine.NumpyBackend(7, 1_000))
+    assert float(np.std(whole.fx)) > 5 * float(np.std(d.fx))

@@ -753,10 +753,14 @@ class Draws(NamedTuple):
 class Moves(NamedTuple):
     """The exchange-rate moves a plan's journeys are exposed to: the exposure, and per
     line its currency's index into the exposure, per alternative ("offer": by the offer
-    drawn; "combo": by the combination of choices)."""
+    drawn; "combo": by the combination of choices). Like the transfer fee, they fall on
+    the money the family sends: not on the share of the lines `direct` that a scheme
+    pays the provider directly (`direct_share`)."""
 
     exposure: fxmoves.Exposure
     lines: tuple[tuple[str, str, tuple[int, ...]], ...]  # (line key, selector, indices)
+    direct: tuple[str, ...] = ()
+    direct_share: float = 0.0
 
 
 class JourneyMoney(NamedTuple):
@@ -865,7 +869,10 @@ def _moves_of(p: Plan) -> Moves | None:
     if found is None:
         return None
     return Moves(
-        found, tuple((key, sel, tuple(found.at[c] for c in cs)) for key, sel, cs in per_line)
+        found,
+        tuple((key, sel, tuple(found.at[c] for c in cs)) for key, sel, cs in per_line),
+        money.direct,
+        money.direct_share,
     )
 
 
@@ -1195,6 +1202,13 @@ def _moved(
     each line times (exp(y) - 1), y the log change of its currency's price in the
     family's own (fxmoves.Exposure). `lines_total`: the sum of `amounts` before the
     transfer fee (which is paid at home). record: "fx.<currency>", each y drawn."""
+    if m.direct and m.direct_share:
+        # What the scheme pays the provider does not pass through the family's hands.
+        paid = [amounts[k] for k in m.direct if k in amounts]
+        lines_total = lines_total - _sum(b, paid) * m.direct_share
+        amounts = {
+            k: v * (1.0 - m.direct_share) if k in m.direct else v for k, v in amounts.items()
+        }
     ex = m.exposure
     root = b.sqrt(stay)  # the horizon in days; the weights are per square-root day
     per_day = 1.0 / math.sqrt(fxmoves.YEAR_DAYS)
