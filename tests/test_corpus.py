@@ -117,6 +117,9 @@ OVERLAYS: dict[str, tuple[str, ...]] = {
     "fx-peg-out-of-bounds.toml": ("fx:", "pegs.XAA", "outside [0.000001"),
     # How rates move: known currencies, every pair once, correlations that can hold.
     "fx-moves-correlation-above-one.toml": ("fx.moves.correlation.CNY-NZD", "from -1 to 1"),
+    "transfers-bank-implausible.toml": ("transfers: bank: 0.4", "at most 0.25"),
+    "transfers-one-provider.toml": ("transfers", "or bank and specialist"),
+    "scheme-settles-unknown.toml": ("schemes.cheque.settles", "'direct' or 'refund'"),
     "fx-moves-missing-pair.toml": ("fx.moves:", "no value for GBP-NZD"),
     "fx-moves-impossible.toml": ("fx.moves:", "not positive semi-definite"),
     "fx-moves-unknown-currency.toml": ("fx:", "moves.volatility.XYZ", "no rate in [fx.rates]"),
