@@ -80,3 +80,27 @@ def test_too_narrow_for_anything_hides_everything_it_can() -> None:
     assert hidden == slow_hidden
     assert "bar" in hidden and "product" in hidden
     assert _render(console, table) == _render(console, slow)
+
+
+def test_where_others_pay_the_familys_column_outlasts_the_total() -> None:
+    # A scheme pays the treatment in China: that row's family pays less than the total,
+    # and the ranking is by what the family pays, so a narrow table keeps "You pay".
+    from cartcost.ratesfile import load_rates
+    from tests.conftest import FIXTURES
+
+    rates = load_rates([str(FIXTURES / "overlay-direct-scheme.toml")])[0]
+    question = Scenario(country="", indication="LBCL", origin="NZ", reimbursement="direct")
+    cmp = compare(rates, question)
+    assert any(r.estimate.you_pay != r.total for r in cmp.rows)
+    order = cv.drop_order(cmp)
+    assert "you_pay" not in order and order.index("total") == cv.DROP_ORDER.index("you_pay")
+    narrow = next(
+        hidden
+        for width in range(200, 39, -1)
+        for _, hidden in [cv.fit_table(cmp, _console(width), width)]
+        if "total" in hidden or "you_pay" in hidden
+    )
+    assert "total" in narrow and "you_pay" not in narrow
+    # Where the family pays everything, the total stays as before.
+    alone = _comparisons()[2]
+    assert cv.drop_order(alone) == cv.DROP_ORDER

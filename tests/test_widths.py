@@ -158,8 +158,10 @@ def _compare_rows(row: dict[str, Any], hidden: set[str]) -> list[list[str]]:
             continue
         for end in (0, 1):
             out[end].append(parts[key][end])
+    # Where others pay part, a narrow table keeps what the family pays over the total.
+    shown = row["you_pay"] if "total" in hidden else row["total"]
     for end, name in enumerate(("low", "high")):
-        out[end].append(whole(_d(row["total"][name])))
+        out[end].append(whole(_d(shown[name])))
         if row["vs_home"] is not None:
             saving = _d(row["vs_home"]["saving"][name])
             sign = "+" if saving > 0 else "−" if saving < 0 else ""

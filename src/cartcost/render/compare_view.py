@@ -46,6 +46,17 @@ DROP_ORDER = (
 )
 
 
+def drop_order(cmp: Comparison) -> tuple[str, ...]:
+    """DROP_ORDER for this comparison: where the family pays less than the total in some
+    row (a cover or a scheme pays the rest) and the ranking is by what the family pays,
+    its column stays to the last and the total goes in its place."""
+    if cmp.perspective != "family" or all(
+        r.estimate.you_pay is None or r.estimate.you_pay == r.total for r in cmp.rows
+    ):
+        return DROP_ORDER
+    return tuple("total" if k == "you_pay" else k for k in DROP_ORDER)
+
+
 def bar_cells(r: Range, scale: Range, width: int) -> tuple[int, int]:
     """[start, end) of the filled cells for range r on a bar of `width` cells spanning
     `scale`; at least one cell is filled."""
@@ -244,7 +255,7 @@ def fit_table_by_trial(cmp: Comparison, console: Console, width: int) -> tuple[T
     """fit_table the slow way: build and measure every configuration in turn until one
     fits. fit_table must choose what this chooses; it is also fit_table's fallback."""
     present = {c.key for c in _columns(cmp)} | {"bar"}
-    order = [k for k in DROP_ORDER if k in present]
+    order = [k for k in drop_order(cmp) if k in present]
     table = _build(cmp, order, BAR_WIDTHS[-1])
     for n in range(len(order) + 1):
         hidden = order[:n]
@@ -294,7 +305,7 @@ def fit_table(cmp: Comparison, console: Console, width: int) -> tuple[Table, lis
     folded = {"country": [country.cell(row) for row in cmp.rows]}
     minimum = {c.key: _content_minimum(console, c, cells[c.key]) for c in cols}
     minimum_folded = {"country": _content_minimum(console, country, folded["country"])}
-    order = [k for k in DROP_ORDER if k in minimum or k == "bar"]
+    order = [k for k in drop_order(cmp) if k in minimum or k == "bar"]
     keys = [c.key for c in cols]
     for n in range(len(order) + 1):
         hidden = order[:n]
