@@ -346,3 +346,37 @@ def test_bar_cells_ends_of_the_scale() -> None:
     assert bar_cells(Range.of(200, 200), scale, 10) == (9, 10)
     assert bar_cells(Range.of(150, 160), scale, 10) == (5, 6)
     assert bar_cells(Range.of(5, 5), Range.of(5, 5), 8) == (0, 8)
+
+
+def test_the_bars_show_what_the_family_pays_where_others_pay_part() -> None:
+    from cartcost.ratesfile import load_rates
+    from tests.clihelp import run
+    from tests.conftest import FIXTURES
+
+    direct = FIXTURES / "overlay-direct-scheme.toml"
+    rates = load_rates([str(direct)])[0]
+    cmp = compare(
+        rates, Scenario(country="", indication="LBCL", origin="NZ", reimbursement="direct")
+    )
+    assert cmp.bars_family
+    for r in cmp.rows:
+        assert r.bar == (r.estimate.you_pay or r.total)
+        assert cmp.bars.low <= r.bar.low <= r.bar.high <= cmp.bars.high
+    assert cmp.bars.low == min(r.bar.low for r in cmp.rows)
+    # The totals keep their own scale (budget bars are of totals).
+    assert cmp.scale.low == min(r.total.low for r in cmp.rows)
+    shown = run(
+        "compare",
+        "-i",
+        "LBCL",
+        "--from",
+        "NZ",
+        "--rates",
+        str(direct),
+        "--reimbursement",
+        "direct",
+    )
+    assert "one scale for all rows, of what the family pays." in " ".join(shown.stdout.split())
+    # Where the family pays every bill, the bars are the totals, as before.
+    alone = compare(rates, Scenario(country="", indication="LBCL", origin="NZ"))
+    assert not alone.bars_family and alone.bars == alone.scale

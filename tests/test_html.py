@@ -367,3 +367,21 @@ def test_where_a_scheme_pays_the_familys_figures_lead() -> None:
     assert 'class="card main" data-figure="you_p50"' in text
     assert 'class="card" data-figure="p50"' in text
     assert "scaled to add up to what the family pays, likely," in page.all_text
+
+
+def test_compare_page_leads_with_what_the_family_pays_where_others_pay_part() -> None:
+    direct = Path(__file__).parent / "fixtures" / "overlay-direct-scheme.toml"
+    args = ("compare", "-i", "LBCL", "--from", "NZ", "--rates", str(direct))
+    page = html_of(*args, "--reimbursement", "direct")
+    data = json_of(*args, "--reimbursement", "direct")
+    rows = data["rows"]
+    assert isinstance(rows, list)
+    cheapest = min(rows, key=lambda r: r["you_pay"]["low"])
+    assert f"Lowest you pay: {cheapest['country_name']}" in page
+    assert "You pay, likely P50 / P90" in page and "Range bars, of what the family pays" in page
+    for row in rows:
+        you = row["you_pay"]
+        assert f"{shown(you['low'])} – {shown(you['high'])}" in page
+    # Where the family pays every bill, the page is as before.
+    plain = html_of(*args)
+    assert "Lowest total:" in plain and "You pay, likely" not in plain

@@ -104,6 +104,12 @@ class Row(NamedTuple):
         return self.estimate.measure()
 
     @property
+    def bar(self) -> Range:
+        """What the row's range bar spans: what the perspective counts, else the total."""
+        found = self.measure
+        return found if found is not None else self.total
+
+    @property
     def stay_days(self) -> Range:
         return self.estimate.stay_days
 
@@ -136,12 +142,25 @@ class Comparison(NamedTuple):
     asked: tuple[str, ...] | None  # --countries as resolved, or None for "every offering"
     not_offered: tuple[str, ...]  # considered countries without an offer for the question
     skipped: tuple[Skipped, ...]
-    scale: Range  # lowest low to highest high over all rows: the common scale of bars
+    scale: Range  # lowest low to highest high of the totals over all rows
     fx_as_of: date
     data_as_of: date
     notes: tuple[str, ...] = ()
     disclaimer: str = DISCLAIMER
     perspective: str = "family"
+    # The common scale of the range bars: lowest low to highest high of the rows' bars
+    # (what the perspective counts: what the family pays, by default).
+    bar_scale: Range | None = None
+
+    @property
+    def bars(self) -> Range:
+        """The range bars' common scale."""
+        return self.bar_scale if self.bar_scale is not None else self.scale
+
+    @property
+    def bars_family(self) -> bool:
+        """The bars show what the family pays, and some row's differs from its total."""
+        return self.perspective == "family" and any(r.bar != r.total for r in self.rows)
 
     def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
         """What `cartcost compare -F json` writes, as plain JSON data."""
@@ -452,8 +471,10 @@ def compare(
     if stale:
         notes.append(stale)
     scale = rows[0].total
+    bars = rows[0].bar
     for r in rows[1:]:
         scale = scale.span(r.total)
+        bars = bars.span(r.bar)
     first = rows[0].estimate
     return Comparison(
         scenario=base,
@@ -470,6 +491,7 @@ def compare(
         data_as_of=first.data_as_of,
         notes=tuple(notes),
         perspective=perspective,
+        bar_scale=bars,
     )
 
 

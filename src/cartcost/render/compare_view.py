@@ -240,7 +240,7 @@ def _build(
     for i, row in enumerate(cmp.rows):
         line: list[RenderableType] = [column[i] for column in columns]
         if show_bar:
-            line.append(range_bar(row.total, cmp.scale, bar_width, "cyan" if row.is_home else ""))
+            line.append(range_bar(row.bar, cmp.bars, bar_width, "cyan" if row.is_home else ""))
         table.add_row(*line)
     return table
 
@@ -359,8 +359,9 @@ def footer_lines(cmp: Comparison, hidden: Sequence[str]) -> list[Text]:
     if "bar" not in hidden:
         lines.append(
             Text(
-                f"Range bar: {cmp.currency} {whole(cmp.scale.low)} (left) to "
-                f"{whole(cmp.scale.high)} (right), one scale for all rows.",
+                f"Range bar: {cmp.currency} {whole(cmp.bars.low)} (left) to "
+                f"{whole(cmp.bars.high)} (right), one scale for all rows"
+                + (", of what the family pays." if cmp.bars_family else "."),
                 style="dim",
             )
         )

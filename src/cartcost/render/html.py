@@ -22,6 +22,7 @@ from cartcost.estimation import CATEGORIES, Estimate, LineItem
 from cartcost.exports.fmt import money_span, span, whole
 from cartcost.money import Range
 from cartcost.rates import Source
+from cartcost.whopays import PERSPECTIVE_WORDS
 
 if TYPE_CHECKING:
     from cartcost.budget import Budget
@@ -714,17 +715,21 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
     name = f"{row.country_name} ({row.country})" + (" — home" if row.is_home else "")
     products = ", ".join(row.brands)
     marks: list[Decimal] = []
+    # The likely figures of what the bars show: what the family pays, where others pay
+    # part of the bills, else the total.
+    family = cmp.bars_family
+    spread = budget.you_pay if budget is not None and family else None
+    runs = est.you_pay_likely if family else est.likely
     if budget is not None:
-        likely = esc(f"{whole(budget.total.p50)} / {whole(budget.total.p90)}")
-        marks = [budget.total.p50, budget.total.p90]
-    elif len(est.likely) == 1:
-        likely = esc(f"{whole(est.likely[0].p50)} / {whole(est.likely[0].p90)}")
-        marks = [est.likely[0].p50, est.likely[0].p90]
-    elif est.likely:
+        spread = spread if spread is not None else budget.total
+        likely = esc(f"{whole(spread.p50)} / {whole(spread.p90)}")
+        marks = [spread.p50, spread.p90]
+    elif len(runs) == 1:
+        likely = esc(f"{whole(runs[0].p50)} / {whole(runs[0].p90)}")
+        marks = [runs[0].p50, runs[0].p90]
+    elif runs:
         # One line per pathway: on one line they widen the table past the page.
-        likely = "<br>".join(
-            esc(f"{lk.pathway}: {whole(lk.p50)} / {whole(lk.p90)}") for lk in est.likely
-        )
+        likely = "<br>".join(esc(f"{lk.pathway}: {whole(lk.p50)} / {whole(lk.p90)}") for lk in runs)
     else:
         likely = "—"
     if row.is_home:
@@ -739,11 +744,26 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
         f'<td class="lead"><span class="rank">{row.rank}.</span> {esc(name)}'
         f'<br><span class="small">{esc(products)}</span></td>'
         f'<td class="num total" data-label="Total {esc(ccy)}">{esc(whole(row.total.low))} – {esc(whole(row.total.high))}</td>'
-        f'<td class="num likely" data-label="Likely P50 / P90">{likely}</td>'
+        + (
+            f'<td class="num" data-label="You pay {esc(ccy)}">{esc(whole(row.bar.low))} – {esc(whole(row.bar.high))}</td>'
+            if family
+            else ""
+        )
+        + f'<td class="num likely" data-label="Likely P50 / P90">{likely}</td>'
         f'<td class="num wrapnum" data-label="Saving vs home">{esc(saving)}</td>'
         f'<td class="num" data-label="Days to infusion">{esc(span(row.days_to_infusion))}</td>'
-        f'<td class="bar" data-label="Range">{range_svg(row.total, cmp.scale, marks)}</td></tr>\n'
+        f'<td class="bar" data-label="Range">{range_svg(row.bar, cmp.bars, marks)}</td></tr>\n'
     )
+
+
+def _likely_p50(row: Row, budget: Budget | None, family: bool) -> Decimal | None:
+    """The row's likely P50: of what the family pays (`family`) or of the total; None
+    where it has none (several pathways, unknown cover)."""
+    if budget is not None:
+        spread = budget.you_pay if family else budget.total
+        return spread.p50 if spread is not None else None
+    runs = row.estimate.you_pay_likely if family else row.estimate.likely
+    return runs[0].p50 if len(runs) == 1 else None
 
 
 def _signed(d: Decimal) -> str:
@@ -766,22 +786,24 @@ def compare_html(
     title = f"CAR-T for {sc.indication}: where, how much, how long"
     ccy = cmp.currency
     body = [_header(title, _title(cmp).split(": ", 1)[-1], prepared_by)]
+    # Where others pay part of some row's bills, what the family pays is what leads.
+    family = cmp.bars_family
+    what = "you pay" if family else "total"
     if cmp.rows:
-        lowest = min(cmp.rows, key=lambda r: r.total.low)
+        lowest = min(cmp.rows, key=lambda r: r.bar.low)
         cards = [
-            _card(
-                f"Lowest total: {lowest.country_name}", _range(ccy, lowest.total), True, wide=True
-            )
+            _card(f"Lowest {what}: {lowest.country_name}", _range(ccy, lowest.bar), True, wide=True)
         ]
         with_likely = [
-            (row, budgets[i].total.p50 if budgets is not None else row.estimate.likely[0].p50)
+            (row, p50)
             for i, row in enumerate(cmp.rows)
-            if budgets is not None or len(row.estimate.likely) == 1
+            if (p50 := _likely_p50(row, budgets[i] if budgets is not None else None, family))
+            is not None
         ]
         if with_likely:
             row, p50 = min(with_likely, key=lambda x: x[1])
             cards.append(
-                _card(f"Lowest likely total (P50): {row.country_name}", _money(ccy, p50), True)
+                _card(f"Lowest likely {what} (P50): {row.country_name}", _money(ccy, p50), True)
             )
         cards.append(_card("Rows compared", str(len(cmp.rows))))
         body.append(
@@ -789,12 +811,14 @@ def compare_html(
             + "".join(cards)
             + "</div>\n</section>\n"
         )
-    likely_head = "Likely P50 / P90"
+    likely_head = "You pay, likely P50 / P90" if family else "Likely P50 / P90"
+    you_head = f'<th class="num" scope="col">You pay {esc(ccy)}</th>' if family else ""
     body.append(
         '<section id="compare">\n<h2>Side by side</h2>\n'
         '<div class="wrap"><table class="rows stack">\n<thead><tr>'
         '<th scope="col">Country and products</th>'
         f'<th class="num" scope="col">Total {esc(ccy)} (low – high)</th>'
+        f"{you_head}"
         f'<th class="num" scope="col">{esc(likely_head)}</th>'
         '<th class="num" scope="col">Saving vs home</th>'
         '<th class="num" scope="col">Days to infusion</th>'
@@ -804,10 +828,12 @@ def compare_html(
         body.append(_row_cells(cmp, row, budgets[i] if budgets is not None else None))
     body.append("</tbody></table></div>\n")
     body.append(
-        f'<p class="small">Range bars: {esc(_money(ccy, cmp.scale.low))} (left) to '
-        f"{esc(_money(ccy, cmp.scale.high))} (right), one scale for every row; the dark "
-        "mark is the likely total (P50), the black one the P90. Saving vs home = home total "
-        "− row total: + cheaper than treatment at home, − costs more.</p>\n"
+        f'<p class="small">Range bars{", of what the family pays" if cmp.bars_family else ""}: '
+        f"{esc(_money(ccy, cmp.bars.low))} (left) to "
+        f"{esc(_money(ccy, cmp.bars.high))} (right), one scale for every row; the dark "
+        f"mark is the likely {'figure' if cmp.bars_family else 'total'} (P50), the black one "
+        f"the P90. Saving vs home: {esc(PERSPECTIVE_WORDS[cmp.perspective])} at home less "
+        "here: + cheaper than treatment at home, − costs more.</p>\n"
     )
     if budgets is not None and budgets:
         body.append(
