@@ -58,7 +58,7 @@ from cartcost.choices import (
     transfer_fee,
 )
 from cartcost.lines import Days, Line
-from cartcost.money import FxTable, Range
+from cartcost.money import FxTable, Range, total
 from cartcost.rates import (
     Country,
     Duration,
@@ -849,6 +849,21 @@ def transfer_share(p: Plan) -> Tri | None:
 
 def _fee(transfers: Transfers, p: Plan) -> Probability:
     return transfer_fee(transfers, p.scenario.transfer or DEFAULT_TRANSFER)[0]
+
+
+def money_sent(p: Plan, amounts: dict[str, Range]) -> Range:
+    """The money the family sends abroad at the low and high ends, from the lines'
+    `amounts`: every line billed in another currency (journey_money), less what a scheme
+    pays the provider directly, as what the family pays counts it (the least sent where
+    the scheme pays its largest share). draw() sends the same in each journey."""
+    money = journey_money(p)
+    sent = total(amounts[k] for k in money.foreign if k in amounts)
+    if not money.direct:
+        return sent
+    scheme = p.rates.schemes[p.scenario.reimbursement or ""]
+    paid = total(amounts[k] for k in money.direct if k in amounts)
+    left = whopays.left_to_family(paid, whopays.scheme_share(scheme))
+    return Range(sent.low - paid.low + left.low, sent.high - paid.high + left.high)
 
 
 def transfer_ends(p: Plan, sent: Range) -> Range:

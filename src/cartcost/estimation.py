@@ -999,17 +999,12 @@ def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> 
     cheaper = _cheaper(transfers, choice, fee)
     cheaper = f"; {cheaper}: --transfer specialist" if cheaper else ""
     money = engine.journey_money(p)
-    sent = [items[k].amount for k in money.foreign if k in items]
-    base = total(a for a in sent if a is not None)
-    direct = ""
-    if money.direct:
-        # What the scheme pays the provider at each end, as what the family pays
-        # counts it: the least sent where the scheme pays its largest share.
-        scheme = p.rates.schemes[p.scenario.reimbursement or ""]
-        paid = total(a for k in money.direct if k in items and (a := items[k].amount) is not None)
-        left = whopays.left_to_family(paid, whopays.scheme_share(scheme))
-        base = Range(base.low - paid.low + left.low, base.high - paid.high + left.high)
-        direct = f"; none on what {p.scenario.reimbursement} pays the provider directly"
+    base = engine.money_sent(p, {k: i.amount for k, i in items.items() if i.amount is not None})
+    direct = (
+        f"; none on what {p.scenario.reimbursement} pays the provider directly"
+        if money.direct
+        else ""
+    )
     low, high = fee.range
     home = money.home
     abroad = sorted({c for key, _, cs in money.lines if key in items for c in cs if c != home})
