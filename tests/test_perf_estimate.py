@@ -163,3 +163,78 @@ def test_repeated_estimates_are_equal(country: str, indication: str) -> None:
     second = estimate(MINI_RATES, sc)
     assert second == first and second.total == first.total
     assert [i.key for i in second.items] == [i.key for i in first.items]
+
+
+def _figures_of(est: Estimate) -> tuple[object, ...]:
+    """Everything of an estimate but what only a reader needs (notes, bases, the notes of
+    the reserve and the transfer fee)."""
+    items = tuple(
+        (
+            i.key,
+            i.category,
+            i.amount,
+            i.native,
+            i.native_currency,
+            i.quantity,
+            i.rate,
+            i.paid_by,
+            i.figure_paths if i.key != "hospital.complications" else (),
+        )
+        for i in est.items
+    )
+    return (
+        items,
+        est.scenario,
+        est.currency,
+        est.total,
+        est.you_pay,
+        est.stay_days,
+        est.days_to_infusion,
+        est.offers,
+        est.choices,
+        est.worst_case,
+        est.who_pays,
+        est.product_low,
+        est.product_high,
+    )
+
+
+def _real_rates() -> Rates:
+    from tests.conftest import shared_real_rates
+
+    rates: Rates = shared_real_rates()
+    return rates
+
+
+real_scenarios = st.builds(
+    Scenario,
+    country=st.sampled_from(["CN", "US", "GB", "SG", "IN", "DE", "ES", "AU", "IL", "FR"]),
+    indication=st.sampled_from(["MM", "LBCL", "B-ALL"]),
+    origin=st.sampled_from([None, "NZ", "GB", "CN", "US", "DE", "SA", "IE", "ES"]),
+    caregivers=st.integers(0, 3),
+    currency=st.sampled_from([None, "USD", "EUR"]),
+    lives_nearby=st.booleans(),
+    hospital=st.sampled_from([None, "public", "private", "any"]),
+    living=st.sampled_from([None, "budget", "comfort", "any"]),
+    cover=st.sampled_from([None, "public", "insured", "none"]),
+    perspective=st.sampled_from([None, "family", "payer", "societal"]),
+    reimbursement=st.sampled_from([None, "nhs-s2", "eu-cross-border-directive"]),
+    income=st.sampled_from([None, Decimal(52000)]),
+    transfer=st.sampled_from([None, "bank", "specialist", "any"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(real_scenarios)
+def test_an_estimate_without_narrative_has_every_figure_of_the_full_one(sc: Scenario) -> None:
+    rates = _real_rates()
+    try:
+        full = estimate(rates, sc, draws=0)
+    except CartcostError as err:
+        with pytest.raises(type(err)):
+            estimate(rates, sc, draws=0, narrative=False)
+        return
+    lean = estimate(rates, sc, draws=0, narrative=False)
+    assert _figures_of(lean) == _figures_of(full)
+    assert set(lean.notes) <= set(full.notes)
+    assert all(i.basis == "" for i in lean.items)

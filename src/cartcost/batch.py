@@ -542,7 +542,7 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
     try:
         # No likely total per row (batch --budget is for that); the complications
         # reserve is the estimate's own, worked out once per kind of journey.
-        est = estimate(rates, scenario_from_fields(fields), draws=0)
+        est = estimate(rates, scenario_from_fields(fields), draws=0, narrative=items)
     except CartcostError as error:
         return failure(describe(error), fields, items)
     who = scenario_cells(est)

@@ -799,11 +799,20 @@ def _reserve_p95(p: engine.Plan, key: tuple[object, ...]) -> Decimal:
 
 
 def estimate(
-    rates: Rates, scenario: Scenario, draws: int = LIKELY_DRAWS, seed: int = DEFAULT_SEED
+    rates: Rates,
+    scenario: Scenario,
+    draws: int = LIKELY_DRAWS,
+    seed: int = DEFAULT_SEED,
+    *,
+    narrative: bool = True,
 ) -> Estimate:
     """Itemised low/high cost of the scenario's journey in its display currency, with the
     likely total (P50, P90) of `draws` simulated journeys (0: none, and the reserve's high
-    end is then the worst case)."""
+    end is then the worst case).
+
+    narrative=False leaves out what only a reader of the estimate needs (its notes, each
+    line's price basis, the reserve's and the transfer fee's explanations): every amount,
+    range and choice is the same. Batch summary rows, which show none of them, ask so."""
     scenario = resolve(rates, scenario)
     dest = rates.countries[scenario.country]
     if not dest.is_destination:
@@ -823,15 +832,16 @@ def estimate(
     ]
     cc = scenario.country
     notes: list[str] = []
-    trials = trials_left_out(rates, scenario)
+    trials = trials_left_out(rates, scenario) if narrative else ()
     if trials:
         notes.append(
             f"a clinical-trial offer ({', '.join(trials)}) is left out; "
             "--pathway trial shows what it would cost"
         )
-    notes += age_notes(rates, scenario, unsure)
-    notes += unconfirmed_notes(rates, scenario, unsure)
-    notes += status_notes(rates, scenario, chosen)
+    if narrative:
+        notes += age_notes(rates, scenario, unsure)
+        notes += unconfirmed_notes(rates, scenario, unsure)
+        notes += status_notes(rates, scenario, chosen)
     kinds = hospital_kinds(dest)
     if scenario.hospital != ANY and kinds and scenario.hospital not in kinds:
         notes.append(
@@ -853,9 +863,10 @@ def estimate(
     display = scenario.currency
     found, low, high = engine.ends(p)
     product, product_low, product_high = product_item(rates, scenario, chosen, fx)
-    product = product._replace(basis=whopays.basis_of([o.price for _, o in chosen]))
+    if narrative:
+        product = product._replace(basis=whopays.basis_of([o.price for _, o in chosen]))
     items: dict[str, LineItem] = {L.PRODUCT: product}
-    bases = {pl.line.key: _basis(pl) for pl in p.lines}
+    bases = {pl.line.key: _basis(pl) for pl in p.lines} if narrative else {}
     for e in found:
         items[e.line.key] = LineItem(
             category=e.line.category,
@@ -921,7 +932,7 @@ def estimate(
         rkey = _reserve_key(p)
         worst_case = _worst_case(p, rkey)
         reserve_high = fx.convert(_reserve_p95(p, rkey), base, display).quantize(_CENT) + 0
-        sources, paths, summary = _reserve_text(p, rkey)
+        sources, paths, summary = _reserve_text(p, rkey) if narrative else ((), (), "")
         items[L.RESERVE] = LineItem(
             category="hospital",
             key=L.RESERVE,
@@ -932,10 +943,12 @@ def estimate(
                 f"low = none happens; high = P{int(RESERVE_PERCENTILE * 100)} of "
                 f"{RESERVE_DRAWS:,} simulated journeys (every event at its worst at once: "
                 f"{worst_case:,.0f} {display}): {summary}"
+                if narrative
+                else ""
             ),
             figure_paths=paths,
         )
-    fee = _transfer_item(p, items, display)
+    fee = _transfer_item(p, items, display, narrative)
     if fee is not None:
         items[L.TRANSFER] = fee
     if time_item is not None:
@@ -943,7 +956,8 @@ def estimate(
     ordered = tuple(_paid(items[k], who) for k in (*L.ORDER, L.TIME) if k in items)
     who = _settle(rates, who, ordered, fx, display)
     you_pay = _you_pay(ordered, who)
-    notes += _who_notes(rates, scenario, who)
+    if narrative:
+        notes += _who_notes(rates, scenario, who)
     assert scenario.hospital and scenario.living and scenario.city and scenario.currency
     choices = Choices(
         hospital=scenario.hospital,
@@ -979,6 +993,8 @@ def estimate(
         you_pay_likely=tuple(you_likely) if you_pay is not None else (),
         who_pays=who,
     )
+    if not narrative:
+        return found_est
     from cartcost.freshness import freshness_note
 
     moved = moves_note(rates, [found_est]) if likely else None
@@ -988,18 +1004,30 @@ def estimate(
     return found_est._replace(notes=(*notes, *extra)) if extra else found_est
 
 
-def _transfer_item(p: engine.Plan, items: dict[str, LineItem], display: str) -> LineItem | None:
+def _transfer_item(
+    p: engine.Plan, items: dict[str, LineItem], display: str, narrative: bool = True
+) -> LineItem | None:
     """Currency conversion and transfer fees: the fee's share of every line billed in
-    another currency than the family's (engine.transfer_ends), None when none is."""
+    another currency than the family's (engine.transfer_ends), None when none is;
+    without its note unless `narrative`."""
     transfers = p.rates.transfers
     if transfers is None or engine.transfer_share(p) is None:
         return None
     choice = p.scenario.transfer or DEFAULT_TRANSFER
     fee, paths = transfer_fee(transfers, choice)
-    cheaper = _cheaper(transfers, choice, fee)
-    cheaper = f"; {cheaper}: --transfer specialist" if cheaper else ""
     money = engine.journey_money(p)
     base = engine.money_sent(p, {k: i.amount for k, i in items.items() if i.amount is not None})
+    if not narrative:
+        return LineItem(
+            category="services",
+            key=L.TRANSFER,
+            label=L.TRANSFER_LABEL,
+            amount=engine.transfer_ends(p, base),
+            sources=fee.sources,
+            figure_paths=paths,
+        )
+    cheaper = _cheaper(transfers, choice, fee)
+    cheaper = f"; {cheaper}: --transfer specialist" if cheaper else ""
     direct = (
         f"; none on what {p.scenario.reimbursement} pays the provider directly"
         if money.direct
