@@ -541,7 +541,8 @@ def outcome(rates: Rates, fields: tuple[str, ...], items: bool) -> Outcome:
 
     try:
         # No likely total per row (batch --budget is for that); the complications
-        # reserve is the estimate's own, worked out once per kind of journey.
+        # reserve is the estimate's own, worked out once per kind of journey. Item rows
+        # show notes, bases and sources; summary rows only figures.
         est = estimate(rates, scenario_from_fields(fields), draws=0, narrative=items)
     except CartcostError as error:
         return failure(describe(error), fields, items)

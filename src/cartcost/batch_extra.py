@@ -197,7 +197,8 @@ class Layout:
         from cartcost.exports.fmt import plain
 
         try:
-            est = estimate(rates, scenario_from_fields(fields), draws=0)
+            # Item rows show notes, bases and sources; summary rows only figures.
+            est = estimate(rates, scenario_from_fields(fields), draws=0, narrative=self.items)
         except CartcostError as error:
             return self.failure(describe(error), fields)
         who = scenario_cells(est)
