@@ -38,10 +38,29 @@ MINI_RATES = _rates()
 HOME_RATES = validate(merge(read_toml(MINI), read_toml(FIXTURES / "compare-home.toml")), "home")
 
 
+def _forget() -> None:
+    """Empty every memo of the estimate and the engine (what they keep per figure, line,
+    plan's lines, kind of journey)."""
+    from cartcost import engine
+
+    for memo in (
+        model._RESERVES,
+        model._WORST,
+        model._ITEMS,
+        model._BASES,
+        model._RESERVE_KEYS,
+        engine._FIGURES,
+        engine._NATIVE,
+        engine._ENDS,
+        engine._LINES,
+        engine._LINES_ENDS,
+    ):
+        memo.clear()
+
+
 def _fresh(rates: Rates, scenario: Scenario) -> Estimate | str:
     """The estimate with the memo emptied first: worked out from scratch."""
-    model._RESERVES.clear()
-    model._WORST.clear()
+    _forget()
     return _run(rates, scenario)
 
 
@@ -69,8 +88,7 @@ scenarios = st.builds(
 @given(st.lists(scenarios, min_size=1, max_size=6), st.sampled_from([MINI_RATES, HOME_RATES]))
 def test_cached_estimates_equal_fresh_ones(batch: list[Scenario], rates: Rates) -> None:
     fresh = [_fresh(rates, s) for s in batch]
-    model._RESERVES.clear()
-    model._WORST.clear()
+    _forget()
     # Twice over with the cache warm (every line cached the second time), in order.
     assert [_run(rates, s) for s in batch] == fresh
     assert [_run(rates, s) for s in batch] == fresh
@@ -96,8 +114,7 @@ def test_a_changed_table_is_never_answered_from_the_cache_of_another() -> None:
 
 
 def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    model._RESERVES.clear()
-    model._WORST.clear()
+    _forget()
     monkeypatch.setattr(model, "_MAX_RESERVES", 3)
     sc = Scenario(country="CN", indication="MM")
     tables = [_rates(workup=Decimal(100 + n)) for n in range(6)]

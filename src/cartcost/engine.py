@@ -286,12 +286,90 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
 
     away = not scenario.lives_nearby
     abroad = scenario.origin is not None and not scenario.domestic
-    plan_lines: list[PlanLine] = []
-    missing: list[tuple[str, str]] = []
     fare: tuple[str, Money] | None = None
     if abroad:
         assert scenario.origin is not None
         fare = rates.fare(scenario.origin, cc)
+    lines, missing = _plan_lines(rates, scenario, figures, combos, offers, fare, away, abroad)
+
+    visa = None
+    if abroad:
+        assert scenario.origin is not None
+        visa = VisaRule.of(first.entry, scenario.origin, f"{prefix}entry")
+    elif scenario.origin is None:
+        missing = (*missing, (L.VISA, "add --from COUNTRY to include"))
+    if scenario.lives_nearby:
+        notes.append("lives near the centre: no lodging or local transport")
+
+    dur = first.durations
+    inpatient = dur.inpatient_days
+    if scenario.caregivers == 0 and dur.inpatient_days_without_carer is not None:
+        inpatient = dur.inpatient_days_without_carer
+        notes.append("no caregiver: inpatient stay uses the longer without-carer figure")
+
+    return Plan(
+        rates=rates,
+        scenario=scenario,
+        fx=FxTable(rates.fx.base, rates.fx.rates),
+        display=scenario.currency,
+        country=first,
+        combos=combos,
+        offers=tuple(offers),
+        lines=lines,
+        workup=dur.workup_days,
+        inpatient=inpatient,
+        nearby=dur.nearby_days,
+        visits=dur.outpatient_visits_per_week,
+        visa=visa,
+        missing=missing,
+        icu=figures.icu,
+        repeats=figures.repeats,
+        events=events_for(rates, scenario.indication),
+        notes=tuple(notes),
+    )
+
+
+# _plan_lines by the figures (kept by _figures per table and choices), the fare, who
+# travels from where and what the offers include, with the figures and the fare to tell
+# a reused id apart: a batch plans the same lines for thousands of rows, and ends() then
+# finds them priced already.
+_PlanLines = tuple[tuple[PlanLine, ...], tuple[tuple[str, str], ...]]
+_LINES: dict[tuple[object, ...], tuple[_Figures, Money | None, _PlanLines]] = {}
+
+
+def _plan_lines(
+    rates: Rates,
+    scenario: Scenario,
+    figures: _Figures,
+    combos: tuple[tuple[str, str], ...],
+    offers: Sequence[tuple[str, Offer]],
+    fare: tuple[str, Money] | None,
+    away: bool,
+    abroad: bool,
+) -> _PlanLines:
+    """The lines the plan prices, each with its figures, and the lines left out with why."""
+    resolved = figures.resolved
+    # Whether an interpreter is needed: only asked of a family from abroad.
+    talk = abroad and all(
+        _languages_shared(rates, scenario, r.country, h)
+        for r, (h, _) in zip(resolved, combos, strict=True)
+    )
+    fare_money = fare[1] if fare is not None else None
+    key = (
+        id(figures),
+        id(fare_money),
+        fare[0] if fare is not None else "",
+        away,
+        abroad,
+        scenario.origin is None,
+        talk,
+        tuple(o.includes for _, o in offers),
+    )
+    hit = _LINES.get(key)
+    if hit is not None and hit[0] is figures and hit[1] is fare_money:
+        return hit[2]
+    plan_lines: list[PlanLine] = []
+    missing: list[tuple[str, str]] = []
     for line, found in zip(L.LINES, figures.alts, strict=True):
         if (line.when == "away" and not away) or (line.when == "no-events" and rates.events):
             continue
@@ -299,10 +377,7 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
             if line.part == "fare" and scenario.origin is None:
                 missing.append((line.key, "add --from COUNTRY to include"))
             continue
-        if line.when == "interpreter" and all(
-            _languages_shared(rates, scenario, r.country, h)
-            for r, (h, _) in zip(resolved, combos, strict=True)
-        ):
+        if line.when == "interpreter" and talk:
             continue
         if line.part == "fare":
             if fare is None:
@@ -325,42 +400,11 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
             if not any(covered):
                 covered = ()
         plan_lines.append(PlanLine(line, alts, covered))
-
-    visa = None
-    if abroad:
-        assert scenario.origin is not None
-        visa = VisaRule.of(first.entry, scenario.origin, f"{prefix}entry")
-    elif scenario.origin is None:
-        missing.append((L.VISA, "add --from COUNTRY to include"))
-    if scenario.lives_nearby:
-        notes.append("lives near the centre: no lodging or local transport")
-
-    dur = first.durations
-    inpatient = dur.inpatient_days
-    if scenario.caregivers == 0 and dur.inpatient_days_without_carer is not None:
-        inpatient = dur.inpatient_days_without_carer
-        notes.append("no caregiver: inpatient stay uses the longer without-carer figure")
-
-    return Plan(
-        rates=rates,
-        scenario=scenario,
-        fx=FxTable(rates.fx.base, rates.fx.rates),
-        display=scenario.currency,
-        country=first,
-        combos=combos,
-        offers=tuple(offers),
-        lines=tuple(plan_lines),
-        workup=dur.workup_days,
-        inpatient=inpatient,
-        nearby=dur.nearby_days,
-        visits=dur.outpatient_visits_per_week,
-        visa=visa,
-        missing=tuple(missing),
-        icu=figures.icu,
-        repeats=figures.repeats,
-        events=events_for(rates, scenario.indication),
-        notes=tuple(notes),
-    )
+    result: _PlanLines = (tuple(plan_lines), tuple(missing))
+    if len(_LINES) >= _MAX_FIGURES:
+        _LINES.clear()
+    _LINES[key] = (figures, fare_money, result)
+    return result
 
 
 # ---------------------------------------------------------------- the ends, in Decimal
@@ -566,11 +610,30 @@ def visa_ends(p: Plan, stay: Range) -> LineEnds:
     )
 
 
+# The lines' ends by the plan's lines (kept by _plan_lines), the phases' days at both
+# ends, the caregivers and the display currency, with the lines to tell a reused id apart.
+_LINES_ENDS: dict[tuple[object, ...], tuple[tuple[PlanLine, ...], tuple[LineEnds, ...]]] = {}
+_MAX_LINES_ENDS = 4096
+
+
 def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
     """Every ordinary line and the visa at both ends (the product and the reserve are
     built by estimate(), from the offers and from draw())."""
     low, high = low_days(p), high_days(p)
-    found = [line_ends(p, pl, low, high) for pl in p.lines]
+    key = (
+        id(p.lines),
+        tuple(getattr(d, k) for d in (low, high) for k in _PHASES),
+        p.scenario.caregivers,
+        p.display,
+    )
+    hit = _LINES_ENDS.get(key)
+    if hit is not None and hit[0] is p.lines:
+        found = list(hit[1])
+    else:
+        found = [line_ends(p, pl, low, high) for pl in p.lines]
+        if len(_LINES_ENDS) >= _MAX_LINES_ENDS:
+            _LINES_ENDS.clear()
+        _LINES_ENDS[key] = (p.lines, tuple(found))
     if p.visa is not None:
         # At its high end, the stay lengthened by every complication at its worst, so
         # the visa that would need is in the visa line (draw() prices it so too).

@@ -734,11 +734,29 @@ def _basis(pl: engine.PlanLine) -> str:
     return found
 
 
+# _reserve_key by the plan's parts it reads (kept by the engine per table, choices and
+# indication), with them to tell a reused id apart.
+_RESERVE_KEYS: dict[tuple[object, ...], tuple[tuple[object, ...], tuple[object, ...]]] = {}
+
+
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
     """What the simulated reserve depends on, read off the estimate's own plan: the
     lines that price complications and their figures (the reserve plan draws no other
     line), the repeated items, the kinds of choice, the caregivers, the events'
     probabilities (which may differ by indication)."""
+    parts = (p.rates, p.lines, p.events, p.icu, p.repeats)
+    memo = (*map(id, parts), p.combos, p.scenario.caregivers)
+    hit = _RESERVE_KEYS.get(memo)
+    if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
+        return hit[1]
+    found = _reserve_key_of(p)
+    if len(_RESERVE_KEYS) >= _MAX_RESERVES:
+        _RESERVE_KEYS.clear()
+    _RESERVE_KEYS[memo] = (parts, found)
+    return found
+
+
+def _reserve_key_of(p: engine.Plan) -> tuple[object, ...]:
     return (
         id(p.rates),
         tuple(
@@ -868,21 +886,7 @@ def estimate(
     items: dict[str, LineItem] = {L.PRODUCT: product}
     bases = {pl.line.key: _basis(pl) for pl in p.lines} if narrative else {}
     for e in found:
-        items[e.line.key] = LineItem(
-            category=e.line.category,
-            key=e.line.key,
-            label=e.line.label,
-            amount=e.amount,
-            native=e.native,
-            native_currency=e.currency,
-            quantity=e.quantity,
-            unit=e.line.unit if e.quantity is not None else "",
-            rate=e.rate if e.quantity is not None else None,
-            sources=e.sources,
-            note=e.note,
-            figure_paths=e.paths,
-            basis=bases.get(e.line.key, ""),
-        )
+        items[e.line.key] = _line_item(e, bases.get(e.line.key, ""))
     for key, hint in p.missing:
         line = L.BY_KEY.get(key)
         if key == L.VISA:
@@ -1002,6 +1006,37 @@ def estimate(
     stale = freshness_note(rates, found_est)
     extra = tuple(n for n in (moved, fixed, stale) if n)
     return found_est._replace(notes=(*notes, *extra)) if extra else found_est
+
+
+# _line_item by the line's ends (kept by the engine per line, days and party), with the
+# ends and the basis to tell a reused id apart.
+_ITEMS: dict[int, tuple[engine.LineEnds, str, LineItem]] = {}
+_MAX_ITEMS = 20_000
+
+
+def _line_item(e: engine.LineEnds, basis: str) -> LineItem:
+    hit = _ITEMS.get(id(e))
+    if hit is not None and hit[0] is e and hit[1] == basis:
+        return hit[2]
+    found = LineItem(
+        category=e.line.category,
+        key=e.line.key,
+        label=e.line.label,
+        amount=e.amount,
+        native=e.native,
+        native_currency=e.currency,
+        quantity=e.quantity,
+        unit=e.line.unit if e.quantity is not None else "",
+        rate=e.rate if e.quantity is not None else None,
+        sources=e.sources,
+        note=e.note,
+        figure_paths=e.paths,
+        basis=basis,
+    )
+    if len(_ITEMS) >= _MAX_ITEMS:
+        _ITEMS.clear()
+    _ITEMS[id(e)] = (e, basis, found)
+    return found
 
 
 def _transfer_item(
