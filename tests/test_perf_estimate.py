@@ -41,7 +41,7 @@ HOME_RATES = validate(merge(read_toml(MINI), read_toml(FIXTURES / "compare-home.
 def _forget() -> None:
     """Empty every memo of the estimate and the engine (what they keep per figure, line,
     plan's lines, kind of journey)."""
-    from cartcost import engine
+    from cartcost import engine, whopays
 
     for memo in (
         model._RESERVES,
@@ -49,11 +49,20 @@ def _forget() -> None:
         model._ITEMS,
         model._BASES,
         model._RESERVE_KEYS,
+        model._PRODUCTS,
+        whopays._MAY,
+        model._OFFERS,
+        model._CHOICES,
         engine._FIGURES,
         engine._NATIVE,
         engine._ENDS,
         engine._LINES,
         engine._LINES_ENDS,
+        engine._MONEY,
+        engine._VISA_RULES,
+        engine._SHARED,
+        engine._DAYS,
+        engine._VISAS,
     ):
         memo.clear()
 

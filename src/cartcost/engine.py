@@ -121,7 +121,11 @@ class VisaRule(NamedTuple):
 
     @classmethod
     def of(cls, entry: Entry, nationality: str, path: str) -> VisaRule:
-        return cls(
+        key = (id(entry), nationality, path)
+        hit = _VISA_RULES.get(key)
+        if hit is not None and hit[0] is entry:
+            return hit[1]
+        found = cls(
             free_days=entry.visa_free_days.get(nationality, 0),
             fee=entry.visa_fee.get(nationality, entry.visa_fee["default"]),
             free_fee=entry.visa_free_fee.get(nationality, entry.visa_free_fee.get("default")),
@@ -129,6 +133,15 @@ class VisaRule(NamedTuple):
             free_sources=tuple(entry.visa_free_sources),
             visa=entry.visa,
         )
+        if len(_VISA_RULES) >= 4096:
+            _VISA_RULES.clear()
+        _VISA_RULES[key] = (entry, found)
+        return found
+
+
+# VisaRule.of by the entry rules, nationality and key path, with the entry rules to tell a
+# reused id apart; then visa_ends finds a rule it has priced.
+_VISA_RULES: dict[tuple[int, str, str], tuple[Entry, VisaRule]] = {}
 
 
 class Plan(NamedTuple):
@@ -173,15 +186,28 @@ def _figure(country: Country, part: str, name: str) -> Money | None:
     return value
 
 
+# _languages_shared by the table, origin, destination's figures and kind of hospital, with
+# the table and the figures to tell a reused id apart.
+_SHARED: dict[tuple[int, str, int, str], tuple[Rates, Country, bool]] = {}
+
+
 def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospital: str) -> bool:
     """Whether the family and the hospital have a language in common (False when the
     table does not say)."""
     if scenario.origin is None or country.services is None:
         return False
+    key = (id(rates), scenario.origin, id(country), hospital)
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0] is rates and hit[1] is country:
+        return hit[2]
     spoken = set(rates.countries[scenario.origin].languages)
     served = country.services.hospital_languages
     kinds = (hospital,) if hospital in served else tuple(served)
-    return any(spoken & set(served[k]) for k in kinds)
+    found = any(spoken & set(served[k]) for k in kinds)
+    if len(_SHARED) >= 4096:
+        _SHARED.clear()
+    _SHARED[key] = (rates, country, found)
+    return found
 
 
 class _Figures(NamedTuple):
@@ -418,8 +444,32 @@ def _high(d: Duration) -> Decimal:
     return d.range[1]
 
 
+# days_at by the durations (the table's, or an event-free plan's own) and the end, with
+# the durations to tell a reused id apart. A Days is never changed once made.
+_DAYS: dict[tuple[object, ...], tuple[tuple[Duration, ...], Days]] = {}
+
+
 def days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
     """The phases at one end of their ranges; manufacturing spans the offers."""
+    parts = (
+        p.workup,
+        p.inpatient,
+        p.nearby,
+        p.visits,
+        *(o.manufacturing_days for _, o in p.offers),
+    )
+    key = (end, *map(id, parts))
+    hit = _DAYS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
+        return hit[1]
+    found = _days_at(p, end)
+    if len(_DAYS) >= 4096:
+        _DAYS.clear()
+    _DAYS[key] = (parts, found)
+    return found
+
+
+def _days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
     pick = min if end is _low else max
     return Days(
         workup=end(p.workup),
@@ -562,11 +612,28 @@ def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
     return found
 
 
+# visa_ends by the rule (kept by VisaRule.of), the stay, who travels and the display
+# currency, with the rule and the table to tell a reused id apart.
+_VISAS: dict[tuple[object, ...], tuple[VisaRule, Rates, LineEnds]] = {}
+
+
 def visa_ends(p: Plan, stay: Range) -> LineEnds:
     """The visa line: at each end, the fee the stay at that end pays, covering both fees
     where the range of stays crosses the visa-free limit."""
     rule = p.visa
     assert rule is not None
+    key = (id(rule), id(p.rates), stay.low, stay.high, p.scenario.travellers, p.display)
+    hit = _VISAS.get(key)
+    if hit is not None and hit[0] is rule and hit[1] is p.rates:
+        return hit[2]
+    found = _visa_ends(p, rule, stay)
+    if len(_VISAS) >= 4096:
+        _VISAS.clear()
+    _VISAS[key] = (rule, p.rates, found)
+    return found
+
+
+def _visa_ends(p: Plan, rule: VisaRule, stay: Range) -> LineEnds:
     fx = p.fx
     travellers = Decimal(p.scenario.travellers)
 
@@ -848,6 +915,10 @@ class JourneyMoney(NamedTuple):
 
 # The last plan's JourneyMoney: estimate() and prepare() ask for the same plan in turn.
 _LAST_MONEY: list[tuple[Plan, JourneyMoney]] = []
+# journey_money by what it reads of a plan: its lines (kept by _plan_lines), the offers'
+# price currencies, the family's currency and the scheme; with the lines and the table to
+# tell a reused id apart.
+_MONEY: dict[tuple[object, ...], tuple[tuple[PlanLine, ...], Rates, JourneyMoney]] = {}
 
 
 def journey_money(p: Plan) -> JourneyMoney:
@@ -856,6 +927,18 @@ def journey_money(p: Plan) -> JourneyMoney:
     display = p.scenario.currency
     assert display is not None
     home = fxmoves.home_currency(p.rates, p.scenario.origin, display)
+    key = (
+        id(p.lines),
+        id(p.rates),
+        tuple(o.price.currency for _, o in p.offers),
+        home,
+        p.scenario.reimbursement,
+        bool(p.events),
+    )
+    hit = _MONEY.get(key)
+    if hit is not None and hit[0] is p.lines and hit[1] is p.rates:
+        _LAST_MONEY[:] = [(p, hit[2])]
+        return hit[2]
     per_line: list[tuple[str, str, tuple[str, ...]]] = [
         (L.PRODUCT, "offer", tuple(o.price.currency for _, o in p.offers))
     ]
@@ -871,6 +954,9 @@ def journey_money(p: Plan) -> JourneyMoney:
     direct, share = direct_payment(p, foreign)
     found = JourneyMoney(home, tuple(per_line), foreign, direct, share)
     _LAST_MONEY[:] = [(p, found)]
+    if len(_MONEY) >= _MAX_FIGURES:
+        _MONEY.clear()
+    _MONEY[key] = (p.lines, p.rates, found)
     return found
 
 

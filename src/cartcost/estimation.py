@@ -44,7 +44,7 @@ from cartcost.choices import (
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.lines import CATEGORIES, Category
 from cartcost.money import FxTable, Range, total
-from cartcost.rates import Country, Event, Offer, Probability, Rates, Transfers
+from cartcost.rates import Country, Event, Money, Offer, Probability, Rates, Transfers
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 __all__ = ["CATEGORIES", "Category", "Estimate", "LineItem", "estimate"]
@@ -421,6 +421,38 @@ def select_offers(
     return chosen
 
 
+# _offers by all that wanted() reads of a scenario, with the table to tell a reused id
+# apart (a question no offer answers is not kept: it raises each time).
+_Selected = tuple[tuple[tuple[str, Offer], ...], tuple[tuple[str, Offer], ...]]
+_OFFERS: dict[tuple[object, ...], tuple[Rates, _Selected]] = {}
+
+
+def _offers(rates: Rates, scenario: Scenario) -> _Selected:
+    """(the offers left out as not known to be on sale, the offers that answer)."""
+    foreign = scenario.origin is not None and scenario.origin != scenario.country
+    key = (
+        id(rates),
+        scenario.country,
+        scenario.indication,
+        scenario.products,
+        scenario.pathways,
+        scenario.age,
+        foreign,
+    )
+    hit = _OFFERS.get(key)
+    if hit is not None and hit[0] is rates:
+        return hit[1]
+    unsure = unconfirmed_left_out(rates, scenario)
+    found = (tuple(unsure), tuple(select_offers(rates, scenario, unsure)))
+    if len(_OFFERS) >= _MAX_FIGURES_KEPT:
+        _OFFERS.clear()
+    _OFFERS[key] = (rates, found)
+    return found
+
+
+_MAX_FIGURES_KEPT = 4096
+
+
 def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> Scenario:
     """Normalise codes and fill defaults; raise UsageProblem naming what is unknown.
 
@@ -561,11 +593,40 @@ def _offer_name(rates: Rates, o: Offer) -> str:
     return brand if o.product in brand else f"{brand} ({o.product})"
 
 
+# product_item by the table, the destination, the display currency and each offer's id,
+# price figure and name; with the table and the price figures to tell a reused id apart.
+_PRODUCTS: dict[tuple[object, ...], tuple[Rates, tuple[Money, ...], tuple[LineItem, str, str]]] = {}
+
+
 def product_item(
     rates: Rates, scenario: Scenario, chosen: Sequence[tuple[str, Offer]], fx: FxTable
 ) -> tuple[LineItem, str, str]:
     """The product line: the offers' prices, cheapest low to dearest high; and the names
     of the offers at its two ends."""
+    prices = tuple(o.price for _, o in chosen)
+    key = (
+        id(rates),
+        scenario.country,
+        scenario.currency,
+        tuple((oid, id(o.price), o.brand, o.product) for oid, o in chosen),
+    )
+    hit = _PRODUCTS.get(key)
+    if (
+        hit is not None
+        and hit[0] is rates
+        and all(a is b for a, b in zip(hit[1], prices, strict=True))
+    ):
+        return hit[2]
+    found = _product_item(rates, scenario, chosen, fx)
+    if len(_PRODUCTS) >= _MAX_RESERVES:
+        _PRODUCTS.clear()
+    _PRODUCTS[key] = (rates, prices, found)
+    return found
+
+
+def _product_item(
+    rates: Rates, scenario: Scenario, chosen: Sequence[tuple[str, Offer]], fx: FxTable
+) -> tuple[LineItem, str, str]:
     base = rates.fx.base
     display = scenario.currency
     assert display is not None
@@ -612,7 +673,24 @@ def product_item(
     return item, low_name, high_name
 
 
+# offer_choice by the table, the offer and its price figure (the offer as priced for the
+# patient is a copy with another price), with both to tell a reused id apart.
+_CHOICES: dict[tuple[int, str, int], tuple[Rates, Money, OfferChoice]] = {}
+
+
 def offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
+    key = (id(rates), oid, id(o.price))
+    hit = _CHOICES.get(key)
+    if hit is not None and hit[0] is rates and hit[1] is o.price:
+        return hit[2]
+    found = _offer_choice(rates, oid, o)
+    if len(_CHOICES) >= _MAX_FIGURES_KEPT:
+        _CHOICES.clear()
+    _CHOICES[key] = (rates, o.price, found)
+    return found
+
+
+def _offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
     return OfferChoice(
         id=oid,
         product=o.product,
@@ -843,11 +921,8 @@ def estimate(
     assert scenario.currency is not None and scenario.hospital and scenario.living
     assert scenario.city is not None
     whopays.check_scheme(rates, scenario)
-    unsure = unconfirmed_left_out(rates, scenario)
-    chosen = [
-        (oid, whopays.priced(o, scenario, rates))
-        for oid, o in select_offers(rates, scenario, unsure)
-    ]
+    unsure, offers = _offers(rates, scenario)
+    chosen = [(oid, whopays.priced(o, scenario, rates)) for oid, o in offers]
     cc = scenario.country
     notes: list[str] = []
     trials = trials_left_out(rates, scenario) if narrative else ()
@@ -1046,7 +1121,7 @@ def _transfer_item(
     another currency than the family's (engine.transfer_ends), None when none is;
     without its note unless `narrative`."""
     transfers = p.rates.transfers
-    if transfers is None or engine.transfer_share(p) is None:
+    if transfers is None or not engine.journey_money(p).foreign:
         return None
     choice = p.scenario.transfer or DEFAULT_TRANSFER
     fee, paths = transfer_fee(transfers, choice)

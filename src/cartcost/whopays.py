@@ -152,9 +152,23 @@ def check_scheme(rates: Rates, scenario: Scenario) -> None:
         )
 
 
+# schemes_for by the table, the origin and the destination (all scheme_failure reads),
+# with the table to tell a reused id apart.
+_MAY: dict[tuple[int, str | None, str], tuple[Rates, tuple[str, ...]]] = {}
+
+
 def schemes_for(rates: Rates, scenario: Scenario) -> list[str]:
     """The schemes the scenario may qualify for (origin and destination in their lists)."""
-    return [sid for sid in sorted(rates.schemes) if not scheme_failure(rates, sid, scenario)]
+    key = (id(rates), scenario.origin, scenario.country)
+    hit = _MAY.get(key)
+    if hit is None or hit[0] is not rates:
+        found = tuple(
+            sid for sid in sorted(rates.schemes) if not scheme_failure(rates, sid, scenario)
+        )
+        if len(_MAY) >= 4096:
+            _MAY.clear()
+        hit = _MAY[key] = (rates, found)
+    return list(hit[1])
 
 
 def conditions_text(s: Scheme) -> str:
