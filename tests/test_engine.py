@@ -166,6 +166,43 @@ def test_kept_draws_give_the_same_journeys_as_fresh_ones(monkeypatch: pytest.Mon
     assert np.allclose(ratio, ratio[0], rtol=1e-9)
 
 
+def test_list_backend_kept_draws_give_the_same_journeys_as_fresh_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The plain-Python draws that depend on nothing drawn before them (days, events) are
+    kept by where the generator stands: drawing several plans from one seed, with the
+    keeping off, on, or its store emptied as it goes, gives the very same floats."""
+    rates, _ = load_rates(overlays=[FIXTURES / "budget-events.toml"])
+    plans = [
+        engine.prepare(plan_for(rates, Scenario("CN", "MM", products, origin, caregivers=k)))
+        for products in ((), ("a-cel",))  # two offers (the days follow the pick), or one
+        for origin in ("NZ", "GB")
+        for k in (0, 1)
+    ]
+    assert all(pr.events for pr in plans) and len({len(pr.plan.offers) for pr in plans}) == 2
+
+    def run() -> list[tuple[object, ...]]:
+        found = []
+        for pr in plans * 2:
+            b = engine.ListBackend(random.Random(2026), 40)
+            d = engine.draw(pr, b)
+            found.append((sorted(d.lines.items()), d.stay, sorted(d.happened.items()), d.total))
+            found.append((b.rng.random(),))  # the generator ends where a fresh one would
+        return found
+
+    monkeypatch.setattr(engine, "_ALONE_MAX_N", 0)  # nothing kept
+    fresh = run()
+    monkeypatch.setattr(engine, "_ALONE_MAX_N", 1000)
+    engine._ALONE.clear()
+    kept = run()
+    assert len(engine._ALONE) > 0
+    monkeypatch.setattr(engine, "_ALONE_MAX", 2)  # the store emptied as it fills
+    engine._ALONE.clear()
+    tight = run()
+    engine._ALONE.clear()
+    assert kept == fresh and tight == fresh
+
+
 def test_kept_values_still_count_their_uniforms_as_drawn() -> None:
     rates, _ = load_rates(overlays=[FIXTURES / "budget-events.toml"])
     pr = engine.prepare(plan_for(rates, Scenario("CN", "MM", origin="NZ", caregivers=1)))

@@ -784,9 +784,17 @@ class Backend:
         u = self.uniform(name)
         return self.where(u < p, shared, (u - p) / (1.0 - p))
 
-    def memo(self, key: tuple[object, ...], names: Sequence[str], make: Callable[[], T]) -> T:
+    def memo(
+        self,
+        key: tuple[object, ...],
+        names: Sequence[str],
+        make: Callable[[], T],
+        alone: bool = False,
+    ) -> T:
         """make(), which draws the uniforms `names` and depends on nothing but them and
-        `key`: NumpyBackend keeps what it gives for the next scenario."""
+        `key`: NumpyBackend keeps what it gives for the next scenario. alone: make()
+        uses nothing drawn before it either (no pick, no shared uniform), so ListBackend
+        may keep it by where its generator stands."""
         return make()
 
     def choose(self, u: Any, alts: Sequence[Tri], which: Any) -> Any:
@@ -1192,6 +1200,7 @@ def draw(
             nearby=triangular(b, b.uniform("days.nearby"), *pr.nearby),
             visits_per_week=triangular(b, b.uniform("days.visits_per_week"), *pr.visits),
         ),
+        alone=len(pr.manufacturing) == 1,  # else the offer picked sets the manufacturing
     )
 
     amounts: dict[str, Any] = {L.PRODUCT: price}
@@ -1284,6 +1293,7 @@ def draw(
                 ("event", eid, prob, icu_days, ward_days, wait_days),
                 [f"event.{eid}{part}" for part in _EVENT_PARTS],
                 partial(_event_days, b, eid, prob, icu_days, ward_days, wait_days),
+                alone=True,
             )
             happened[eid] = occurs
             if record is not None:
@@ -1544,7 +1554,13 @@ class NumpyBackend(Backend):
     def uniform(self, name: str) -> Any:
         return self._stream(name)
 
-    def memo(self, key: tuple[object, ...], names: Sequence[str], make: Callable[[], T]) -> T:
+    def memo(
+        self,
+        key: tuple[object, ...],
+        names: Sequence[str],
+        make: Callable[[], T],
+        alone: bool = False,
+    ) -> T:
         full = (self.seed, self.chunk, self.n, "memo", *key)
         found = kept_draws.get(full)
         if found is None:
@@ -1701,6 +1717,14 @@ class Vec(list[float]):
         return Vec([float(x < o) for x in self])
 
 
+# ListBackend's draws that depend on nothing drawn before them (Backend.memo, alone), by
+# (journeys, the generator's state, key): bounded, for the few hundred journeys of a
+# likely total or a reserve (a state is 625 numbers; the draws are never changed in place).
+_ALONE: dict[tuple[object, ...], tuple[Any, tuple[Any, ...]]] = {}
+_ALONE_MAX = 128
+_ALONE_MAX_N = 1000
+
+
 class ListBackend(Backend):
     """n journeys at once as Vecs of floats (Python's random, seeded)."""
 
@@ -1758,6 +1782,32 @@ class ListBackend(Backend):
         n = self.n
         columns = [v if isinstance(v, list) else [v] * n for v in values]
         return Vec([sum(t) for t in zip(*columns, strict=True)])
+
+    def memo(
+        self,
+        key: tuple[object, ...],
+        names: Sequence[str],
+        make: Callable[[], T],
+        alone: bool = False,
+    ) -> T:
+        # What make() gives depends on the key, the number of journeys and the numbers
+        # the generator gives from where it stands: the rows of a comparison start from
+        # one seed and often reach their days and events at the same place. A draw kept
+        # is given again, and the generator moved on to where making it left it.
+        if not alone or self.n > _ALONE_MAX_N:
+            return make()
+        rng = self.rng
+        where = (self.n, rng.getstate(), key)
+        found = _ALONE.get(where)
+        if found is not None:
+            rng.setstate(found[1])
+            result: T = found[0]
+            return result
+        made = make()
+        if len(_ALONE) >= _ALONE_MAX:
+            _ALONE.clear()
+        _ALONE[where] = (made, rng.getstate())
+        return made
 
     def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
         if isinstance(a, list):
