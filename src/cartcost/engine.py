@@ -1211,12 +1211,17 @@ def draw(
     def rate_for(group: str, name: str, alts: tuple[Tri, ...]) -> Any:
         return _choose(b, u_for(group, name), alts, combo)
 
+    # Each line's quantity over the planned days, as its amount counted it: the reserve
+    # counts the day-driven lines again, over the longer stay less these.
+    planned: dict[str, Any] = {}
+
     def amount_of(line: Line, rate: Any, keep: tuple[float, ...]) -> Any:
         """The line's amount in each journey, from its rate."""
         if line.part == "fare":
             amount = rate * travellers
         elif line.quantity is not None:
-            amount = rate * line.quantity(days, caregivers)
+            q = planned[line.key] = line.quantity(days, caregivers)
+            amount = rate * q
         else:
             amount = rate
         if keep:
@@ -1326,7 +1331,10 @@ def draw(
         for pl, rate in zip(p.lines, rate_of, strict=True):
             if pl.line.key in L.DAY_LINES:
                 q = pl.line.quantity
-                reserve = reserve + rate * (q(longer, caregivers) - q(days, caregivers))
+                before = planned.get(pl.line.key)
+                if before is None:  # its amount came kept (NumpyBackend)
+                    before = q(days, caregivers)
+                reserve = reserve + rate * (q(longer, caregivers) - before)
         if pr.fee is not None:
             # The visa the stay actually needs: a longer stay may need one the planned
             # stay did not (the visa line's high end covers that, see ends()).
@@ -1703,6 +1711,8 @@ class Vec(list[float]):
     def __mul__(self, o: Any) -> Vec:
         if isinstance(o, list):
             return Vec(map(_mul, self, o))
+        if o == 1 and (type(o) is int or type(o) is float):
+            return Vec(self)  # x * 1 is x, exactly (a room for one: lines.rooms)
         return Vec(map(_mul, self, repeat(o, len(self))))
 
     __rmul__ = __mul__
@@ -1808,6 +1818,31 @@ class ListBackend(Backend):
             _ALONE.clear()
         _ALONE[where] = (made, rng.getstate())
         return made
+
+    def choose(self, u: Any, alts: Sequence[Tri], which: Any) -> Any:
+        if not (isinstance(u, list) and isinstance(which, list)):
+            return super().choose(u, alts, which)
+        # Backend.triangular journey by journey, each alternative's constants worked out
+        # once: the same operations on the same floats.
+        sqrt = math.sqrt
+        consts = []
+        for t in alts:
+            a, c, hi = t.a, t.c, t.b
+            w = hi - a
+            consts.append((a, hi, w, (c - a) / w if w > 0 else 0.0, c - a, hi - c, w <= 0))
+        out: list[float] = []
+        add = out.append
+        for v, i in zip(u, which, strict=True):
+            a, hi, w, fc, ca, hc, point = consts[i]
+            if point:
+                add(a)
+            elif v >= 1.0:
+                add(hi)
+            elif v < fc:
+                add(a + sqrt(v * w * ca))
+            else:
+                add(hi - sqrt((1.0 - v) * w * hc))
+        return Vec(out)
 
     def triangular(self, u: Any, a: Any, c: Any, hi: Any) -> Any:
         if isinstance(a, list):
