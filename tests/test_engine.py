@@ -203,6 +203,18 @@ def test_list_backend_kept_draws_give_the_same_journeys_as_fresh_ones(
     assert kept == fresh and tight == fresh
 
 
+def test_drawing_the_reserve_only_gives_the_same_reserve() -> None:
+    rates, _ = load_rates(overlays=[FIXTURES / "budget-events.toml"])
+    for caregivers in (0, 2):
+        p = plan_for(rates, Scenario("CN", "MM", origin="NZ", caregivers=caregivers))
+        pr = engine.prepare(p)
+        whole = engine.draw_small(pr, 300, seed=11)
+        alone = engine.draw_small(pr, 300, seed=11, reserve_only=True)
+        assert list(alone.lines) == [L.RESERVE]
+        assert alone.lines[L.RESERVE] == whole.lines[L.RESERVE] == alone.total
+        assert alone.stay == whole.stay and alone.happened == whole.happened
+
+
 def test_kept_values_still_count_their_uniforms_as_drawn() -> None:
     rates, _ = load_rates(overlays=[FIXTURES / "budget-events.toml"])
     pr = engine.prepare(plan_for(rates, Scenario("CN", "MM", origin="NZ", caregivers=1)))

@@ -1162,7 +1162,11 @@ def _choose(b: Backend, u: Any, alts: Sequence[Tri], which: Any) -> Any:
 
 
 def draw(
-    pr: Prepared, b: Backend, events: bool = True, record: dict[str, Any] | None = None
+    pr: Prepared,
+    b: Backend,
+    events: bool = True,
+    record: dict[str, Any] | None = None,
+    reserve_only: bool = False,
 ) -> Draws:
     """One journey (Backend) or many (NumpyBackend): every line, the stay and the events.
 
@@ -1172,7 +1176,11 @@ def draw(
 
     record: filled with the inputs drawn, by name (draws_out.py): "offer" and "choice"
     (indices), "price", "days.<phase>", "rate.<line key>", "visa_fee", "icu_day" and
-    "event.<id>" (1.0/0.0); amounts in the display currency. Drawing is unchanged."""
+    "event.<id>" (1.0/0.0); amounts in the display currency. Drawing is unchanged.
+
+    reserve_only: only the complications reserve is wanted (its P95): the same draws, but
+    no line's amount nor the total is worked out; the reserve is the only line and the
+    total."""
     p = pr.plan
     caregivers = p.scenario.caregivers
     travellers = float(p.scenario.travellers)
@@ -1240,6 +1248,11 @@ def draw(
             (name,),
             partial(rate_for, line.group, name, alts),
         )
+        rate_of.append(rate)
+        if record is not None:
+            record[name] = rate
+        if reserve_only:  # what the reserve reads of a line is its rate
+            continue
         counts = line.part == "fare" or line.quantity is not None
         amount = (
             b.memo(
@@ -1256,9 +1269,6 @@ def draw(
             if counts or keep
             else rate
         )
-        rate_of.append(rate)
-        if record is not None:
-            record[name] = rate
         amounts[line.key] = amount
 
     fee: Any = 0.0
@@ -1341,6 +1351,9 @@ def draw(
             amounts[L.VISA] = visa_at(longer.stay)
         amounts[L.RESERVE] = reserve
         stay = longer.stay
+    if reserve_only:
+        reserve = amounts.get(L.RESERVE, b.zeros())
+        return Draws({L.RESERVE: reserve}, stay, happened, reserve)
     if pr.transfer is None and pr.moves is None:
         return Draws(amounts, stay, happened, b.total(list(amounts.values())))
     # The lines' total first: the fee and the moves are each worked out from it less the
@@ -1857,10 +1870,12 @@ class ListBackend(Backend):
         return Vec([a + sqrt(v * wl) if v < fc else hi - sqrt((1.0 - v) * wr) for v in u])
 
 
-def draw_small(pr: Prepared, n: int, seed: int, events: bool = True) -> Draws:
+def draw_small(
+    pr: Prepared, n: int, seed: int, events: bool = True, reserve_only: bool = False
+) -> Draws:
     """n journeys in plain Python (ListBackend): for the few hundred draws of the plain
     estimate's likely total and reserve."""
-    return draw(pr, ListBackend(random.Random(seed), n), events)
+    return draw(pr, ListBackend(random.Random(seed), n), events, reserve_only=reserve_only)
 
 
 def worst(pr: Prepared) -> Draws:

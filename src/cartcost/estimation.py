@@ -734,10 +734,12 @@ def _cents(x: float | Decimal) -> Decimal:
 
 
 def simulate_small(
-    p: engine.Plan, draws: int, seed: int, currency: str
+    p: engine.Plan, draws: int, seed: int, currency: str, reserve_only: bool = False
 ) -> tuple[list[float], list[float]]:
-    """Totals and reserves of `draws` journeys in `currency` (plain Python floats)."""
-    d = engine.draw_small(engine.prepare(p._replace(display=currency)), draws, seed)
+    """Totals and reserves of `draws` journeys in `currency` (plain Python floats);
+    reserve_only: the reserves alone are wanted (the totals are then the reserves)."""
+    pr = engine.prepare(p._replace(display=currency))
+    d = engine.draw_small(pr, draws, seed, reserve_only=reserve_only)
     return list(d.total), list(d.lines.get(L.RESERVE, [0.0] * draws))
 
 
@@ -886,7 +888,9 @@ def _reserve_p95(p: engine.Plan, key: tuple[object, ...]) -> Decimal:
     if found is not None and found[0] is p.rates:
         return found[1]
     rp = _reserve_plan(p)
-    _, reserves = simulate_small(rp, RESERVE_DRAWS, DEFAULT_SEED, p.rates.fx.base)
+    _, reserves = simulate_small(
+        rp, RESERVE_DRAWS, DEFAULT_SEED, p.rates.fx.base, reserve_only=True
+    )
     value = Decimal(_quantile(sorted(reserves), RESERVE_PERCENTILE))
     if len(_RESERVES) >= _MAX_RESERVES:
         _RESERVES.clear()
