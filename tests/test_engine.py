@@ -95,6 +95,28 @@ def test_vec_arithmetic_matches_floats() -> None:
     assert list(tri) == [one.triangular(x, 0.0, 0.5, 1.0) for x in a]
 
 
+def test_list_backend_fused_draws_match_the_steps() -> None:
+    """ListBackend's one-pass draws (a price from its group's mixed uniform; a choice of
+    alternatives per journey) give the floats of the steps they fuse, and draw as many
+    numbers."""
+    rng = random.Random(8)
+    for a, c, hi in ((1.0, 2.0, 4.0), (3.0, 3.0, 9.5), (0.5, 7.0, 7.0), (2.0, 2.0, 2.0)):
+        shared = engine.Vec([rng.random() for _ in range(50)])
+        fused, steps = (
+            engine.ListBackend(random.Random(3), 50),
+            engine.ListBackend(random.Random(3), 50),
+        )
+        got = fused.mixed_triangular(shared, 0.8, "x", a, c, hi)
+        want = engine.Backend.mixed_triangular(steps, shared, 0.8, "x", a, c, hi)
+        assert type(got) is engine.Vec and got == want
+        assert fused.rng.random() == steps.rng.random()
+    alts = [engine.Tri(1.0, 2.0, 4.0), engine.Tri(5.0, 5.0, 5.0), engine.Tri(0.0, 3.0, 3.0)]
+    lb = engine.ListBackend(rng, 60)
+    u = engine.Vec([*(rng.random() for _ in range(58)), 0.0, 1.0])
+    which = [rng.randrange(3) for _ in range(60)]
+    assert lb.choose(u, alts, which) == engine.Backend.choose(lb, u, alts, which)
+
+
 def test_decimal_ends_are_exact() -> None:
     rates = variant(collapse(1))
     p = plan_for(rates, Scenario("CN", "MM", products=("a-cel",), origin="GB"))

@@ -784,6 +784,10 @@ class Backend:
         u = self.uniform(name)
         return self.where(u < p, shared, (u - p) / (1.0 - p))
 
+    def mixed_triangular(self, shared: Any, p: float, name: str, a: Any, c: Any, hi: Any) -> Any:
+        """The triangular draw (a, c, hi) from the uniform mixed(shared, p, name)."""
+        return self.triangular(self.mixed(shared, p, name), a, c, hi)
+
     def memo(
         self,
         key: tuple[object, ...],
@@ -1217,6 +1221,9 @@ def draw(
         record.update({f"days.{k}": getattr(days, k) for k in _PHASES})
 
     def rate_for(group: str, name: str, alts: tuple[Tri, ...]) -> Any:
+        if group in shared and len(alts) == 1:
+            t = alts[0]
+            return b.mixed_triangular(shared[group], SHARED, name, t.a, t.c, t.b)
         return _choose(b, u_for(group, name), alts, combo)
 
     # Each line's quantity over the planned days, as its amount counted it: the reserve
@@ -1741,10 +1748,12 @@ class Vec(list[float]):
 
 
 # ListBackend's draws that depend on nothing drawn before them (Backend.memo, alone), by
-# (journeys, the generator's state, key): bounded, for the few hundred journeys of a
-# likely total or a reserve (a state is 625 numbers; the draws are never changed in place).
+# (journeys, the generator's state, key), for the few hundred journeys of a likely total
+# or a reserve; the draws are never changed in place. Bounded: an entry (two states of
+# 625 numbers, an event's four columns) is about 80 KB at 400 journeys, and a compare
+# of every country keeps about 35.
 _ALONE: dict[tuple[object, ...], tuple[Any, tuple[Any, ...]]] = {}
-_ALONE_MAX = 128
+_ALONE_MAX = 64
 _ALONE_MAX_N = 1000
 
 
@@ -1805,6 +1814,23 @@ class ListBackend(Backend):
         n = self.n
         columns = [v if isinstance(v, list) else [v] * n for v in values]
         return Vec([sum(t) for t in zip(*columns, strict=True)])
+
+    def mixed_triangular(self, shared: Any, p: float, name: str, a: Any, c: Any, hi: Any) -> Any:
+        w = hi - a
+        if not isinstance(shared, list) or isinstance(a, list) or w <= 0:
+            return super().mixed_triangular(shared, p, name, a, c, hi)
+        # mixed() and triangular() in one pass: the same numbers drawn in the same order,
+        # the same operations on them (a price's draw, the hot loop of compare).
+        r = self.rng.random
+        fc, wl, wr, sqrt = (c - a) / w, w * (c - a), w * (hi - c), math.sqrt
+        return Vec(
+            [
+                a + sqrt(v * wl)
+                if (v := (s if r() < p else r())) < fc
+                else hi - sqrt((1.0 - v) * wr)
+                for s in shared
+            ]
+        )
 
     def memo(
         self,
