@@ -133,7 +133,7 @@ class VisaRule(NamedTuple):
             free_sources=tuple(entry.visa_free_sources),
             visa=entry.visa,
         )
-        if len(_VISA_RULES) >= 4096:
+        if len(_VISA_RULES) >= _MAX_KEPT:
             _VISA_RULES.clear()
         _VISA_RULES[key] = (entry, found)
         return found
@@ -204,7 +204,7 @@ def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospit
     served = country.services.hospital_languages
     kinds = (hospital,) if hospital in served else tuple(served)
     found = any(spoken & set(served[k]) for k in kinds)
-    if len(_SHARED) >= 4096:
+    if len(_SHARED) >= _MAX_KEPT:
         _SHARED.clear()
     _SHARED[key] = (rates, country, found)
     return found
@@ -225,6 +225,9 @@ class _Figures(NamedTuple):
 # reused id apart: a batch plans the same few destinations and choices thousands of times.
 _FIGURES: dict[tuple[object, ...], tuple[Country, Rates, _Figures]] = {}
 _MAX_FIGURES = 2048
+# The bound of the smaller memos of what a batch's rows share (plan lines, days, visas,
+# money sent...): a batch's peak memory must stay flat (1M rows within 1.2x of 10k).
+_MAX_KEPT = 1024
 
 
 def _figures(
@@ -427,7 +430,7 @@ def _plan_lines(
                 covered = ()
         plan_lines.append(PlanLine(line, alts, covered))
     result: _PlanLines = (tuple(plan_lines), tuple(missing))
-    if len(_LINES) >= _MAX_FIGURES:
+    if len(_LINES) >= _MAX_KEPT:
         _LINES.clear()
     _LINES[key] = (figures, fare_money, result)
     return result
@@ -463,7 +466,7 @@ def days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
     if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
         return hit[1]
     found = _days_at(p, end)
-    if len(_DAYS) >= 4096:
+    if len(_DAYS) >= _MAX_KEPT:
         _DAYS.clear()
     _DAYS[key] = (parts, found)
     return found
@@ -627,7 +630,7 @@ def visa_ends(p: Plan, stay: Range) -> LineEnds:
     if hit is not None and hit[0] is rule and hit[1] is p.rates:
         return hit[2]
     found = _visa_ends(p, rule, stay)
-    if len(_VISAS) >= 4096:
+    if len(_VISAS) >= _MAX_KEPT:
         _VISAS.clear()
     _VISAS[key] = (rule, p.rates, found)
     return found
@@ -680,7 +683,7 @@ def _visa_ends(p: Plan, rule: VisaRule, stay: Range) -> LineEnds:
 # The lines' ends by the plan's lines (kept by _plan_lines), the phases' days at both
 # ends, the caregivers and the display currency, with the lines to tell a reused id apart.
 _LINES_ENDS: dict[tuple[object, ...], tuple[tuple[PlanLine, ...], tuple[LineEnds, ...]]] = {}
-_MAX_LINES_ENDS = 4096
+_MAX_LINES_ENDS = 1024
 
 
 def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
@@ -966,7 +969,7 @@ def journey_money(p: Plan) -> JourneyMoney:
     direct, share = direct_payment(p, foreign)
     found = JourneyMoney(home, tuple(per_line), foreign, direct, share)
     _LAST_MONEY[:] = [(p, found)]
-    if len(_MONEY) >= _MAX_FIGURES:
+    if len(_MONEY) >= _MAX_KEPT:
         _MONEY.clear()
     _MONEY[key] = (p.lines, p.rates, found)
     return found

@@ -450,7 +450,9 @@ def _offers(rates: Rates, scenario: Scenario) -> _Selected:
     return found
 
 
-_MAX_FIGURES_KEPT = 4096
+# The bound of the smaller memos of what a batch's rows share (offers, product lines,
+# reserve keys...): a batch's peak memory must stay flat (1M rows within 1.2x of 10k).
+_MAX_FIGURES_KEPT = 1024
 
 
 def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> Scenario:
@@ -618,7 +620,7 @@ def product_item(
     ):
         return hit[2]
     found = _product_item(rates, scenario, chosen, fx)
-    if len(_PRODUCTS) >= _MAX_RESERVES:
+    if len(_PRODUCTS) >= _MAX_FIGURES_KEPT:
         _PRODUCTS.clear()
     _PRODUCTS[key] = (rates, prices, found)
     return found
@@ -830,7 +832,7 @@ def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
     if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
         return hit[1]
     found = _reserve_key_of(p)
-    if len(_RESERVE_KEYS) >= _MAX_RESERVES:
+    if len(_RESERVE_KEYS) >= _MAX_FIGURES_KEPT:
         _RESERVE_KEYS.clear()
     _RESERVE_KEYS[memo] = (parts, found)
     return found
@@ -1090,7 +1092,7 @@ def estimate(
 # _line_item by the line's ends (kept by the engine per line, days and party), with the
 # ends and the basis to tell a reused id apart.
 _ITEMS: dict[int, tuple[engine.LineEnds, str, LineItem]] = {}
-_MAX_ITEMS = 20_000
+_MAX_ITEMS = 4096
 
 
 def _line_item(e: engine.LineEnds, basis: str) -> LineItem:

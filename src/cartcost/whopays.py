@@ -165,7 +165,7 @@ def schemes_for(rates: Rates, scenario: Scenario) -> list[str]:
         found = tuple(
             sid for sid in sorted(rates.schemes) if not scheme_failure(rates, sid, scenario)
         )
-        if len(_MAY) >= 4096:
+        if len(_MAY) >= 1024:
             _MAY.clear()
         hit = _MAY[key] = (rates, found)
     return list(hit[1])
