@@ -58,6 +58,7 @@ from cartcost.choices import (
     transfer_fee,
 )
 from cartcost.lines import Days, Line
+from cartcost.memo import Memo
 from cartcost.money import FxTable, Range, total
 from cartcost.rates import (
     Country,
@@ -122,26 +123,29 @@ class VisaRule(NamedTuple):
     @classmethod
     def of(cls, entry: Entry, nationality: str, path: str) -> VisaRule:
         key = (id(entry), nationality, path)
-        hit = _VISA_RULES.get(key)
-        if hit is not None and hit[0] is entry:
-            return hit[1]
-        found = cls(
-            free_days=entry.visa_free_days.get(nationality, 0),
-            fee=entry.visa_fee.get(nationality, entry.visa_fee["default"]),
-            free_fee=entry.visa_free_fee.get(nationality, entry.visa_free_fee.get("default")),
-            path=path,
-            free_sources=tuple(entry.visa_free_sources),
-            visa=entry.visa,
+        hit = _VISA_RULES.get(key, (entry,))
+        if hit is not None:
+            return hit
+        return _VISA_RULES.keep(
+            key,
+            (entry,),
+            cls(
+                free_days=entry.visa_free_days.get(nationality, 0),
+                fee=entry.visa_fee.get(nationality, entry.visa_fee["default"]),
+                free_fee=entry.visa_free_fee.get(nationality, entry.visa_free_fee.get("default")),
+                path=path,
+                free_sources=tuple(entry.visa_free_sources),
+                visa=entry.visa,
+            ),
         )
-        if len(_VISA_RULES) >= _MAX_KEPT:
-            _VISA_RULES.clear()
-        _VISA_RULES[key] = (entry, found)
-        return found
 
 
-# VisaRule.of by the entry rules, nationality and key path, with the entry rules to tell a
-# reused id apart; then visa_ends finds a rule it has priced.
-_VISA_RULES: dict[tuple[int, str, str], tuple[Entry, VisaRule]] = {}
+# The bound of the memos of what many estimates share (memo.py): a batch's peak memory
+# must stay flat (1M rows within 1.2x of 10k).
+_MAX_KEPT = 1024
+# VisaRule.of by the entry rules, nationality and key path: visa_ends then finds a rule it
+# has priced.
+_VISA_RULES: Memo[VisaRule] = Memo(_MAX_KEPT)
 
 
 class Plan(NamedTuple):
@@ -186,9 +190,8 @@ def _figure(country: Country, part: str, name: str) -> Money | None:
     return value
 
 
-# _languages_shared by the table, origin, destination's figures and kind of hospital, with
-# the table and the figures to tell a reused id apart.
-_SHARED: dict[tuple[int, str, int, str], tuple[Rates, Country, bool]] = {}
+# _languages_shared by the table, origin, destination's figures and kind of hospital.
+_SHARED: Memo[bool] = Memo(_MAX_KEPT)
 
 
 def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospital: str) -> bool:
@@ -197,17 +200,13 @@ def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospit
     if scenario.origin is None or country.services is None:
         return False
     key = (id(rates), scenario.origin, id(country), hospital)
-    hit = _SHARED.get(key)
-    if hit is not None and hit[0] is rates and hit[1] is country:
-        return hit[2]
+    hit = _SHARED.get(key, (rates, country))
+    if hit is not None:
+        return hit
     spoken = set(rates.countries[scenario.origin].languages)
     served = country.services.hospital_languages
     kinds = (hospital,) if hospital in served else tuple(served)
-    found = any(spoken & set(served[k]) for k in kinds)
-    if len(_SHARED) >= _MAX_KEPT:
-        _SHARED.clear()
-    _SHARED[key] = (rates, country, found)
-    return found
+    return _SHARED.keep(key, (rates, country), any(spoken & set(served[k]) for k in kinds))
 
 
 class _Figures(NamedTuple):
@@ -225,9 +224,6 @@ class _Figures(NamedTuple):
 # reused id apart: a batch plans the same few destinations and choices thousands of times.
 _FIGURES: dict[tuple[object, ...], tuple[Country, Rates, _Figures]] = {}
 _MAX_FIGURES = 2048
-# The bound of the smaller memos of what a batch's rows share (plan lines, days, visas,
-# money sent...): a batch's peak memory must stay flat (1M rows within 1.2x of 10k).
-_MAX_KEPT = 1024
 
 
 def _figures(
@@ -359,11 +355,10 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
 
 
 # _plan_lines by the figures (kept by _figures per table and choices), the fare, who
-# travels from where and what the offers include, with the figures and the fare to tell
-# a reused id apart: a batch plans the same lines for thousands of rows, and ends() then
-# finds them priced already.
+# travels from where and what the offers include: a batch plans the same lines for
+# thousands of rows, and ends() then finds them priced already.
 _PlanLines = tuple[tuple[PlanLine, ...], tuple[tuple[str, str], ...]]
-_LINES: dict[tuple[object, ...], tuple[_Figures, Money | None, _PlanLines]] = {}
+_LINES: Memo[_PlanLines] = Memo(_MAX_KEPT)
 
 
 def _plan_lines(
@@ -394,9 +389,9 @@ def _plan_lines(
         talk,
         tuple(o.includes for _, o in offers),
     )
-    hit = _LINES.get(key)
-    if hit is not None and hit[0] is figures and hit[1] is fare_money:
-        return hit[2]
+    hit = _LINES.get(key, (figures, fare_money))
+    if hit is not None:
+        return hit
     plan_lines: list[PlanLine] = []
     missing: list[tuple[str, str]] = []
     for line, found in zip(L.LINES, figures.alts, strict=True):
@@ -429,11 +424,7 @@ def _plan_lines(
             if not any(covered):
                 covered = ()
         plan_lines.append(PlanLine(line, alts, covered))
-    result: _PlanLines = (tuple(plan_lines), tuple(missing))
-    if len(_LINES) >= _MAX_KEPT:
-        _LINES.clear()
-    _LINES[key] = (figures, fare_money, result)
-    return result
+    return _LINES.keep(key, (figures, fare_money), (tuple(plan_lines), tuple(missing)))
 
 
 # ---------------------------------------------------------------- the ends, in Decimal
@@ -447,9 +438,9 @@ def _high(d: Duration) -> Decimal:
     return d.range[1]
 
 
-# days_at by the durations (the table's, or an event-free plan's own) and the end, with
-# the durations to tell a reused id apart. A Days is never changed once made.
-_DAYS: dict[tuple[object, ...], tuple[tuple[Duration, ...], Days]] = {}
+# days_at by the durations (the table's, or an event-free plan's own) and the end. A Days
+# is never changed once made.
+_DAYS: Memo[Days] = Memo(_MAX_KEPT)
 
 
 def days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
@@ -462,14 +453,8 @@ def days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
         *(o.manufacturing_days for _, o in p.offers),
     )
     key = (end, *map(id, parts))
-    hit = _DAYS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
-        return hit[1]
-    found = _days_at(p, end)
-    if len(_DAYS) >= _MAX_KEPT:
-        _DAYS.clear()
-    _DAYS[key] = (parts, found)
-    return found
+    hit = _DAYS.get(key, parts)
+    return hit if hit is not None else _DAYS.keep(key, parts, _days_at(p, end))
 
 
 def _days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
@@ -616,8 +601,8 @@ def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
 
 
 # visa_ends by the rule (kept by VisaRule.of), the stay, who travels and the display
-# currency, with the rule and the table to tell a reused id apart.
-_VISAS: dict[tuple[object, ...], tuple[VisaRule, Rates, LineEnds]] = {}
+# currency.
+_VISAS: Memo[LineEnds] = Memo(_MAX_KEPT)
 
 
 def visa_ends(p: Plan, stay: Range) -> LineEnds:
@@ -626,14 +611,9 @@ def visa_ends(p: Plan, stay: Range) -> LineEnds:
     rule = p.visa
     assert rule is not None
     key = (id(rule), id(p.rates), stay.low, stay.high, p.scenario.travellers, p.display)
-    hit = _VISAS.get(key)
-    if hit is not None and hit[0] is rule and hit[1] is p.rates:
-        return hit[2]
-    found = _visa_ends(p, rule, stay)
-    if len(_VISAS) >= _MAX_KEPT:
-        _VISAS.clear()
-    _VISAS[key] = (rule, p.rates, found)
-    return found
+    owners = (rule, p.rates)
+    hit = _VISAS.get(key, owners)
+    return hit if hit is not None else _VISAS.keep(key, owners, _visa_ends(p, rule, stay))
 
 
 def _visa_ends(p: Plan, rule: VisaRule, stay: Range) -> LineEnds:
@@ -681,9 +661,8 @@ def _visa_ends(p: Plan, rule: VisaRule, stay: Range) -> LineEnds:
 
 
 # The lines' ends by the plan's lines (kept by _plan_lines), the phases' days at both
-# ends, the caregivers and the display currency, with the lines to tell a reused id apart.
-_LINES_ENDS: dict[tuple[object, ...], tuple[tuple[PlanLine, ...], tuple[LineEnds, ...]]] = {}
-_MAX_LINES_ENDS = 1024
+# ends, the caregivers and the display currency.
+_LINES_ENDS: Memo[tuple[LineEnds, ...]] = Memo(_MAX_KEPT)
 
 
 def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
@@ -696,14 +675,12 @@ def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
         p.scenario.caregivers,
         p.display,
     )
-    hit = _LINES_ENDS.get(key)
-    if hit is not None and hit[0] is p.lines:
-        found = list(hit[1])
-    else:
-        found = [line_ends(p, pl, low, high) for pl in p.lines]
-        if len(_LINES_ENDS) >= _MAX_LINES_ENDS:
-            _LINES_ENDS.clear()
-        _LINES_ENDS[key] = (p.lines, tuple(found))
+    kept = _LINES_ENDS.get(key, (p.lines,))
+    if kept is None:
+        kept = _LINES_ENDS.keep(
+            key, (p.lines,), tuple(line_ends(p, pl, low, high) for pl in p.lines)
+        )
+    found = list(kept)
     if p.visa is not None:
         # At its high end, the stay lengthened by every complication at its worst, so
         # the visa that would need is in the visa line (draw() prices it so too).
@@ -931,9 +908,8 @@ class JourneyMoney(NamedTuple):
 # The last plan's JourneyMoney: estimate() and prepare() ask for the same plan in turn.
 _LAST_MONEY: list[tuple[Plan, JourneyMoney]] = []
 # journey_money by what it reads of a plan: its lines (kept by _plan_lines), the offers'
-# price currencies, the family's currency and the scheme; with the lines and the table to
-# tell a reused id apart.
-_MONEY: dict[tuple[object, ...], tuple[tuple[PlanLine, ...], Rates, JourneyMoney]] = {}
+# price currencies, the family's currency and the scheme.
+_MONEY: Memo[JourneyMoney] = Memo(_MAX_KEPT)
 
 
 def journey_money(p: Plan) -> JourneyMoney:
@@ -950,10 +926,10 @@ def journey_money(p: Plan) -> JourneyMoney:
         p.scenario.reimbursement,
         bool(p.events),
     )
-    hit = _MONEY.get(key)
-    if hit is not None and hit[0] is p.lines and hit[1] is p.rates:
-        _LAST_MONEY[:] = [(p, hit[2])]
-        return hit[2]
+    hit = _MONEY.get(key, (p.lines, p.rates))
+    if hit is not None:
+        _LAST_MONEY[:] = [(p, hit)]
+        return hit
     per_line: list[tuple[str, str, tuple[str, ...]]] = [
         (L.PRODUCT, "offer", tuple(o.price.currency for _, o in p.offers))
     ]
@@ -969,10 +945,7 @@ def journey_money(p: Plan) -> JourneyMoney:
     direct, share = direct_payment(p, foreign)
     found = JourneyMoney(home, tuple(per_line), foreign, direct, share)
     _LAST_MONEY[:] = [(p, found)]
-    if len(_MONEY) >= _MAX_KEPT:
-        _MONEY.clear()
-    _MONEY[key] = (p.lines, p.rates, found)
-    return found
+    return _MONEY.keep(key, (p.lines, p.rates), found)
 
 
 def direct_payment(p: Plan, keys: Sequence[str]) -> tuple[tuple[str, ...], float]:

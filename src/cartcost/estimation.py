@@ -43,8 +43,9 @@ from cartcost.choices import (
 )
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.lines import CATEGORIES, Category
+from cartcost.memo import Memo
 from cartcost.money import FxTable, Range, total
-from cartcost.rates import Country, Event, Money, Offer, Probability, Rates, Transfers
+from cartcost.rates import Country, Event, Offer, Probability, Rates, Transfers
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
 
 __all__ = ["CATEGORIES", "Category", "Estimate", "LineItem", "estimate"]
@@ -421,10 +422,13 @@ def select_offers(
     return chosen
 
 
-# _offers by all that wanted() reads of a scenario, with the table to tell a reused id
-# apart (a question no offer answers is not kept: it raises each time).
+# The bound of the memos of what many estimates share (memo.py): a batch's peak memory
+# must stay flat (1M rows within 1.2x of 10k).
+_MAX_KEPT = 1024
+# _offers by all that wanted() reads of a scenario (a question no offer answers is not
+# kept: it raises each time).
 _Selected = tuple[tuple[tuple[str, Offer], ...], tuple[tuple[str, Offer], ...]]
-_OFFERS: dict[tuple[object, ...], tuple[Rates, _Selected]] = {}
+_OFFERS: Memo[_Selected] = Memo(_MAX_KEPT)
 
 
 def _offers(rates: Rates, scenario: Scenario) -> _Selected:
@@ -439,20 +443,13 @@ def _offers(rates: Rates, scenario: Scenario) -> _Selected:
         scenario.age,
         foreign,
     )
-    hit = _OFFERS.get(key)
-    if hit is not None and hit[0] is rates:
-        return hit[1]
+    hit = _OFFERS.get(key, (rates,))
+    if hit is not None:
+        return hit
     unsure = unconfirmed_left_out(rates, scenario)
-    found = (tuple(unsure), tuple(select_offers(rates, scenario, unsure)))
-    if len(_OFFERS) >= _MAX_FIGURES_KEPT:
-        _OFFERS.clear()
-    _OFFERS[key] = (rates, found)
-    return found
-
-
-# The bound of the smaller memos of what a batch's rows share (offers, product lines,
-# reserve keys...): a batch's peak memory must stay flat (1M rows within 1.2x of 10k).
-_MAX_FIGURES_KEPT = 1024
+    return _OFFERS.keep(
+        key, (rates,), (tuple(unsure), tuple(select_offers(rates, scenario, unsure)))
+    )
 
 
 def resolve(rates: Rates, scenario: Scenario, with_destination: bool = True) -> Scenario:
@@ -596,8 +593,8 @@ def _offer_name(rates: Rates, o: Offer) -> str:
 
 
 # product_item by the table, the destination, the display currency and each offer's id,
-# price figure and name; with the table and the price figures to tell a reused id apart.
-_PRODUCTS: dict[tuple[object, ...], tuple[Rates, tuple[Money, ...], tuple[LineItem, str, str]]] = {}
+# price figure and name.
+_PRODUCTS: Memo[tuple[LineItem, str, str]] = Memo(_MAX_KEPT)
 
 
 def product_item(
@@ -605,25 +602,17 @@ def product_item(
 ) -> tuple[LineItem, str, str]:
     """The product line: the offers' prices, cheapest low to dearest high; and the names
     of the offers at its two ends."""
-    prices = tuple(o.price for _, o in chosen)
+    owners = (rates, *(o.price for _, o in chosen))
     key = (
         id(rates),
         scenario.country,
         scenario.currency,
         tuple((oid, id(o.price), o.brand, o.product) for oid, o in chosen),
     )
-    hit = _PRODUCTS.get(key)
-    if (
-        hit is not None
-        and hit[0] is rates
-        and all(a is b for a, b in zip(hit[1], prices, strict=True))
-    ):
-        return hit[2]
-    found = _product_item(rates, scenario, chosen, fx)
-    if len(_PRODUCTS) >= _MAX_FIGURES_KEPT:
-        _PRODUCTS.clear()
-    _PRODUCTS[key] = (rates, prices, found)
-    return found
+    hit = _PRODUCTS.get(key, owners)
+    if hit is not None:
+        return hit
+    return _PRODUCTS.keep(key, owners, _product_item(rates, scenario, chosen, fx))
 
 
 def _product_item(
@@ -676,20 +665,16 @@ def _product_item(
 
 
 # offer_choice by the table, the offer and its price figure (the offer as priced for the
-# patient is a copy with another price), with both to tell a reused id apart.
-_CHOICES: dict[tuple[int, str, int], tuple[Rates, Money, OfferChoice]] = {}
+# patient is a copy with another price).
+_CHOICES: Memo[OfferChoice] = Memo(_MAX_KEPT)
 
 
 def offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
     key = (id(rates), oid, id(o.price))
-    hit = _CHOICES.get(key)
-    if hit is not None and hit[0] is rates and hit[1] is o.price:
-        return hit[2]
-    found = _offer_choice(rates, oid, o)
-    if len(_CHOICES) >= _MAX_FIGURES_KEPT:
-        _CHOICES.clear()
-    _CHOICES[key] = (rates, o.price, found)
-    return found
+    hit = _CHOICES.get(key, (rates, o.price))
+    if hit is not None:
+        return hit
+    return _CHOICES.keep(key, (rates, o.price), _offer_choice(rates, oid, o))
 
 
 def _offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
@@ -817,8 +802,8 @@ def _basis(pl: engine.PlanLine) -> str:
 
 
 # _reserve_key by the plan's parts it reads (kept by the engine per table, choices and
-# indication), with them to tell a reused id apart.
-_RESERVE_KEYS: dict[tuple[object, ...], tuple[tuple[object, ...], tuple[object, ...]]] = {}
+# indication).
+_RESERVE_KEYS: Memo[tuple[object, ...]] = Memo(_MAX_KEPT)
 
 
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
@@ -828,14 +813,8 @@ def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
     probabilities (which may differ by indication)."""
     parts = (p.rates, p.lines, p.events, p.icu, p.repeats)
     memo = (*map(id, parts), p.combos, p.scenario.caregivers)
-    hit = _RESERVE_KEYS.get(memo)
-    if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
-        return hit[1]
-    found = _reserve_key_of(p)
-    if len(_RESERVE_KEYS) >= _MAX_FIGURES_KEPT:
-        _RESERVE_KEYS.clear()
-    _RESERVE_KEYS[memo] = (parts, found)
-    return found
+    hit = _RESERVE_KEYS.get(memo, parts)
+    return hit if hit is not None else _RESERVE_KEYS.keep(memo, parts, _reserve_key_of(p))
 
 
 def _reserve_key_of(p: engine.Plan) -> tuple[object, ...]:
@@ -1089,16 +1068,14 @@ def estimate(
     return found_est._replace(notes=(*notes, *extra)) if extra else found_est
 
 
-# _line_item by the line's ends (kept by the engine per line, days and party), with the
-# ends and the basis to tell a reused id apart.
-_ITEMS: dict[int, tuple[engine.LineEnds, str, LineItem]] = {}
-_MAX_ITEMS = 4096
+# _line_item by the line's ends (kept by the engine per line, days and party) and basis.
+_ITEMS: Memo[LineItem] = Memo(4 * _MAX_KEPT)
 
 
 def _line_item(e: engine.LineEnds, basis: str) -> LineItem:
-    hit = _ITEMS.get(id(e))
-    if hit is not None and hit[0] is e and hit[1] == basis:
-        return hit[2]
+    hit = _ITEMS.get((id(e), basis), (e,))
+    if hit is not None:
+        return hit
     found = LineItem(
         category=e.line.category,
         key=e.line.key,
@@ -1114,10 +1091,7 @@ def _line_item(e: engine.LineEnds, basis: str) -> LineItem:
         figure_paths=e.paths,
         basis=basis,
     )
-    if len(_ITEMS) >= _MAX_ITEMS:
-        _ITEMS.clear()
-    _ITEMS[id(e)] = (e, basis, found)
-    return found
+    return _ITEMS.keep((id(e), basis), (e,), found)
 
 
 def _transfer_item(

@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from cartcost.errors import UsageProblem, suggest
+from cartcost.memo import Memo
 from cartcost.money import FxTable, Range
 from cartcost.rates import COVERS, CoverRule, Money, Offer, Rates, Scheme
 
@@ -152,23 +153,21 @@ def check_scheme(rates: Rates, scenario: Scenario) -> None:
         )
 
 
-# schemes_for by the table, the origin and the destination (all scheme_failure reads),
-# with the table to tell a reused id apart.
-_MAY: dict[tuple[int, str | None, str], tuple[Rates, tuple[str, ...]]] = {}
+# schemes_for by the table, the origin and the destination (all scheme_failure reads).
+_MAY: Memo[tuple[str, ...]] = Memo(1024)
 
 
 def schemes_for(rates: Rates, scenario: Scenario) -> list[str]:
     """The schemes the scenario may qualify for (origin and destination in their lists)."""
     key = (id(rates), scenario.origin, scenario.country)
-    hit = _MAY.get(key)
-    if hit is None or hit[0] is not rates:
-        found = tuple(
-            sid for sid in sorted(rates.schemes) if not scheme_failure(rates, sid, scenario)
+    found = _MAY.get(key, (rates,))
+    if found is None:
+        found = _MAY.keep(
+            key,
+            (rates,),
+            tuple(sid for sid in sorted(rates.schemes) if not scheme_failure(rates, sid, scenario)),
         )
-        if len(_MAY) >= 1024:
-            _MAY.clear()
-        hit = _MAY[key] = (rates, found)
-    return list(hit[1])
+    return list(found)
 
 
 def conditions_text(s: Scheme) -> str:
