@@ -373,7 +373,8 @@ def _plan_lines(
 ) -> _PlanLines:
     """The lines the plan prices, each with its figures, and the lines left out with why."""
     resolved = figures.resolved
-    # Whether an interpreter is needed: only asked of a family from abroad.
+    # Whether the family shares a language with the hospital of every combination of
+    # choices (then no interpreter line): asked only of a family from abroad.
     talk = abroad and all(
         _languages_shared(rates, scenario, r.country, h)
         for r, (h, _) in zip(resolved, combos, strict=True)
