@@ -871,3 +871,20 @@ def test_pruning_leaves_another_users_entries(
     assert cache.store("1" * 64, 2)
     cache.prune(tmp_path, limit=1)
     assert path.exists()
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Plain\x07bell", "Zürich\x1b[2J", "café\u0085", "Genève \u202etxt", "São Paulo\x7f"],
+    ids=["ascii-c0", "wide-c0", "wide-c1", "wide-bidi", "wide-del"],
+)
+def test_a_control_character_is_found_beside_text_beyond_ascii(title: str) -> None:
+    # The shipped table holds text beyond ASCII (names, dashes), which takes sound()'s
+    # slower path: a control must be found in such text and in plain ASCII beside it.
+    from tests.conftest import shared_real_rates
+
+    real: Rates = shared_real_rates()
+    assert ratesfile.sound(real) is None
+    sid = next(iter(real.sources))
+    bad = real._replace(sources={**real.sources, sid: real.sources[sid]._replace(title=title)})
+    assert ratesfile.sound(bad) == "text with a control character"
