@@ -1107,15 +1107,16 @@ def _transfer_item(
     fee, paths = transfer_fee(transfers, choice)
     money = engine.journey_money(p)
     base = engine.money_sent(p, {k: i.amount for k, i in items.items() if i.amount is not None})
+    item = LineItem(
+        category="services",
+        key=L.TRANSFER,
+        label=L.TRANSFER_LABEL,
+        amount=engine.transfer_ends(p, base),
+        sources=fee.sources,
+        figure_paths=paths,
+    )
     if not narrative:
-        return LineItem(
-            category="services",
-            key=L.TRANSFER,
-            label=L.TRANSFER_LABEL,
-            amount=engine.transfer_ends(p, base),
-            sources=fee.sources,
-            figure_paths=paths,
-        )
+        return item
     cheaper = _cheaper(transfers, choice, fee)
     cheaper = f"; {cheaper}: --transfer specialist" if cheaper else ""
     direct = (
@@ -1126,18 +1127,12 @@ def _transfer_item(
     low, high = fee.range
     home = money.home
     abroad = sorted({c for key, _, cs in money.lines if key in items for c in cs if c != home})
-    return LineItem(
-        category="services",
-        key=L.TRANSFER,
-        label=L.TRANSFER_LABEL,
-        amount=engine.transfer_ends(p, base),
-        sources=fee.sources,
+    return item._replace(
         note=(
             f"{_share(low)}–{_share(high)} of {display} {base.low:,.0f}–{base.high:,.0f} "
             f"paid in {' and '.join(abroad)} from {home} (exchange-rate margin and wire "
             f"fees{direct}{cheaper})"
-        ),
-        figure_paths=paths,
+        )
     )
 
 
