@@ -39,17 +39,23 @@ def load_rates(*overlays: str | Path, use_config: bool = False, use_cache: bool 
 
 
 def estimate(
-    rates: Rates, scenario: Scenario, draws: int | None = None, seed: int | None = None
+    rates: Rates,
+    scenario: Scenario,
+    draws: int | None = None,
+    seed: int | None = None,
+    *,
+    narrative: bool = True,
 ) -> Estimate:
     """The itemised low/high estimate with its likely total (`draws` simulated journeys,
-    default 400, seed default 2026; draws=0 for none)."""
+    default 400, seed default 2026; draws=0 for none). narrative=False: the figures only,
+    without the notes and explanations a reader needs (quicker over many scenarios)."""
     from cartcost.estimation import DEFAULT_SEED, LIKELY_DRAWS
     from cartcost.estimation import estimate as run
 
     n = LIKELY_DRAWS if draws is None else draws
     if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 100_000:
         raise UsageProblem(f"draws must be a whole number from 0 to 100,000, got {n!r}")
-    return run(rates, scenario, n, DEFAULT_SEED if seed is None else seed)
+    return run(rates, scenario, n, DEFAULT_SEED if seed is None else seed, narrative=narrative)
 
 
 def simulate(
