@@ -11,6 +11,7 @@ fills it again, and memory stays flat however many rows go through.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from operator import is_
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -26,14 +27,8 @@ class Memo(Generic[V]):
     def get(self, key: Hashable, owners: tuple[object, ...]) -> V | None:
         """The value kept for `key` if it was kept with these very `owners`, else None."""
         hit = self.entries.get(key)
-        if hit is None:
+        if hit is None or len(hit[0]) != len(owners) or not all(map(is_, hit[0], owners)):
             return None
-        kept = hit[0]
-        if len(kept) != len(owners):
-            return None
-        for a, b in zip(kept, owners, strict=True):
-            if a is not b:
-                return None
         return hit[1]
 
     def keep(self, key: Hashable, owners: tuple[object, ...], value: V) -> V:
