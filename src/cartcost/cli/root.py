@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import io
 import os
 import sys
@@ -156,6 +157,12 @@ def main() -> None:
     """
     if sys.stdout is None:
         sys.stdout = _Closed()
+    # Python's cycle collector runs after every 700 new containers by default: cartcost
+    # makes many short-lived, cycle-free small objects (figures, ranges, line items), so
+    # the program lets it wait for 20,000 (and the older generations for twice as many
+    # young collections as usual): about 2% fewer instructions for compare and
+    # for each batch row. The library leaves the collector alone.
+    gc.set_threshold(20_000, 20, 20)
     try:
         app_for(sys.argv[1:])()
     except (OSError, UnicodeEncodeError) as error:
