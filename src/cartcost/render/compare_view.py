@@ -21,6 +21,7 @@ from rich.text import Text
 from cartcost.comparison import Comparison, Delta, Row
 from cartcost.estimation import Category
 from cartcost.exports.fmt import exported_subtotals, span, whole, whole_parts
+from cartcost.memo import Memo
 from cartcost.money import Range
 from cartcost.render.table import TextTable
 
@@ -87,26 +88,22 @@ def _stacked(r: Range | None) -> Text:
 
 
 # Each row's shown subtotals, worked out once for its five subtotal cells (Decimal
-# allocation): by id(row), with the row to tell a reused id apart.
-_SHOWN: dict[int, tuple[Row, dict[str, tuple[str, str]]]] = {}
-_MAX_SHOWN = 1024
+# allocation): by id(row).
+_SHOWN: Memo[dict[str, tuple[str, str]]] = Memo(1024)
 
 
 def shown_subtotals(row: Row) -> dict[str, tuple[str, str]]:
     """The row's category subtotals (low, high) as the table shows them: rounded so
     that they add up to the total as shown (fmt.whole_parts)."""
-    hit = _SHOWN.get(id(row))
-    if hit is not None and hit[0] is row:
-        return hit[1]
+    hit = _SHOWN.get(id(row), (row,))
+    if hit is not None:
+        return hit
     # From the subtotals as exported, so that the table agrees with CSV and JSON.
     exported = exported_subtotals(row)
     lows = whole_parts([r.low for r in exported.values()], row.total.low)
     highs = whole_parts([r.high for r in exported.values()], row.total.high)
     found = {c: (lo, hi) for c, lo, hi in zip(exported, lows, highs, strict=True)}
-    if len(_SHOWN) >= _MAX_SHOWN:
-        _SHOWN.clear()
-    _SHOWN[id(row)] = (row, found)
-    return found
+    return _SHOWN.keep(id(row), (row,), found)
 
 
 def _subtotal(category: Category) -> Callable[[Row], Text]:
