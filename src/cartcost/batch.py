@@ -108,10 +108,12 @@ MAX_LINE_CHARS = 16_384
 MAX_RECORD_LINES = 8
 # Column names are short words: a header cell longer than this is not a header.
 MAX_HEADER_CELL = 64
-# Memo entries: a summary row is about 0.3 KB, an --items entry (a dozen rows) ~4 KB.
-# 16k entries bound the memo near 5 MiB: at 32k, 1M random rows of the real table held
-# 30k distinct scenarios and peak memory reached 1.19x that of 10k rows (target 1.2x).
-DEFAULT_CACHE_SIZE = 16_384
+# Memo entries: a summary row is about 0.37 KB (its key, its text and the LRU's link),
+# an --items entry (a dozen rows) ~4 KB. A new row costs ~0.8 ms and a reused one ~7 us,
+# so misses dominate: 1M random rows of the real table hold 35k distinct scenarios, and
+# an LRU of 16k entries estimates 101k rows (92 s), one of 28k 40k (~40 s) at 1.16x the
+# peak memory of 10k rows (target 1.2x); one of 32k 36k, at 1.17-1.20x: too near it.
+DEFAULT_CACHE_SIZE = 28_672
 ITEMS_CACHE_SIZE = 4_096
 _TRUE = frozenset({"true", "yes", "y", "1", "t"})
 _FALSE = frozenset({"false", "no", "n", "0", "f", ""})
