@@ -529,12 +529,12 @@ _NATIVE: dict[tuple[object, ...], tuple[Rates, tuple[Priced, ...], _Native]] = {
 _MAX_NATIVE = 20_000
 
 
-def _native(p: Plan, pl: PlanLine, low: Days, high: Days) -> _Native:
+def _native(p: Plan, pl: PlanLine, low: Days, high: Days, phases: tuple[object, ...]) -> _Native:
     line = pl.line
     cg = p.scenario.caregivers
     ends: tuple[object, ...] = ()
     if line.quantity is not None and line.part != "fare":
-        ends = tuple(getattr(d, k) for d in (low, high) for k in _PHASES)
+        ends = phases
     # A fare's figures are the route's, new to every plan: not kept.
     keep = line.part != "fare"
     key = (id(p.rates), id(pl.alts), line.key, pl.covered, cg, ends)
@@ -577,8 +577,9 @@ def _native(p: Plan, pl: PlanLine, low: Days, high: Days) -> _Native:
 _ENDS: dict[tuple[int, str], tuple[_Native, Line, LineEnds]] = {}
 
 
-def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days) -> LineEnds:
-    n = _native(p, pl, low, high)
+def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days, phases: tuple[object, ...]) -> LineEnds:
+    """`phases`: the phases' days at both ends (low's, then high's, in _PHASES order)."""
+    n = _native(p, pl, low, high, phases)
     key = (id(n), p.display)
     hit = _ENDS.get(key)
     if hit is not None and hit[0] is n and hit[1] is pl.line:
@@ -670,16 +671,12 @@ def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
     """Every ordinary line and the visa at both ends (the product and the reserve are
     built by estimate(), from the offers and from draw())."""
     low, high = low_days(p), high_days(p)
-    key = (
-        id(p.lines),
-        tuple(getattr(d, k) for d in (low, high) for k in _PHASES),
-        p.scenario.caregivers,
-        p.display,
-    )
+    phases = tuple(getattr(d, k) for d in (low, high) for k in _PHASES)
+    key = (id(p.lines), phases, p.scenario.caregivers, p.display)
     kept = _LINES_ENDS.get(key, (p.lines,))
     if kept is None:
         kept = _LINES_ENDS.keep(
-            key, (p.lines,), tuple(line_ends(p, pl, low, high) for pl in p.lines)
+            key, (p.lines,), tuple(line_ends(p, pl, low, high, phases) for pl in p.lines)
         )
     found = list(kept)
     if p.visa is not None:
