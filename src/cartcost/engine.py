@@ -140,12 +140,9 @@ class VisaRule(NamedTuple):
         )
 
 
-# The bound of the memos of what many estimates share (memo.py): a batch's peak memory
-# must stay flat (1M rows within 1.2x of 10k).
-_MAX_KEPT = 1024
 # VisaRule.of by the entry rules, nationality and key path: visa_ends then finds a rule it
 # has priced.
-_VISA_RULES: Memo[VisaRule] = Memo(_MAX_KEPT)
+_VISA_RULES: Memo[VisaRule] = Memo()
 
 
 class Plan(NamedTuple):
@@ -191,7 +188,7 @@ def _figure(country: Country, part: str, name: str) -> Money | None:
 
 
 # _languages_shared by the table, origin, destination's figures and kind of hospital.
-_SHARED: Memo[bool] = Memo(_MAX_KEPT)
+_SHARED: Memo[bool] = Memo()
 
 
 def _languages_shared(rates: Rates, scenario: Scenario, country: Country, hospital: str) -> bool:
@@ -358,7 +355,7 @@ def plan(rates: Rates, scenario: Scenario, offers: Sequence[tuple[str, Offer]]) 
 # travels from where and what the offers include: a batch plans the same lines for
 # thousands of rows, and ends() then finds them priced already.
 _PlanLines = tuple[tuple[PlanLine, ...], tuple[tuple[str, str], ...]]
-_LINES: Memo[_PlanLines] = Memo(_MAX_KEPT)
+_LINES: Memo[_PlanLines] = Memo()
 
 
 def _plan_lines(
@@ -441,7 +438,7 @@ def _high(d: Duration) -> Decimal:
 
 # days_at by the durations (the table's, or an event-free plan's own) and the end. A Days
 # is never changed once made.
-_DAYS: Memo[Days] = Memo(_MAX_KEPT)
+_DAYS: Memo[Days] = Memo()
 
 
 def days_at(p: Plan, end: Callable[[Duration], Decimal]) -> Days:
@@ -604,7 +601,7 @@ def line_ends(p: Plan, pl: PlanLine, low: Days, high: Days, phases: tuple[object
 
 # visa_ends by the rule (kept by VisaRule.of), the stay, who travels and the display
 # currency.
-_VISAS: Memo[LineEnds] = Memo(_MAX_KEPT)
+_VISAS: Memo[LineEnds] = Memo()
 
 
 def visa_ends(p: Plan, stay: Range) -> LineEnds:
@@ -664,7 +661,7 @@ def _visa_ends(p: Plan, rule: VisaRule, stay: Range) -> LineEnds:
 
 # The lines' ends by the plan's lines (kept by _plan_lines), the phases' days at both
 # ends, the caregivers and the display currency.
-_LINES_ENDS: Memo[tuple[LineEnds, ...]] = Memo(_MAX_KEPT)
+_LINES_ENDS: Memo[tuple[LineEnds, ...]] = Memo()
 
 
 def ends(p: Plan) -> tuple[list[LineEnds], Days, Days]:
@@ -907,7 +904,7 @@ class JourneyMoney(NamedTuple):
 _LAST_MONEY: list[tuple[Plan, JourneyMoney]] = []
 # journey_money by what it reads of a plan: its lines (kept by _plan_lines), the offers'
 # price currencies, the family's currency and the scheme.
-_MONEY: Memo[JourneyMoney] = Memo(_MAX_KEPT)
+_MONEY: Memo[JourneyMoney] = Memo()
 
 
 def journey_money(p: Plan) -> JourneyMoney:

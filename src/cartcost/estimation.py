@@ -43,7 +43,7 @@ from cartcost.choices import (
 )
 from cartcost.errors import NothingMatches, UsageProblem, suggest
 from cartcost.lines import CATEGORIES, Category
-from cartcost.memo import Memo
+from cartcost.memo import BOUND, Memo
 from cartcost.money import FxTable, Range, total
 from cartcost.rates import Country, Event, Offer, Probability, Rates, Transfers
 from cartcost.scenario import DEFAULT_PATHWAYS, Scenario
@@ -422,13 +422,10 @@ def select_offers(
     return chosen
 
 
-# The bound of the memos of what many estimates share (memo.py): a batch's peak memory
-# must stay flat (1M rows within 1.2x of 10k).
-_MAX_KEPT = 1024
 # _offers by all that wanted() reads of a scenario (a question no offer answers is not
 # kept: it raises each time).
 _Selected = tuple[tuple[tuple[str, Offer], ...], tuple[tuple[str, Offer], ...]]
-_OFFERS: Memo[_Selected] = Memo(_MAX_KEPT)
+_OFFERS: Memo[_Selected] = Memo()
 
 
 def _offers(rates: Rates, scenario: Scenario) -> _Selected:
@@ -594,7 +591,7 @@ def _offer_name(rates: Rates, o: Offer) -> str:
 
 # product_item by the table, the destination, the display currency and each offer's id,
 # price figure and name.
-_PRODUCTS: Memo[tuple[LineItem, str, str]] = Memo(_MAX_KEPT)
+_PRODUCTS: Memo[tuple[LineItem, str, str]] = Memo()
 
 
 def product_item(
@@ -666,7 +663,7 @@ def _product_item(
 
 # offer_choice by the table, the offer and its price figure (the offer as priced for the
 # patient is a copy with another price).
-_CHOICES: Memo[OfferChoice] = Memo(_MAX_KEPT)
+_CHOICES: Memo[OfferChoice] = Memo()
 
 
 def offer_choice(rates: Rates, oid: str, o: Offer) -> OfferChoice:
@@ -803,7 +800,7 @@ def _basis(pl: engine.PlanLine) -> str:
 
 # _reserve_key by the plan's parts it reads (kept by the engine per table, choices and
 # indication).
-_RESERVE_KEYS: Memo[tuple[object, ...]] = Memo(_MAX_KEPT)
+_RESERVE_KEYS: Memo[tuple[object, ...]] = Memo()
 
 
 def _reserve_key(p: engine.Plan) -> tuple[object, ...]:
@@ -1069,7 +1066,7 @@ def estimate(
 
 
 # _line_item by the line's ends (kept by the engine per line, days and party) and basis.
-_ITEMS: Memo[LineItem] = Memo(4 * _MAX_KEPT)
+_ITEMS: Memo[LineItem] = Memo(4 * BOUND)
 
 
 def _line_item(e: engine.LineEnds, basis: str) -> LineItem:

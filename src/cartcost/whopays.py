@@ -154,7 +154,7 @@ def check_scheme(rates: Rates, scenario: Scenario) -> None:
 
 
 # schemes_for by the table, the origin and the destination (all scheme_failure reads).
-_MAY: Memo[tuple[str, ...]] = Memo(1024)
+_MAY: Memo[tuple[str, ...]] = Memo()
 
 
 def schemes_for(rates: Rates, scenario: Scenario) -> list[str]:

@@ -89,7 +89,7 @@ def _stacked(r: Range | None) -> Text:
 
 # Each row's shown subtotals, worked out once for its five subtotal cells (Decimal
 # allocation): by id(row).
-_SHOWN: Memo[dict[str, tuple[str, str]]] = Memo(1024)
+_SHOWN: Memo[dict[str, tuple[str, str]]] = Memo()
 
 
 def shown_subtotals(row: Row) -> dict[str, tuple[str, str]]:
