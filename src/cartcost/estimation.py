@@ -1098,11 +1098,11 @@ def _transfer_item(
     another currency than the family's (engine.transfer_ends), None when none is;
     without its note unless `narrative`."""
     transfers = p.rates.transfers
-    if transfers is None or not engine.journey_money(p).foreign:
+    money = engine.journey_money(p)
+    if transfers is None or not money.foreign:
         return None
     choice = p.scenario.transfer or DEFAULT_TRANSFER
     fee, paths = transfer_fee(transfers, choice)
-    money = engine.journey_money(p)
     base = engine.money_sent(p, {k: i.amount for k, i in items.items() if i.amount is not None})
     item = LineItem(
         category="services",
