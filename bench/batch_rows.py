@@ -11,6 +11,11 @@ seed) as a batch does, memo off, so that what rows share is already kept, then
 `--fresh` further rows, all different and none seen before, and prints the CPU time per
 fresh row (best of --repeat passes over new rows each time).
 
+`--ceiling` also times the same new rows with their estimates worked out beforehand, so
+that only what is not the estimate is left: reading the row, making its scenario, the
+memo-less batch loop and writing the CSV line (and a dictionary lookup in place of the
+estimate). That is the most a faster estimator could ever give in one process.
+
 For a figure that does not depend on the machine's load, count instructions with
 valgrind: run once with `--fresh 0` and once with `--fresh 1000 --repeat 1`, each under
 `valgrind --tool=callgrind --callgrind-out-file=/dev/null`, and divide the difference of
@@ -39,12 +44,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="passes (the best is kept)")
     parser.add_argument("--seed", type=int, default=777)
     parser.add_argument("--src", type=Path, help="import cartcost from this source tree")
+    parser.add_argument(
+        "--ceiling", action="store_true", help="also time the rows with estimates made beforehand"
+    )
     opts = parser.parse_args()
 
     # cartcost from --src before anything imports it (generate() would take this tree's).
     sys.path.insert(0, str((opts.src or ROOT / "src").resolve()))
-    from cartcost import batch
+    from cartcost import batch, estimation
+    from cartcost.estimation import Estimate
+    from cartcost.rates import Rates
     from cartcost.ratesfile import load_rates
+    from cartcost.scenario import Scenario
 
     work = Path(tempfile.mkdtemp(prefix="cartcost-rows-"))
     env, table = environment(work / "cache")
@@ -84,6 +95,46 @@ def main() -> None:
     print(f"cartcost from {Path(batch.__file__).parent}; {table}")
     print(f"{opts.warm:,} rows first, then {opts.fresh:,} new rows a pass, best of {opts.repeat}")
     print(f"CPU time per new row: {best * 1e6:.0f} us ({1 / best:,.0f} rows/s)")
+    if opts.ceiling:
+        part = fresh[: opts.fresh]
+        made: dict[Scenario, Estimate] = {}
+        estimate = estimation.estimate
+
+        def making(
+            rates: Rates,
+            scenario: Scenario,
+            draws: int = estimation.LIKELY_DRAWS,
+            seed: int = estimation.DEFAULT_SEED,
+            *,
+            narrative: bool = True,
+        ) -> Estimate:
+            made[scenario] = found = estimate(rates, scenario, draws, seed, narrative=narrative)
+            return found
+
+        def made_before(
+            rates: Rates,
+            scenario: Scenario,
+            draws: int = estimation.LIKELY_DRAWS,
+            seed: int = estimation.DEFAULT_SEED,
+            *,
+            narrative: bool = True,
+        ) -> Estimate:
+            return made[scenario]
+
+        # batch.outcome looks estimate up in its module at each call.
+        estimation.estimate = making
+        run(part)
+        estimation.estimate = made_before
+        floor = float("inf")
+        for _ in range(opts.repeat):
+            start = time.process_time()
+            run(part)
+            floor = min(floor, (time.process_time() - start) / len(part))
+        estimation.estimate = estimate
+        print(
+            f"the same rows, estimates made beforehand: {floor * 1e6:.1f} us "
+            f"({1 / floor:,.0f} rows/s at most, however fast the estimate)"
+        )
 
 
 if __name__ == "__main__":
