@@ -101,6 +101,23 @@ def test_where_others_pay_the_familys_column_outlasts_the_total() -> None:
         if "total" in hidden or "you_pay" in hidden
     )
     assert "total" in narrow and "you_pay" not in narrow
-    # Where the family pays everything, the total stays as before.
+    # Where the family pays everything, "You pay" repeats the total: it goes first, and
+    # the rest keep their order.
     alone = _comparisons()[2]
-    assert cv.drop_order(alone) == cv.DROP_ORDER
+    assert cv.pays_every_total(alone)
+    order = cv.drop_order(alone)
+    assert order[0] == "you_pay" and order[1:] == tuple(k for k in cv.DROP_ORDER if k != "you_pay")
+
+
+def test_a_you_pay_column_that_repeats_the_total_goes_first_and_is_said() -> None:
+    alone = _comparisons()[2]
+    assert cv.pays_every_total(alone)
+    _, wide_hidden = cv.fit_table(alone, _console(400), 400)
+    assert "you_pay" not in wide_hidden  # room for everything: shown as before
+    width = next(w for w in range(200, 39, -1) if cv.fit_table(alone, _console(w), w)[1])
+    _, hidden = cv.fit_table(alone, _console(width), width)
+    assert hidden[0] == "you_pay" and "total" not in hidden
+    footer = [t.plain for t in cv.footer_lines(alone, hidden)]
+    assert "You pay: the whole total, in every row." in footer
+    said = next((f for f in footer if f.startswith("Hidden at this width")), "")
+    assert "you pay" not in said.lower()

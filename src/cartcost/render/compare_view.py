@@ -47,13 +47,20 @@ DROP_ORDER = (
 )
 
 
+def pays_every_total(cmp: Comparison) -> bool:
+    """Whether the family pays the whole total in every row (no cover or scheme pays a
+    part anywhere), so that "You pay" repeats "Total"."""
+    return all(r.estimate.you_pay is None or r.estimate.you_pay == r.total for r in cmp.rows)
+
+
 def drop_order(cmp: Comparison) -> tuple[str, ...]:
-    """DROP_ORDER for this comparison: where the family pays less than the total in some
-    row (a cover or a scheme pays the rest) and the ranking is by what the family pays,
-    its column stays to the last and the total goes in its place."""
-    if cmp.perspective != "family" or all(
-        r.estimate.you_pay is None or r.estimate.you_pay == r.total for r in cmp.rows
-    ):
+    """DROP_ORDER for this comparison. Where "You pay" only repeats the total in every
+    row, it is the first to go on a narrow console. Where the family pays less than the
+    total in some row (a cover or a scheme pays the rest) and the ranking is by what the
+    family pays, its column stays to the last and the total goes in its place."""
+    if pays_every_total(cmp):
+        return ("you_pay", *(k for k in DROP_ORDER if k != "you_pay"))
+    if cmp.perspective != "family":
         return DROP_ORDER
     return tuple("total" if k == "you_pay" else k for k in DROP_ORDER)
 
@@ -403,6 +410,9 @@ def footer_lines(cmp: Comparison, hidden: Sequence[str]) -> list[Text]:
         what = f"{s.country} {s.product}" if s.product else s.country
         lines.append(Text(f"Skipped {what}: {s.reason}", style="yellow"))
     dropped = [k for k in hidden if k != "offers"]
+    if "you_pay" in dropped and pays_every_total(cmp):
+        dropped.remove("you_pay")
+        lines.append(Text("You pay: the whole total, in every row.", style="dim"))
     if dropped:
         names = ", ".join(_HEADERS.get(k, k) for k in dropped)
         lines.append(
