@@ -336,11 +336,29 @@ def test_compare_gives_each_pathway_its_own_line_in_the_likely_cell() -> None:
     assert split, "the fixture has a row with offers on two pathways"
     for row in split:
         parts = [
-            f"{lk['pathway']}: {shown(lk['p50'])} / {shown(lk['p90'])}"
+            f"{lk['pathway']}: {shown(lk['p50'])}\u00a0/\u00a0{shown(lk['p90'])}"
             for lk in row["likely"]["by_pathway"]
         ]
-        # One line each, not one long line that widens the table past the page.
-        assert "<br>".join(parts) in html
+        # One line each, not one long line that widens the table past the page; a
+        # narrow page may break after the pathway's name, never inside the figures.
+        assert (
+            f'<td class="num wrapnum likely" data-label="Likely P50 / P90">{"<br>".join(parts)}</td>'
+            in html
+        )
+
+
+def test_saving_vs_home_only_where_there_is_a_home_row() -> None:
+    # NZ offers no CAR-T for MM: no row is home, and a column of dashes would only
+    # widen the table. The US offers LBCL: its row is home, and the others' saving shows.
+    for args, home in (
+        (("compare", "-i", "MM", "--from", "NZ"), False),
+        (("compare", "-i", "LBCL", "--from", "US"), True),
+    ):
+        data = json_of(*args)
+        assert (data["home"] is not None) is home
+        text = parse(html_of(*args)).all_text
+        assert ("Saving vs home" in text) is home
+        assert ("cheaper than treatment at home" in text) is home
 
 
 def test_where_a_scheme_pays_the_familys_figures_lead() -> None:

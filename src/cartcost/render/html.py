@@ -715,6 +715,7 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
     name = f"{row.country_name} ({row.country})" + (" — home" if row.is_home else "")
     products = ", ".join(row.brands)
     marks: list[Decimal] = []
+    likely_class = "num likely"
     # The likely figures of what the bars show: what the family pays, where others pay
     # part of the bills, else the total.
     family = cmp.bars_family
@@ -728,8 +729,12 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
         likely = esc(f"{whole(runs[0].p50)} / {whole(runs[0].p90)}")
         marks = [runs[0].p50, runs[0].p90]
     elif runs:
-        # One line per pathway: on one line they widen the table past the page.
-        likely = "<br>".join(esc(f"{lk.pathway}: {whole(lk.p50)} / {whole(lk.p90)}") for lk in runs)
+        # One line per pathway: on one line they widen the table past the page. A narrow
+        # page may also break after the pathway's name, never inside the figures.
+        likely = "<br>".join(
+            esc(f"{lk.pathway}: {whole(lk.p50)}\u00a0/\u00a0{whole(lk.p90)}") for lk in runs
+        )
+        likely_class = "num wrapnum likely"
     else:
         likely = "—"
     if row.is_home:
@@ -749,9 +754,13 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
             if family
             else ""
         )
-        + f'<td class="num likely" data-label="Likely P50 / P90">{likely}</td>'
-        f'<td class="num wrapnum" data-label="Saving vs home">{esc(saving)}</td>'
-        f'<td class="num" data-label="Days to infusion">{esc(span(row.days_to_infusion))}</td>'
+        + f'<td class="{likely_class}" data-label="Likely P50 / P90">{likely}</td>'
+        + (
+            f'<td class="num wrapnum" data-label="Saving vs home">{esc(saving)}</td>'
+            if cmp.home is not None
+            else ""
+        )
+        + f'<td class="num" data-label="Days to infusion">{esc(span(row.days_to_infusion))}</td>'
         f'<td class="bar" data-label="Range">{range_svg(row.bar, cmp.bars, marks)}</td></tr>\n'
     )
 
@@ -820,8 +829,8 @@ def compare_html(
         f'<th class="num" scope="col">Total {esc(ccy)} (low – high)</th>'
         f"{you_head}"
         f'<th class="num" scope="col">{esc(likely_head)}</th>'
-        '<th class="num" scope="col">Saving vs home</th>'
-        '<th class="num" scope="col">Days to infusion</th>'
+        + ('<th class="num" scope="col">Saving vs home</th>' if cmp.home is not None else "")
+        + '<th class="num" scope="col">Days to infusion</th>'
         '<th scope="col">Range</th></tr></thead>\n<tbody>\n'
     )
     for i, row in enumerate(cmp.rows):
@@ -832,8 +841,14 @@ def compare_html(
         f"{esc(_money(ccy, cmp.bars.low))} (left) to "
         f"{esc(_money(ccy, cmp.bars.high))} (right), one scale for every row; the dark "
         f"mark is the likely {'figure' if cmp.bars_family else 'total'} (P50), the black one "
-        f"the P90. Saving vs home: {esc(PERSPECTIVE_WORDS[cmp.perspective])} at home less "
-        "here: + cheaper than treatment at home, − costs more.</p>\n"
+        f"the P90."
+        + (
+            f" Saving vs home: {esc(PERSPECTIVE_WORDS[cmp.perspective])} at home less "
+            "here: + cheaper than treatment at home, − costs more."
+            if cmp.home is not None
+            else ""
+        )
+        + "</p>\n"
     )
     if budgets is not None and budgets:
         body.append(
