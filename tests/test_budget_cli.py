@@ -239,24 +239,30 @@ def test_compare_csv_and_json() -> None:
     args = ("compare", "-i", "LBCL", "--from", "NZ", "--budget", "--draws", "2000")
     rows = list(csv.DictReader(io.StringIO(run(*args, "-F", "csv").stdout)))
     assert [r["country"] for r in rows] == ["CN", "US"]
-    assert list(rows[0])[-6:] == [
+    assert list(rows[0])[-10:] == [
         "total_p10",
         "total_p50",
         "total_p90",
         "total_mean",
+        "you_pay_p10",
+        "you_pay_p50",
+        "you_pay_p90",
+        "you_pay_mean",
         "draws",
         "seed",
     ]
     for r in rows:
-        low, p10, p50, p90, high = (
-            Decimal(r[k])
-            for k in ("total_low", "total_p10", "total_p50", "total_p90", "total_high")
-        )
-        assert low <= p10 <= p50 <= p90 <= high
+        for what in ("total", "you_pay"):
+            low, p10, p50, p90, high = (
+                Decimal(r[f"{what}_{k}"]) for k in ("low", "p10", "p50", "p90", "high")
+            )
+            assert low <= p10 <= p50 <= p90 <= high
     obj = json.loads(run(*args, "-F", "json").stdout)
     by_country = {row["country"]: row for row in obj["rows"]}
     for r in rows:
-        assert by_country[r["country"]]["budget"]["total"]["p50"] == float(r["total_p50"])
+        budget = by_country[r["country"]]["budget"]
+        assert budget["total"]["p50"] == float(r["total_p50"])
+        assert budget["you_pay"]["p50"] == float(r["you_pay_p50"])
 
 
 def test_compare_bad_draws() -> None:
@@ -315,3 +321,32 @@ def test_bad_svg_requests_are_usage_errors(
     result = run(*CN, *(a.format(d=tmp_path) for a in args))
     assert result.exit_code == 2 and message in result.stderr
     assert not (tmp_path / "a.svg").exists()
+
+
+def test_compare_table_shows_what_the_family_pays_where_others_pay_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A scheme pays the provider in China: the rows are ranked by what the family pays,
+    # so each row's figures are of that, not of the total (its JSON has both).
+    monkeypatch.setenv("COLUMNS", "120")
+    direct = FIXTURES / "overlay-direct-scheme.toml"
+    args = ("compare", "-i", "LBCL", "--from", "NZ", "--rates", str(direct))
+    args = (*args, "--reimbursement", "direct", "--budget", "--draws", "2000")
+    shown = run(*args)
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(run(*args, "-F", "json").stdout)
+    lines = shown.stdout.splitlines()
+    paid_part = 0
+    for row in data["rows"]:
+        you, total = row["budget"]["you_pay"], row["budget"]["total"]
+        figures = [
+            whole(Decimal(str(you[k]))) for k in ("low", "p10", "p50", "p90", "high", "mean")
+        ]
+        line = next(x for x in lines if x.split()[:1] == [row["country"]])
+        assert line.split()[-7:-1] == figures  # the last cell is the bar
+        paid_part += you["p50"] < total["p50"]
+    assert paid_part, "a scheme pays part of some row"
+    assert "Every figure is what the family pays" in shown.stdout
+    # Where the family pays everything, the figures are the total's, as before.
+    alone = run("compare", "-i", "LBCL", "--from", "NZ", "--budget", "--draws", "2000")
+    assert "Every figure is what the family pays" not in alone.stdout

@@ -31,7 +31,20 @@ from cartcost.exports.fmt import JsonNumber, exported_amounts, json_number, plai
 
 BUDGET_CSV_COLUMNS = ("p10", "p50", "p90", "mean", "draws", "seed")
 DRIVER_CSV_COLUMN = "narrows_spread_by"
-COMPARE_BUDGET_CSV_COLUMNS = ("total_p10", "total_p50", "total_p90", "total_mean", "draws", "seed")
+# What the family pays, from the same journeys (batch --budget's names): empty where the
+# estimate does not know it.
+COMPARE_BUDGET_CSV_COLUMNS = (
+    "total_p10",
+    "total_p50",
+    "total_p90",
+    "total_mean",
+    "you_pay_p10",
+    "you_pay_p50",
+    "you_pay_p90",
+    "you_pay_mean",
+    "draws",
+    "seed",
+)
 METHOD = (
     "Monte Carlo: each figure drawn from a triangular distribution on low, typical "
     "(else the midpoint) and high; phase durations drawn once per draw and shared by "
@@ -180,9 +193,10 @@ def estimate_budget_json_obj(b: Budget, layers: Sequence[str] = ()) -> dict[str,
 
 
 def compare_budget_csv(cmp: Comparison, budgets: Sequence[Budget]) -> str:
-    """The comparison's CSV with the total's percentiles on each row (rows in order)."""
+    """The comparison's CSV with the percentiles of the total and of what the family pays
+    on each row (rows in order)."""
     rows = [
-        [*row, *_spread_cells(b.total), b.draws, b.seed]
+        [*row, *_spread_cells(b.total), *_spread_cells(b.you_pay), b.draws, b.seed]
         for row, b in zip(compare_csv_rows(cmp), budgets, strict=True)
     ]
     return csv_text([*COMPARE_CSV_COLUMNS, *COMPARE_BUDGET_CSV_COLUMNS], rows)

@@ -424,17 +424,27 @@ def budget_view(
 # ---------------------------------------------------------------- compare --budget
 
 
+def _measured(b: Budget, family: bool) -> tuple[Range, Spread]:
+    """What a row shows, low-high and drawn: what the family pays where the comparison's
+    bars do (compare_view: where a cover or a scheme pays part of some row's bills), else
+    the total; a row whose family share is unknown shows its total, as its bar does."""
+    if family and b.you_pay is not None and b.estimate.you_pay is not None:
+        return b.estimate.you_pay, b.you_pay
+    return b.estimate.total, b.total
+
+
 def _compare_build(
     rows: Sequence[tuple[str, Budget]],
     hidden: Sequence[str],
     scale: Range,
     label_min: int | None = 18,
+    family: bool = False,
 ) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
     table.add_column("Country", overflow="fold", min_width=label_min, ratio=1)
     shown = _value_columns(table, hidden, "one scale ▸", COMPARE_BAR_WIDTH)
     for name, b in rows:
-        t, plain = b.total, b.estimate.total
+        plain, t = _measured(b, family)
         values = {
             "low": whole(plain.low),
             "p10": whole(t.p10),
@@ -482,16 +492,28 @@ def compare_budget_view(
     comparison's order, bars on one scale."""
     w = width or console.width
     rows = [(_row_name(row), b) for row, b in zip(cmp.rows, budgets, strict=True)]
+    # Where a cover or a scheme pays part of some row's bills, the rows are ranked by what
+    # the family pays, and that is what each row shows (the plain comparison's bars too).
+    family = cmp.bars_family
+    scale = cmp.bars if family else cmp.scale
     tried = [(h, 18 if m is not None else None) for h, m in layouts()]
-    builds = [lambda h=h, m=m: _compare_build(rows, h, cmp.scale, m) for h, m in tried]
+    builds = [lambda h=h, m=m: _compare_build(rows, h, scale, m, family) for h, m in tried]
     index, table = first_fitting(console, w, builds)
     hidden = tried[index][0]
     first = budgets[0]
     parts: list[RenderableType] = [Text(_compare_title(cmp, first.draws), style="bold"), table]
+    if family:
+        parts.append(
+            Text(
+                "Every figure is what the family pays: a cover or a scheme pays the rest "
+                "(--format csv or json has each row's total too).",
+                style="dim",
+            )
+        )
     if "bar" not in hidden:
         parts.append(
             Text(
-                f"Bar: {whole(cmp.scale.low)} (left) to {whole(cmp.scale.high)} (right), one "
+                f"Bar: {whole(scale.low)} (left) to {whole(scale.high)} (right), one "
                 f"scale; ─ low to high, {FILLED} P10–P90, {MEDIAN} P50.",
                 style="dim",
             )
