@@ -350,3 +350,35 @@ def test_compare_table_shows_what_the_family_pays_where_others_pay_part(
     # Where the family pays everything, the figures are the total's, as before.
     alone = run("compare", "-i", "LBCL", "--from", "NZ", "--budget", "--draws", "2000")
     assert "Every figure is what the family pays" not in alone.stdout
+
+
+@pytest.mark.usefixtures("real_table")
+def test_a_budget_over_offers_on_two_pathways_says_it_mixes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Israel offers LBCL as its hospitals' own CAR-T (academic) and commercially. The
+    # plain estimate gives a likely total per pathway; a budget draws one offer per
+    # journey, so its percentiles mix them, and it must say so.
+    monkeypatch.setenv("COLUMNS", "400")  # notes on one line each
+    args = ("estimate", "-c", "IL", "-i", "LBCL", "--budget", "--draws", "2000")
+    mixed = "each simulated journey takes one offer (equally likely), so these percentiles"
+    shown = run(*args)
+    assert shown.exit_code == 0, shown.stderr
+    assert mixed in shown.stdout
+    assert "--pathway academic or --pathway commercial budgets one alone" in shown.stdout
+    assert json.loads(run(*args, "-F", "json").stdout)["budget"]["pathways"] == [
+        "academic",
+        "commercial",
+    ]
+    alone = (*args, "--pathway", "academic")
+    assert mixed not in run(*alone).stdout
+    assert json.loads(run(*alone, "-F", "json").stdout)["budget"]["pathways"] == ["academic"]
+
+    both = ("compare", "-i", "LBCL", "-c", "IL,IN", "--budget", "--draws", "2000")
+    table = run(*both).stdout
+    assert "IL Israel*" in table and "IN India*" not in table
+    assert "the row's percentiles mix them: IL academic and commercial" in table
+    # The plain comparison's notes on its likely totals do not apply to the budgets.
+    assert "never their mix" not in table and "200 simulated journeys" not in table
+    page = run(*both, "-F", "html").stdout
+    assert page.count("*</td>") == 1 and "IL academic and commercial" in page

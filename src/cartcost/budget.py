@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from cartcost.comparison import Comparison
+
     Array = npt.NDArray[np.float64]
     Flags = npt.NDArray[np.bool_]
     Index = npt.NDArray[np.intp]
@@ -207,6 +209,39 @@ class Budget:
     def line(self, key: str) -> LineBudget | None:
         return next((line for line in self.lines if line.key == key), None)
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The estimate's notes, and the budget's own: what exchange-rate moves add and
+        whether the percentiles mix pathways."""
+        own = [n for n in (self.fx_note, self.mix_note) if n and n not in self.estimate.notes]
+        return (*self.estimate.notes, *own)
+
+    @property
+    def pathways(self) -> tuple[str, ...]:
+        """The pathways of the offers drawn, in the estimate's order. Each journey takes
+        one offer, so with two or more the percentiles mix pathways (mix_note)."""
+        return tuple(dict.fromkeys(o.pathway for o in self.estimate.offers))
+
+    @property
+    def mix_note(self) -> str:
+        """'' where the offers share one pathway; else that the percentiles mix them. The
+        plain estimate gives a likely total per pathway, never their mix (an academic
+        product at a third of the commercial price would make a P50 nobody pays); a
+        budget draws one offer per journey, so it says so and how to see each alone."""
+        ways = self.pathways
+        if len(ways) < 2:
+            return ""
+        offers = self.estimate.offers
+        listed = "; ".join(
+            f"{way}: {', '.join(dict.fromkeys(o.brand for o in offers if o.pathway == way))}"
+            for way in ways
+        )
+        return (
+            f"the offers are on {len(ways)} pathways ({listed}) and each simulated journey "
+            "takes one offer (equally likely), so these percentiles mix the pathways: the P50 may be a "
+            f"total nobody pays; --pathway {' or --pathway '.join(ways)} budgets one alone"
+        )
+
     def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
         """What `cartcost estimate --budget -F json` writes, as plain JSON data."""
         import json
@@ -216,6 +251,24 @@ class Budget:
 
         found: dict[str, Any] = json.loads(dumps(estimate_budget_json_obj(self, layers)))
         return found
+
+
+def compare_notes(cmp: Comparison, budgets: Sequence[Budget]) -> list[str]:
+    """A comparison's notes under its budgets: those on the plain likely totals give way
+    to the budgets' own, which say whose percentiles mix pathways (marked * by a row)."""
+    from cartcost.comparison import likely_notes
+
+    plain = set(likely_notes(cmp.rows))
+    notes = [n for n in cmp.notes if n not in plain]
+    mixed = [(row, b) for row, b in zip(cmp.rows, budgets, strict=True) if len(b.pathways) > 1]
+    if mixed:
+        notes.append(
+            "* offers on several pathways, and each simulated journey takes one offer "
+            "(equally likely), so the row's percentiles mix them: "
+            + "; ".join(f"{row.country} {' and '.join(b.pathways)}" for row, b in mixed)
+            + "; --pathway NAME budgets one alone"
+        )
+    return notes
 
 
 # ---------------------------------------------------------------- the draws

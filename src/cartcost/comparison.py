@@ -432,20 +432,7 @@ def compare(
     if home is not None and not any(r.is_home for r in rows):
         notes.append(f"home ({home}) could not be estimated: no saving shown")
         home = None
-    notes.append(
-        f"likely totals (P50, P90): {COMPARE_DRAWS} simulated journeys per row, seed "
-        f"{rows[0].estimate.likely[0].seed if rows[0].estimate.likely else ''}; "
-        "an estimate alone draws 400"
-    )
-    split = [r for r in rows if len(r.estimate.likely) > 1]
-    if split:
-        notes.append(
-            "* offers on several pathways: a likely total (P50) for each, never their mix: "
-            + "; ".join(
-                f"{r.country} {' then '.join(str(lk.pathway) for lk in r.estimate.likely)}"
-                for r in split
-            )
-        )
+    notes += likely_notes(rows)
     doubts = [
         f"{r.country} {offer.brand} ({offer.id}) {offer.availability}"
         for r in rows
@@ -493,6 +480,26 @@ def compare(
         perspective=perspective,
         bar_scale=bars,
     )
+
+
+def likely_notes(rows: Sequence[Row]) -> list[str]:
+    """The notes on the rows' likely totals (how many journeys; one per pathway), which a
+    budget's own percentiles replace."""
+    notes = [
+        f"likely totals (P50, P90): {COMPARE_DRAWS} simulated journeys per row, seed "
+        f"{rows[0].estimate.likely[0].seed if rows[0].estimate.likely else ''}; "
+        "an estimate alone draws 400"
+    ]
+    split = [r for r in rows if len(r.estimate.likely) > 1]
+    if split:
+        notes.append(
+            "* offers on several pathways: a likely total (P50) for each, never their mix: "
+            + "; ".join(
+                f"{r.country} {' then '.join(str(lk.pathway) for lk in r.estimate.likely)}"
+                for r in split
+            )
+        )
+    return notes
 
 
 def everywhere_for(rates: Rates, indication: str) -> list[str]:

@@ -134,6 +134,7 @@ def budget_json_obj(b: Budget) -> dict[str, Any]:
         "draws": b.draws,
         "seed": b.seed,
         "detail_draws": b.detail_draws,
+        "pathways": list(b.pathways),
         "method": METHOD,
         "total": {**range_json(b.estimate.total), **spread_json(b.total)},
         "you_pay": (

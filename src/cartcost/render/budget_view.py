@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from cartcost.budget import Budget, Driver, LineBudget, Spread
+from cartcost.budget import Budget, Driver, LineBudget, Spread, compare_notes
 from cartcost.comparison import Comparison, Row
 from cartcost.estimation import CATEGORIES, Estimate
 from cartcost.exports.fmt import days, whole
@@ -391,8 +391,7 @@ def footer_lines(b: Budget, hidden: Sequence[str]) -> list[Text]:
     lines.append(
         Text(f"FX rates of {est.fx_as_of.isoformat()}; data as of {est.data_as_of.isoformat()}")
     )
-    notes = [*est.notes, *([b.fx_note] if b.fx_note and b.fx_note not in est.notes else [])]
-    lines += [Text("Note: " + n, style="yellow") for n in notes]
+    lines += [Text("Note: " + n, style="yellow") for n in b.notes]
     lines.append(Text(est.disclaimer, style="italic"))
     return lines
 
@@ -491,7 +490,11 @@ def compare_budget_view(
     """Budgets side by side: one row per compared country (or product), in the
     comparison's order, bars on one scale."""
     w = width or console.width
-    rows = [(_row_name(row), b) for row, b in zip(cmp.rows, budgets, strict=True)]
+    # A row whose offers are on several pathways draws their mix: marked, and a note says.
+    rows = [
+        (_row_name(row) + ("*" if len(b.pathways) > 1 else ""), b)
+        for row, b in zip(cmp.rows, budgets, strict=True)
+    ]
     # Where a cover or a scheme pays part of some row's bills, the rows are ranked by what
     # the family pays, and that is what each row shows (the plain comparison's bars too).
     family = cmp.bars_family
@@ -545,7 +548,7 @@ def compare_budget_view(
     for sk in cmp.skipped:
         what = f"{sk.country} {sk.product}" if sk.product else sk.country
         parts.append(Text(f"Skipped {what}: {sk.reason}", style="yellow"))
-    parts += [Text("Note: " + n, style="yellow") for n in cmp.notes]
+    parts += [Text("Note: " + n, style="yellow") for n in compare_notes(cmp, budgets)]
     parts.append(
         Text(
             f"{first.draws:,} draws per row, seed {first.seed}, the same draws for every row: "

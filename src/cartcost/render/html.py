@@ -697,11 +697,7 @@ def estimate_html(
         "</section>\n",
         _budget_section(budget) if budget is not None else "",
         _timeline_section(timeline) if timeline is not None else "",
-        _notes(
-            [*est.notes, budget.fx_note]
-            if budget is not None and budget.fx_note and budget.fx_note not in est.notes
-            else est.notes
-        ),
+        _notes(budget.notes if budget is not None else est.notes),
         _methods(methods) if methods else "",
         _bibliography(ids, sources),
         _footer(est.fx_as_of.isoformat(), est.data_as_of.isoformat(), layers, est.disclaimer),
@@ -723,7 +719,9 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
     runs = est.you_pay_likely if family else est.likely
     if budget is not None:
         spread = spread if spread is not None else budget.total
-        likely = esc(f"{whole(spread.p50)} / {whole(spread.p90)}")
+        # Offers on several pathways: the budget draws their mix (the notes say so).
+        mixed = "*" if len(budget.pathways) > 1 else ""
+        likely = esc(f"{whole(spread.p50)} / {whole(spread.p90)}{mixed}")
         marks = [spread.p50, spread.p90]
     elif len(runs) == 1:
         likely = esc(f"{whole(runs[0].p50)} / {whole(runs[0].p90)}")
@@ -858,7 +856,13 @@ def compare_html(
     body.append("</section>\n")
     for i, row in enumerate(cmp.rows):
         body.append(_row_detail(row, budgets[i] if budgets is not None else None))
-    notes = list(cmp.notes) + [f"skipped {s.country}: {s.reason}" for s in cmp.skipped]
+    if budgets is None:
+        notes = list(cmp.notes)
+    else:
+        from cartcost.budget import compare_notes
+
+        notes = compare_notes(cmp, budgets)
+    notes += [f"skipped {s.country}: {s.reason}" for s in cmp.skipped]
     body.append(_notes(notes))
     if methods:
         body.append(_methods(methods))
