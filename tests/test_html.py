@@ -384,7 +384,7 @@ def test_where_a_scheme_pays_the_familys_figures_lead() -> None:
     assert text.index('data-figure="you_p50"') < text.index('data-figure="p50"')
     assert 'class="card main" data-figure="you_p50"' in text
     assert 'class="card" data-figure="p50"' in text
-    assert "scaled to add up to what the family pays, likely," in page.all_text
+    assert "scaled to add up to what the family pays at its P50 and at its P90" in page.all_text
 
 
 def test_compare_page_leads_with_what_the_family_pays_where_others_pay_part() -> None:

@@ -601,8 +601,8 @@ def _timeline_section(tl: Timeline) -> str:
     out.append(
         '<p class="small">Days from the first consultation, at the average length of each '
         "phase. Each line at the midpoint of its range, scaled to add up to "
-        + ("what the family pays, likely," if tl.money == "family" else "the likely total")
-        + " (P50) and to the P90; living accrues evenly over the stay; the complications "
+        + ("what the family pays" if tl.money == "family" else "the total")
+        + " at its P50 and at its P90; living accrues evenly over the stay; the complications "
         "reserve is settled with the final bill, if it is needed."
         + (
             " The P90 column plans for the larger deposit, so in a week after it the P90 "

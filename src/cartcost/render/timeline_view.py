@@ -50,7 +50,7 @@ def milestone_rows(tl: Timeline) -> list[tuple[str, str]]:
     m = tl.milestones
     return [
         ("First consultation (work-up starts)", "day 0"),
-        ("Cells collected; manufacturing starts", f"day {days(m.collection)}"),
+        ("Cells collected and manufacturing starts", f"day {days(m.collection)}"),
         ("Admission for lymphodepletion", f"day {days(m.admission)}"),
         ("Infusion", f"day {days(m.infusion)}"),
         ("Discharge", f"day {days(m.discharge)}"),
@@ -118,10 +118,10 @@ def timeline_table(tl: Timeline) -> Any:
 
 
 def scaling_text(tl: Timeline) -> str:
-    whose = "what the family pays, likely," if tl.money == "family" else "the likely total"
+    whose = "what the family pays" if tl.money == "family" else "the total"
     return (
-        f"Each line at the midpoint of its range, scaled to add up to {whose} (P50) and the "
-        "P90; living accrues evenly over the stay."
+        f"Each line at the midpoint of its range, scaled to add up to {whose} at its P50 and "
+        "at its P90; living accrues evenly over the stay."
     )
 
 
