@@ -223,14 +223,18 @@ class Budget:
         return tuple(dict.fromkeys(o.pathway for o in self.estimate.offers))
 
     @property
+    def mixes_pathways(self) -> bool:
+        return len(self.pathways) > 1
+
+    @property
     def mix_note(self) -> str:
         """'' where the offers share one pathway; else that the percentiles mix them. The
         plain estimate gives a likely total per pathway, never their mix (an academic
         product at a third of the commercial price would make a P50 nobody pays); a
         budget draws one offer per journey, so it says so and how to see each alone."""
-        ways = self.pathways
-        if len(ways) < 2:
+        if not self.mixes_pathways:
             return ""
+        ways = self.pathways
         offers = self.estimate.offers
         listed = "; ".join(
             f"{way}: {', '.join(dict.fromkeys(o.brand for o in offers if o.pathway == way))}"
@@ -238,9 +242,17 @@ class Budget:
         )
         return (
             f"the offers are on {len(ways)} pathways ({listed}) and each simulated journey "
-            "takes one offer (equally likely), so these percentiles mix the pathways: the P50 may be a "
-            f"total nobody pays; --pathway {' or --pathway '.join(ways)} budgets one alone"
+            "takes one offer (equally likely), so these percentiles mix the pathways: the "
+            f"P50 may be a total nobody pays; --pathway {' or --pathway '.join(ways)} "
+            "budgets one alone"
         )
+
+    def measured(self, family: bool) -> tuple[Range, Spread]:
+        """Low-high and drawn: of what the family pays (`family`: where a comparison ranks
+        by it) if the estimate knows it, else of the total, as a comparison's bars."""
+        if family and self.you_pay is not None and self.estimate.you_pay is not None:
+            return self.estimate.you_pay, self.you_pay
+        return self.estimate.total, self.total
 
     def to_dict(self, layers: Sequence[str] = ("<embedded>",)) -> dict[str, Any]:
         """What `cartcost estimate --budget -F json` writes, as plain JSON data."""
@@ -260,7 +272,7 @@ def compare_notes(cmp: Comparison, budgets: Sequence[Budget]) -> list[str]:
 
     plain = set(likely_notes(cmp.rows))
     notes = [n for n in cmp.notes if n not in plain]
-    mixed = [(row, b) for row, b in zip(cmp.rows, budgets, strict=True) if len(b.pathways) > 1]
+    mixed = [(row, b) for row, b in zip(cmp.rows, budgets, strict=True) if b.mixes_pathways]
     if mixed:
         notes.append(
             "* offers on several pathways, and each simulated journey takes one offer "

@@ -423,15 +423,6 @@ def budget_view(
 # ---------------------------------------------------------------- compare --budget
 
 
-def _measured(b: Budget, family: bool) -> tuple[Range, Spread]:
-    """What a row shows, low-high and drawn: what the family pays where the comparison's
-    bars do (compare_view: where a cover or a scheme pays part of some row's bills), else
-    the total; a row whose family share is unknown shows its total, as its bar does."""
-    if family and b.you_pay is not None and b.estimate.you_pay is not None:
-        return b.estimate.you_pay, b.you_pay
-    return b.estimate.total, b.total
-
-
 def _compare_build(
     rows: Sequence[tuple[str, Budget]],
     hidden: Sequence[str],
@@ -443,7 +434,7 @@ def _compare_build(
     table.add_column("Country", overflow="fold", min_width=label_min, ratio=1)
     shown = _value_columns(table, hidden, "one scale ▸", COMPARE_BAR_WIDTH)
     for name, b in rows:
-        plain, t = _measured(b, family)
+        plain, t = b.measured(family)
         values = {
             "low": whole(plain.low),
             "p10": whole(t.p10),
@@ -492,7 +483,7 @@ def compare_budget_view(
     w = width or console.width
     # A row whose offers are on several pathways draws their mix: marked, and a note says.
     rows = [
-        (_row_name(row) + ("*" if len(b.pathways) > 1 else ""), b)
+        (_row_name(row) + ("*" if b.mixes_pathways else ""), b)
         for row, b in zip(cmp.rows, budgets, strict=True)
     ]
     # Where a cover or a scheme pays part of some row's bills, the rows are ranked by what

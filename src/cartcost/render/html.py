@@ -715,12 +715,11 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
     # The likely figures of what the bars show: what the family pays, where others pay
     # part of the bills, else the total.
     family = cmp.bars_family
-    spread = budget.you_pay if budget is not None and family else None
     runs = est.you_pay_likely if family else est.likely
     if budget is not None:
-        spread = spread if spread is not None else budget.total
+        _, spread = budget.measured(family)
         # Offers on several pathways: the budget draws their mix (the notes say so).
-        mixed = "*" if len(budget.pathways) > 1 else ""
+        mixed = "*" if budget.mixes_pathways else ""
         likely = esc(f"{whole(spread.p50)} / {whole(spread.p90)}{mixed}")
         marks = [spread.p50, spread.p90]
     elif len(runs) == 1:
@@ -767,6 +766,8 @@ def _likely_p50(row: Row, budget: Budget | None, family: bool) -> Decimal | None
     """The row's likely P50: of what the family pays (`family`) or of the total; None
     where it has none (several pathways, unknown cover)."""
     if budget is not None:
+        if budget.mixes_pathways:  # a mix of pathways' P50 is nobody's
+            return None
         spread = budget.you_pay if family else budget.total
         return spread.p50 if spread is not None else None
     runs = row.estimate.you_pay_likely if family else row.estimate.likely
