@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.clihelp import run
+from tests.conftest import FIXTURES
 
 
 def test_table_has_categories_totals_and_dates() -> None:
@@ -201,3 +202,24 @@ def test_internal_error_is_short_and_exit_1(monkeypatch: pytest.MonkeyPatch) -> 
     assert "internal error" in result.stderr
     assert "secret patient detail" not in result.output
     assert "Traceback" not in result.output
+
+
+def test_likely_total_is_said_once_when_the_family_pays_all_of_it() -> None:
+    # No cover and no scheme: what the family pays is the total, journey by journey (the
+    # table's "What you pay" row repeats the total), so one line says both. Where a
+    # scheme pays the provider, each has its own line.
+    alone = run("estimate", "-c", "CN", "-i", "LBCL", "--from", "NZ")
+    assert alone.exit_code == 0, alone.stderr
+    data = json.loads(
+        run("estimate", "-c", "CN", "-i", "LBCL", "--from", "NZ", "-F", "json").stdout
+    )
+    assert data["you_pay_likely"]["p50"] == data["likely"]["p50"]
+    assert "Likely total: NZD" in alone.stdout
+    assert "What you pay, likely" not in alone.stdout
+
+    direct = FIXTURES / "overlay-direct-scheme.toml"
+    args = ("estimate", "-c", "CN", "-i", "LBCL", "--from", "NZ", "--rates", str(direct))
+    helped = run(*args, "--reimbursement", "direct")
+    assert helped.exit_code == 0, helped.stderr
+    assert "Likely total: NZD" in helped.stdout
+    assert "What you pay, likely: NZD" in helped.stdout

@@ -133,15 +133,20 @@ def _title(est: Estimate) -> str:
 
 
 def likely_lines(est: Estimate) -> list[str]:
-    """'Likely total (P50) ...; to be 90% sure (P90) ...', one line per pathway shown."""
+    """'Likely total (P50) ...; to be 90% sure (P90) ...', one line per pathway shown,
+    and the same of what the family pays unless it is the total (the table's "What you
+    pay" row then shows the total again)."""
     out = []
+    same = est.you_pay == est.total and [(lk.p50, lk.p90) for lk in est.likely] == [
+        (lk.p50, lk.p90) for lk in est.you_pay_likely
+    ]
     for lk in est.likely:
         what = f" ({lk.pathway} offers)" if lk.pathway else ""
         out.append(
             f"Likely total{what}: {est.currency} {whole(lk.p50)} (P50); "
             f"to be 90% sure: {est.currency} {whole(lk.p90)} (P90)"
         )
-    for lk in est.you_pay_likely:
+    for lk in () if same else est.you_pay_likely:
         what = f" ({lk.pathway} offers)" if lk.pathway else ""
         out.append(
             f"What you pay, likely{what}: {est.currency} {whole(lk.p50)} (P50); "
