@@ -403,3 +403,16 @@ def test_compare_page_leads_with_what_the_family_pays_where_others_pay_part() ->
     # Where the family pays every bill, the page is as before.
     plain = html_of(*args)
     assert "Lowest total:" in plain and "You pay, likely" not in plain
+
+
+def test_you_pay_card_gives_the_familys_range_or_says_it_is_all() -> None:
+    alone = parse(html_of(*ESTIMATE))
+    data = json_of(*ESTIMATE)
+    assert data["you_pay"] == data["total"]
+    assert alone.figures["you_pay"] == "All of it"
+    direct = Path(__file__).parent / "fixtures" / "overlay-direct-scheme.toml"
+    args = (*ESTIMATE, "--rates", str(direct), "--reimbursement", "direct")
+    helped = parse(html_of(*args)).figures["you_pay"]
+    you = json_of(*args)["you_pay"]
+    assert isinstance(you, dict)
+    assert helped == f"NZD {shown(you['low'])} – {shown(you['high'])}"

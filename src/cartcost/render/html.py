@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cartcost import lines as L
 from cartcost.estimation import CATEGORIES, Estimate, LineItem
@@ -404,17 +404,17 @@ def _items_table(est: Estimate, budget: Budget | None) -> str:
 
 
 def _you_pay(est: Estimate) -> str:
-    """The family's own share, once the estimate carries one (`you_pay`)."""
-    found: Any = getattr(est, "you_pay", None)
-    if found is None:
+    """The family's own share: its range where others pay part, else that it is all."""
+    if est.you_pay is None:
         return ""
-    if hasattr(found, "low") and hasattr(found, "high"):
-        value = _range(est.currency, Range(found.low, found.high))
-    elif isinstance(found, Decimal | int):
-        value = _money(est.currency, Decimal(found))
-    else:
-        return ""
-    return _card("You pay (after what others cover)", value, name="you_pay")
+    if est.you_pay == est.total:
+        return _card("You pay (no one else pays a part)", "All of it", name="you_pay")
+    return _card(
+        "You pay (after what others cover)",
+        _range(est.currency, est.you_pay),
+        name="you_pay",
+        wide=True,
+    )
 
 
 def _decision(est: Estimate, budget: Budget | None) -> str:
