@@ -82,7 +82,7 @@ th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.4rem;
   border-bottom: 1px solid var(--line); }
 th { font-size: 0.85rem; color: var(--muted); font-weight: 600; background: #fff; }
 td.num, th.num { text-align: right; white-space: nowrap; }
-td.wrapnum { white-space: normal; }
+td.wrapnum, th.num { white-space: normal; }
 tr.cat td { background: var(--soft); font-weight: 700; text-transform: uppercase;
   font-size: 0.8rem; letter-spacing: 0.04em; color: var(--muted); }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
@@ -745,9 +745,9 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
         f'<tr class="{cls}" data-country="{esc(row.key)}">'
         f'<td class="lead"><span class="rank">{row.rank}.</span> {esc(name)}'
         f'<br><span class="small">{esc(products)}</span></td>'
-        f'<td class="num total" data-label="Total {esc(ccy)}">{esc(whole(row.total.low))} – {esc(whole(row.total.high))}</td>'
+        f'<td class="num wrapnum total" data-label="Total {esc(ccy)}">{_breakable(row.total)}</td>'
         + (
-            f'<td class="num" data-label="You pay {esc(ccy)}">{esc(whole(row.bar.low))} – {esc(whole(row.bar.high))}</td>'
+            f'<td class="num wrapnum" data-label="You pay {esc(ccy)}">{_breakable(row.bar)}</td>'
             if family
             else ""
         )
@@ -760,6 +760,12 @@ def _row_cells(cmp: Comparison, row: Row, budget: Budget | None) -> str:
         + f'<td class="num" data-label="Days to infusion">{esc(span(row.days_to_infusion))}</td>'
         f'<td class="bar" data-label="Range">{range_svg(row.bar, cmp.bars, marks)}</td></tr>\n'
     )
+
+
+def _breakable(r: Range) -> str:
+    """low – high for a table cell that may break after the dash (never inside a figure
+    or before the dash), so that a narrow page stacks the ends rather than scrolling."""
+    return esc(f"{whole(r.low)}\u00a0– {whole(r.high)}")
 
 
 def _likely_p50(row: Row, budget: Budget | None, family: bool) -> Decimal | None:
