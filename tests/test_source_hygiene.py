@@ -34,6 +34,7 @@ DENIED_HOSTS = {
     "visualfoodie.com": "SEO content farm",
     "eatsip365.com": "SEO content farm",
     "winenfood.com": "SEO content farm",
+    "vape-manufactory.com": "SEO content farm (a vape maker's blog)",
     "medicallyprime.com": "republished wire news (Reuters)",
     "platohealth.ai": "automated aggregator of other outlets' stories",
     "investing.com": "republished wire news (Reuters)",
