@@ -370,6 +370,7 @@ def test_a_budget_over_offers_on_two_pathways_says_it_mixes_them(
         "academic",
         "commercial",
     ]
+    assert mixed in run(*args, "-F", "html").stdout  # the report's notes too
     alone = (*args, "--pathway", "academic")
     assert mixed not in run(*alone).stdout
     assert json.loads(run(*alone, "-F", "json").stdout)["budget"]["pathways"] == ["academic"]
