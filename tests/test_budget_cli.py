@@ -379,6 +379,9 @@ def test_a_budget_over_offers_on_two_pathways_says_it_mixes_them(
     table = run(*both).stdout
     assert "IL Israel*" in table and "IN India*" not in table
     assert "the row's percentiles mix them: IL academic and commercial" in table
+    assert "--by product gives each product its row" in table
+    by_product = run(*both, "--by", "product").stdout
+    assert "*" not in by_product.split("Bar:")[0]  # one offer a row: nothing mixes
     # The plain comparison's notes on its likely totals do not apply to the budgets.
     assert "never their mix" not in table and "200 simulated journeys" not in table
     page = run(*both, "-F", "html").stdout

@@ -278,7 +278,7 @@ def compare_notes(cmp: Comparison, budgets: Sequence[Budget]) -> list[str]:
             "* offers on several pathways, and each simulated journey takes one offer "
             "(equally likely), so the row's percentiles mix them: "
             + "; ".join(f"{row.country} {' and '.join(b.pathways)}" for row, b in mixed)
-            + "; --pathway NAME budgets one alone"
+            + "; --pathway NAME budgets one alone, and --by product gives each product its row"
         )
     return notes
 
